@@ -1,0 +1,1 @@
+"""Herald: an AI agent whose LLM transport never breaks."""
