@@ -1,0 +1,130 @@
+"""Every exception Herald raises.
+
+    HeraldError
+    ├── UserError                  the caller's mistake: fix the input, don't retry
+    │   └── ConfigError            bad configuration value, file or flag
+    └── LLMError                   the model call failed at run time
+        ├── ProviderError          the provider answered with an HTTP error
+        │   ├── AuthenticationError    401 / 403: wrong or missing key
+        │   ├── ModelNotFoundError     404: unknown model or wrong base URL
+        │   └── RateLimitError         429
+        ├── ProviderUnreachable    no connection could be made, or it timed out
+        ├── BadResponse            the provider answered something that is not an answer
+        ├── StreamFailure          a stream did not deliver a complete answer (internal: triggers fallback)
+        │   ├── StreamStalled          first-byte, idle or total time limit exceeded
+        │   └── IncompleteStream       ended without a finish reason, empty, or in-band error
+        └── Interrupted            the user stopped the call (also an InterruptedError)
+
+Messages never contain an API key: `herald.llm.redact` scrubs them at the seam where
+SDK errors are translated.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Mapping
+
+if TYPE_CHECKING:
+    from herald.llm.types import LLMResponse
+
+
+class HeraldError(Exception):
+    """Base class of every Herald error."""
+
+
+class UserError(HeraldError):
+    """The caller asked for something that cannot work; retrying will not help."""
+
+
+class ConfigError(UserError):
+    """A configuration value, file or flag is invalid."""
+
+
+class LLMError(HeraldError):
+    """A call to the model failed at run time."""
+
+
+class ProviderError(LLMError):
+    """The provider answered with an HTTP error status.
+
+    Attributes:
+        status: the HTTP status code.
+        provider_message: the provider's own explanation, key redacted.
+        headers: response headers, lower-cased names.
+        body: the decoded error body when there was one, key redacted.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        provider_message: str = "",
+        headers: Mapping[str, str] | None = None,
+        body: Any = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.provider_message = provider_message
+        self.headers = {k.lower(): v for k, v in (headers or {}).items()}
+        self.body = body
+
+    @property
+    def retry_after(self) -> float | None:
+        """Seconds the provider asked us to wait (`Retry-After`), if it said so."""
+        from herald.llm.retry import parse_retry_after
+
+        return parse_retry_after(self.headers.get("retry-after"))
+
+
+class AuthenticationError(ProviderError):
+    """The provider refused the API key (401 or 403)."""
+
+
+class ModelNotFoundError(ProviderError):
+    """The provider does not know the model, or the base URL is wrong (404)."""
+
+
+class RateLimitError(ProviderError):
+    """The provider is rate limiting us (429)."""
+
+
+class ProviderUnreachable(LLMError):
+    """No answer could be had from the provider: connection refused, DNS failure, timeout."""
+
+
+class BadResponse(LLMError):
+    """The provider answered 2xx with something that is not a model answer (HTML, empty, garbled)."""
+
+
+class StreamFailure(LLMError):
+    """A stream did not deliver a complete answer. Herald falls back to a plain request."""
+
+
+class StreamStalled(StreamFailure):
+    """A stream went quiet for longer than one of its time limits.
+
+    Attributes:
+        limit: which limit was exceeded: "first_byte", "idle" or "total".
+        seconds: the limit that was exceeded.
+    """
+
+    def __init__(self, limit: str, seconds: float) -> None:
+        super().__init__(f"stream stalled: no {limit.replace('_', ' ')} progress within {seconds:g}s")
+        self.limit = limit
+        self.seconds = seconds
+
+
+class IncompleteStream(StreamFailure):
+    """A stream ended without a finish reason, yielded nothing, or carried an in-band error."""
+
+
+class Interrupted(LLMError, InterruptedError):
+    """The user interrupted the call.
+
+    Attributes:
+        partial: what had been received before the interrupt (state "interrupted"), if anything.
+    """
+
+    def __init__(self, message: str = "interrupted by user", partial: LLMResponse | None = None) -> None:
+        super().__init__(message)
+        self.partial = partial

@@ -1,0 +1,160 @@
+"""Accumulate streamed deltas into one `LLMResponse`.
+
+Wire-neutral: the chat, Responses and Anthropic stream readers all translate their events
+into the keyword-only `handle_*` calls below. Strings are collected in lists and joined once,
+so accumulating an n-character answer is O(n).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from herald.llm.types import Choice, FunctionCall, LLMResponse, Message, ResponseState, ToolCall, Usage
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    text: str
+    kind: Literal["text"] = "text"
+
+
+@dataclass(frozen=True)
+class ReasoningDelta:
+    text: str
+    kind: Literal["reasoning"] = "reasoning"
+
+
+@dataclass(frozen=True)
+class ToolCallStarted:
+    name: str
+    """The tool's name, known once the call's name arrived."""
+    position: int
+    """The call's position in the final `tool_calls` list."""
+    kind: Literal["tool_call_started"] = "tool_call_started"
+
+
+@dataclass
+class _PartialCall:
+    id: str = ""
+    name: str = ""
+    arguments: list[str] = field(default_factory=list)
+
+
+class StreamAccumulator:
+    """Collects one streamed answer. Not thread-safe: one reader feeds it."""
+
+    def __init__(self) -> None:
+        self._text: list[str] = []
+        self._reasoning: list[str] = []
+        self._calls: list[_PartialCall] = []
+        self._position_by_index: dict[Any, int] = {}
+        self.finish_reason: str | None = None
+        self.usage: Usage | None = None
+        self.id = ""
+        self.model = ""
+        self.provider_data: dict[str, Any] = {}
+
+    @property
+    def has_tool_calls(self) -> bool:
+        return bool(self._calls)
+
+    @property
+    def has_content(self) -> bool:
+        return bool(self._text or self._reasoning or self._calls)
+
+    def handle_text_delta(self, *, text: str) -> TextDelta | None:
+        if not text:
+            return None
+        self._text.append(text)
+        return TextDelta(text)
+
+    def handle_reasoning_delta(self, *, text: str) -> ReasoningDelta | None:
+        if not text:
+            return None
+        self._reasoning.append(text)
+        return ReasoningDelta(text)
+
+    def handle_tool_call_delta(
+        self,
+        *,
+        index: Any = None,
+        call_id: str | None = None,
+        name: str | None = None,
+        arguments: str | None = None,
+    ) -> ToolCallStarted | None:
+        """Merge one tool-call fragment, keyed by the vendor's index.
+
+        Tolerates what real servers send: no index at all, the id and name repeated on every
+        fragment (llama.cpp), a whole call in one fragment, and a new id at an index already
+        used, which is a second call rather than more of the first.
+        """
+        position = self._position_for(index, call_id)
+        call = self._calls[position]
+        started = None
+        if call_id and not call.id:
+            call.id = call_id
+        if name and name != call.name:
+            if not call.name:
+                started = ToolCallStarted(name, position)
+            call.name = name if not call.name else call.name + name
+        if arguments:
+            call.arguments.append(arguments)
+        return started
+
+    def _position_for(self, index: Any, call_id: str | None) -> int:
+        if index is None:
+            last = self._calls[-1] if self._calls else None
+            if last is None or (call_id and last.id and call_id != last.id):
+                return self._new_call(None)
+            return len(self._calls) - 1
+        position = self._position_by_index.get(index)
+        if position is None:
+            return self._new_call(index)
+        existing = self._calls[position].id
+        if call_id and existing and call_id != existing:
+            return self._new_call(index)
+        return position
+
+    def _new_call(self, index: Any) -> int:
+        self._calls.append(_PartialCall())
+        position = len(self._calls) - 1
+        if index is not None:
+            self._position_by_index[index] = position
+        return position
+
+    def handle_finish(self, *, reason: str | None) -> None:
+        if reason:
+            self.finish_reason = reason
+
+    def handle_usage(self, *, usage: Usage | None) -> None:
+        """Replace, don't sum: every wire reports usage cumulatively."""
+        if usage is not None:
+            self.usage = usage
+
+    def handle_meta(self, *, response_id: str | None = None, model: str | None = None) -> None:
+        if response_id and not self.id:
+            self.id = response_id
+        if model:
+            self.model = model
+
+    def build(self, *, state: ResponseState = "complete") -> LLMResponse:
+        """The accumulated answer in the common response shape."""
+        tool_calls = [
+            ToolCall(id=call.id or f"call_{position}", function=FunctionCall(call.name, "".join(call.arguments)))
+            for position, call in enumerate(self._calls)
+        ]
+        message = Message(
+            content="".join(self._text) or None,
+            tool_calls=tool_calls or None,
+            reasoning_content="".join(self._reasoning) or None,
+            provider_data=self.provider_data or None,
+        )
+        return LLMResponse(
+            choices=[Choice(message=message, finish_reason=self.finish_reason)],
+            id=self.id,
+            model=self.model,
+            usage=self.usage,
+            state=state,
+            streamed=True,
+        )

@@ -1,0 +1,209 @@
+"""One model call: stream → fallback → retry → one attempt, each layer closing what it opened.
+
+`LLMCaller` is wire-neutral. The wire (chat completions, Responses, Anthropic Messages)
+knows how to open, read and answer; the caller knows what to do when that goes wrong.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol
+
+from herald.errors import Interrupted, StreamFailure
+from herald.llm.accumulate import StreamAccumulator
+from herald.llm.fallback import StreamSupportMemory, rejects_stream_options, rejects_streaming
+from herald.llm.guard import RequestGuard
+from herald.llm.redact import redact
+from herald.llm.retry import RetryPolicy, call_with_retries
+from herald.llm.sdk_errors import translate_errors
+from herald.llm.sink import DeltaSink
+from herald.llm.timeouts import StreamTimeouts
+from herald.llm.types import LLMResponse
+
+log = logging.getLogger("herald.llm")
+
+
+class Wire(Protocol):
+    """How one API family is spoken. See `openai_chat.ChatCompletionsWire`."""
+
+    mode: str
+    supports_stream_options: bool
+
+    def stream_kwargs(self, api_kwargs: dict[str, Any], *, stream_options: bool) -> dict[str, Any]: ...
+
+    def plain_kwargs(self, api_kwargs: dict[str, Any]) -> dict[str, Any]: ...
+
+    def open_stream(self, client: Any, kwargs: dict[str, Any]) -> Any: ...
+
+    def read_stream(
+        self, stream: Any, acc: StreamAccumulator, sink: DeltaSink, guard: RequestGuard[Any] | None
+    ) -> LLMResponse: ...
+
+    def request(self, client: Any, kwargs: dict[str, Any]) -> LLMResponse: ...
+
+
+@dataclass
+class CallHooks:
+    """The seams an owner (the agent) provides; looked up per call so they can be patched."""
+
+    wire: Callable[[], Wire]
+    endpoint: Callable[[], tuple[str, str]]
+    """(base URL, host label) of the current endpoint."""
+    secrets: Callable[[], tuple[str | None, ...]]
+    create_client: Callable[[str], Any]
+    close_client: Callable[[Any], None]
+    plain_call: Callable[[dict[str, Any]], Any]
+    """The fallback: a plain request with retries (the agent's `_interruptible_api_call`)."""
+    normalize: Callable[[Any], LLMResponse]
+    is_interrupted: Callable[[], bool]
+
+
+@dataclass
+class LLMCaller:
+    hooks: CallHooks
+    timeouts: StreamTimeouts = field(default_factory=StreamTimeouts)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    memory: StreamSupportMemory = field(default_factory=StreamSupportMemory)
+
+    def __post_init__(self) -> None:
+        self._guards: set[RequestGuard[Any]] = set()
+        self._guards_lock = threading.Lock()
+        self._sleep_wake = threading.Event()
+
+    # ── interrupts ──────────────────────────────────────────────────────
+
+    def wake(self) -> None:
+        """Make every wait in flight re-check the interrupt flag now."""
+        with self._guards_lock:
+            guards = list(self._guards)
+        for guard in guards:
+            guard.wake()
+        self._sleep_wake.set()
+
+    def _interruptible_sleep(self, seconds: float) -> bool:
+        self._sleep_wake.clear()
+        if self.hooks.is_interrupted():
+            return True
+        self._sleep_wake.wait(seconds)
+        return self.hooks.is_interrupted()
+
+    # ── streaming with fallback ─────────────────────────────────────────
+
+    def stream(self, api_kwargs: dict[str, Any], sink: DeltaSink) -> LLMResponse:
+        """Stream the answer to `sink`; on any stream failure, fall back to one plain request."""
+        hooks = self.hooks
+        wire = hooks.wire()
+        model = str(api_kwargs.get("model", ""))
+        support = self.memory.get(hooks.endpoint()[0], model)
+        if not support.stream:
+            return self._deliver_fallback(api_kwargs, sink, reason=None)
+        use_options = wire.supports_stream_options and support.stream_options
+        try:
+            try:
+                return self._stream_once(wire, wire.stream_kwargs(api_kwargs, stream_options=use_options), sink)
+            except Exception as error:
+                if not (use_options and rejects_stream_options(error) and not sink.delivered):
+                    raise
+                support.stream_options = False
+                log.info("%s rejected stream_options; streaming without them from now on", hooks.endpoint()[1])
+                return self._stream_once(wire, wire.stream_kwargs(api_kwargs, stream_options=False), sink)
+        except Interrupted:
+            raise
+        except Exception as error:
+            sink.abandon()  # a stream's late deltas must never follow its replacement
+            response = self._deliver_fallback(api_kwargs, sink, reason=error)
+            if rejects_streaming(error) and not sink.delivered:
+                support.stream = False
+                log.info("%s does not stream; using plain requests from now on", hooks.endpoint()[1])
+            return response
+
+    def _stream_once(self, wire: Wire, kwargs: dict[str, Any], sink: DeltaSink) -> LLMResponse:
+        hooks = self.hooks
+        where = hooks.endpoint()[1]
+        acc = StreamAccumulator()
+        client = hooks.create_client("stream")
+
+        def abandon() -> None:
+            sink.abandon()
+            hooks.close_client(client)
+
+        def work(guard: RequestGuard[LLMResponse]) -> LLMResponse:
+            with translate_errors(where=where, secrets=hooks.secrets()):
+                stream = wire.open_stream(client, kwargs)
+                return wire.read_stream(stream, acc, sink, guard)
+
+        guard: RequestGuard[LLMResponse] = RequestGuard(
+            timeouts=self.timeouts, is_interrupted=hooks.is_interrupted, on_abandon=abandon, name="herald-stream"
+        )
+        self._track(guard, True)
+        try:
+            return guard.run(work)
+        except Interrupted as exc:
+            raise Interrupted(partial=_partial(acc)) from exc
+        finally:
+            self._track(guard, False)
+            hooks.close_client(client)
+
+    def _deliver_fallback(self, api_kwargs: dict[str, Any], sink: DeltaSink, *, reason: BaseException | None) -> LLMResponse:
+        """Replace a failed (or skipped) stream with a plain request; its error propagates."""
+        if reason is not None:
+            log.info(
+                "streaming from %s failed (%s: %s); falling back to a plain request",
+                self.hooks.endpoint()[1],
+                type(reason).__name__,
+                redact(str(reason), self.hooks.secrets()),
+            )
+        response = self.hooks.normalize(self.hooks.plain_call(api_kwargs))
+        if reason is not None:
+            response.extras["fallback_reason"] = redact(f"{type(reason).__name__}: {reason}", self.hooks.secrets())
+        if sink.delivered:
+            sink.reset()
+        message = response.message
+        sink.replay(text=message.content, reasoning=message.reasoning_content)
+        return response
+
+    # ── plain requests ──────────────────────────────────────────────────
+
+    def request(self, api_kwargs: dict[str, Any]) -> LLMResponse:
+        """One plain (non-streaming) request, retried on transient failures, interruptible."""
+        wire = self.hooks.wire()
+        kwargs = wire.plain_kwargs(api_kwargs)
+        return call_with_retries(lambda: self._request_once(wire, kwargs), policy=self.retry, sleep=self._interruptible_sleep)
+
+    def _request_once(self, wire: Wire, kwargs: dict[str, Any]) -> LLMResponse:
+        hooks = self.hooks
+        where = hooks.endpoint()[1]
+        client = hooks.create_client("request")
+
+        def work(guard: RequestGuard[LLMResponse]) -> LLMResponse:
+            with translate_errors(where=where, secrets=hooks.secrets()):
+                return wire.request(client, kwargs)
+
+        guard: RequestGuard[LLMResponse] = RequestGuard(
+            is_interrupted=hooks.is_interrupted, on_abandon=lambda: hooks.close_client(client), name="herald-request"
+        )
+        self._track(guard, True)
+        try:
+            return guard.run(work)
+        finally:
+            self._track(guard, False)
+            hooks.close_client(client)
+
+    def _track(self, guard: RequestGuard[Any], active: bool) -> None:
+        with self._guards_lock:
+            if active:
+                self._guards.add(guard)
+            else:
+                self._guards.discard(guard)
+
+
+def _partial(acc: StreamAccumulator) -> LLMResponse:
+    """What was received before an interrupt. Half-streamed tool calls are dropped: never run them."""
+    response = acc.build(state="interrupted")
+    response.message.tool_calls = None
+    return response
+
+
+__all__ = ["CallHooks", "LLMCaller", "StreamFailure", "Wire"]

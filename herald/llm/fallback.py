@@ -1,0 +1,47 @@
+"""Streaming is additive: what Herald learns about an endpoint that streams badly.
+
+A stream that fails for any reason is replaced by one plain request. Two failures say
+something lasting about the endpoint and are remembered for the agent's life, so later
+calls waste no round-trip: a rejection of `stream_options`, and a rejection of streaming
+itself (a 4xx before any chunk, confirmed by the plain request then succeeding).
+Transient failures (cut connection, stall, 5xx, 429) say nothing and change nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from herald.errors import ProviderError
+
+# Statuses that are about the request's key, model, or rate, not about streaming.
+_NOT_ABOUT_STREAMING = {401, 403, 404, 408, 409, 429}
+
+
+@dataclass
+class StreamSupport:
+    """What one endpoint (base URL + model) has shown it accepts."""
+
+    stream: bool = True
+    """False once the endpoint rejected `stream: true` and answered the plain request."""
+    stream_options: bool = True
+    """False once the endpoint rejected `stream_options`."""
+
+
+class StreamSupportMemory:
+    """`StreamSupport` per endpoint, learned from failures, for one agent's life."""
+
+    def __init__(self) -> None:
+        self._by_endpoint: dict[tuple[str, str], StreamSupport] = {}
+
+    def get(self, base_url: str, model: str) -> StreamSupport:
+        return self._by_endpoint.setdefault((base_url, model), StreamSupport())
+
+
+def rejects_stream_options(error: BaseException) -> bool:
+    """A 4xx/5xx whose message names `stream_options`: retry the stream without it."""
+    return isinstance(error, ProviderError) and error.status >= 400 and "stream_options" in str(error).lower()
+
+
+def rejects_streaming(error: BaseException) -> bool:
+    """A 4xx that is about the request's shape (not key, model or rate): maybe no streaming here."""
+    return isinstance(error, ProviderError) and 400 <= error.status < 500 and error.status not in _NOT_ABOUT_STREAMING

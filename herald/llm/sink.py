@@ -1,0 +1,103 @@
+"""Hand stream deltas to the agent's consumers, safely.
+
+A consumer's exception never breaks the stream, text stops flowing once a tool call
+appears, and once a stream is abandoned (stall, interrupt, fallback) nothing more from
+it reaches anyone, even though its worker thread may still be draining.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Callable, Sequence
+
+from herald.llm.accumulate import ReasoningDelta, TextDelta, ToolCallStarted
+
+log = logging.getLogger(__name__)
+
+TextCallback = Callable[[str], object]
+
+
+class DeltaSink:
+    """Delivers one call's deltas to the text, reasoning and first-delta consumers."""
+
+    def __init__(
+        self,
+        *,
+        text_callbacks: Sequence[TextCallback] = (),
+        reasoning_callback: TextCallback | None = None,
+        on_first_delta: Callable[[], object] | None = None,
+        reset_callback: Callable[[], object] | None = None,
+    ) -> None:
+        self._text_callbacks = [cb for cb in text_callbacks if cb is not None]
+        self._reasoning_callback = reasoning_callback
+        self._on_first_delta = on_first_delta
+        self._reset_callback = reset_callback
+        self._lock = threading.Lock()
+        self._abandoned = False
+        self._first_done = False
+        self._text_closed = False
+        self.delivered = False
+        """True once any text or reasoning reached a consumer (a fallback must then reset them)."""
+
+    @property
+    def abandoned(self) -> bool:
+        return self._abandoned
+
+    def emit(self, event: TextDelta | ReasoningDelta | ToolCallStarted | None) -> None:
+        """Route one accumulator event to its consumers."""
+        if event is None:
+            return
+        with self._lock:
+            if self._abandoned:
+                return
+            self._first()
+            if event.kind == "text":
+                if not self._text_closed:
+                    for callback in self._text_callbacks:
+                        self._call(callback, event.text)
+                        self.delivered = True
+            elif event.kind == "reasoning":
+                if self._reasoning_callback is not None:
+                    self._call(self._reasoning_callback, event.text)
+                    self.delivered = True
+            else:
+                # The answer is a tool-calling turn: text after this point is not for display.
+                self._text_closed = True
+
+    def close_text(self) -> None:
+        """Stop text delivery (a tool call was seen)."""
+        self._text_closed = True
+
+    def abandon(self) -> None:
+        """Deliver nothing more from this stream. Waits for a delivery in progress."""
+        with self._lock:
+            self._abandoned = True
+
+    def reset(self) -> None:
+        """Tell consumers that what they were shown is void; a replacement follows."""
+        if self._reset_callback is not None:
+            self._call(self._reset_callback)
+
+    def replay(self, *, text: str | None, reasoning: str | None) -> None:
+        """Deliver a complete answer that did not stream (a fallback's), once, as whole deltas."""
+        with self._lock:
+            self._first()
+            if reasoning and self._reasoning_callback is not None:
+                self._call(self._reasoning_callback, reasoning)
+            if text:
+                for callback in self._text_callbacks:
+                    self._call(callback, text)
+
+    def _first(self) -> None:
+        if not self._first_done:
+            self._first_done = True
+            if self._on_first_delta is not None:
+                self._call(self._on_first_delta)
+
+    @staticmethod
+    def _call(callback: Callable[..., object], *args: object) -> None:
+        try:
+            callback(*args)
+        except Exception:  # a display bug must not break the stream
+            log.debug("stream consumer %r raised; ignored", callback, exc_info=True)
