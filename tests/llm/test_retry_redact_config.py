@@ -1,0 +1,82 @@
+"""Retry policy, key redaction, timeouts from the environment and endpoint resolution."""
+
+import pytest
+
+from herald.errors import ConfigError, Interrupted, ProviderError, RateLimitError
+from herald.llm.endpoint import detect_api_mode, resolve_endpoint
+from herald.llm.redact import mask_key, redact
+from herald.llm.retry import RetryPolicy, call_with_retries, parse_retry_after
+from herald.llm.timeouts import StreamTimeouts
+
+
+def failing(errors, result="ok"):
+    errors = list(errors)
+
+    def attempt():
+        if errors:
+            raise errors.pop(0)
+        return result
+
+    return attempt
+
+
+def test_retries_transient_errors_honouring_retry_after():
+    waits = []
+    error = RateLimitError("429", status=429, headers={"Retry-After": "2"})
+    result = call_with_retries(failing([error, ProviderError("503", status=503)]), policy=RetryPolicy(base_delay=0.5),
+                               sleep=lambda s: waits.append(s) or False)
+    assert result == "ok"
+    assert waits[0] == 2.0 and 0.8 <= waits[1] <= 1.2  # second retry: base doubled, ±20% jitter
+
+
+def test_does_not_retry_caller_mistakes_and_gives_up_after_max():
+    with pytest.raises(ProviderError, match="400"):
+        call_with_retries(failing([ProviderError("400", status=400)]), policy=RetryPolicy(), sleep=lambda s: False)
+    errors = [ProviderError("500", status=500)] * 3
+    with pytest.raises(ProviderError):
+        call_with_retries(failing(errors), policy=RetryPolicy(max_retries=2, base_delay=0), sleep=lambda s: False)
+
+
+def test_interrupt_during_backoff_stops_at_once():
+    with pytest.raises(Interrupted):
+        call_with_retries(failing([ProviderError("500", status=500)]), policy=RetryPolicy(), sleep=lambda s: True)
+
+
+def test_retry_after_forms():
+    assert parse_retry_after("3") == 3.0
+    assert parse_retry_after(None) is None and parse_retry_after("soon") is None
+    assert 0 <= parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") < 1
+
+
+def test_redaction_masks_given_secrets_and_key_shapes():
+    key = "sk-or-v1-abcdef0123456789abcdef"
+    text = redact(f"bad key {key} and also sk-proj-ZZZZZZZZZZZZZZZZZZZZ", [key])
+    assert key not in text and "sk-proj-ZZZZZZZZZZZZZZZZZZZZ" not in text
+    assert mask_key(key) == "sk-…cdef"
+
+
+def test_timeouts_from_env_and_validation():
+    limits = StreamTimeouts.from_env({"HERALD_STREAM_IDLE_TIMEOUT": "5", "HERALD_STREAM_TOTAL_TIMEOUT": "none"})
+    assert (limits.idle, limits.total) == (5.0, None)
+    with pytest.raises(ConfigError, match="HERALD_STREAM_FIRST_BYTE_TIMEOUT"):
+        StreamTimeouts.from_env({"HERALD_STREAM_FIRST_BYTE_TIMEOUT": "soon"})
+    with pytest.raises(ConfigError):
+        StreamTimeouts(idle=-1)
+
+
+def test_endpoint_resolution_order():
+    env = {"HERALD_API_KEY": "k1", "OPENROUTER_API_KEY": "k2", "HERALD_BASE_URL": "http://127.0.0.1:9/v1"}
+    endpoint = resolve_endpoint(model="m", environ=env)
+    assert (endpoint.base_url, endpoint.api_key, endpoint.key_source) == ("http://127.0.0.1:9/v1", "k1", "HERALD_API_KEY")
+    assert endpoint.is_local
+    endpoint = resolve_endpoint(model="m", environ={"OPENROUTER_API_KEY": "k2"})
+    assert endpoint.base_url == "https://openrouter.ai/api/v1" and endpoint.api_key == "k2"
+    assert resolve_endpoint(model="m", api_key="mine", environ=env).api_key == "mine"
+    with pytest.raises(ConfigError, match="http"):
+        resolve_endpoint(model="m", base_url="ftp://x", environ={})
+
+
+def test_api_mode_detection():
+    assert detect_api_mode("https://api.anthropic.com") == "anthropic_messages"
+    assert detect_api_mode("https://chatgpt.com/backend-api/codex") == "codex_responses"
+    assert detect_api_mode("http://localhost:8080/v1") == "chat_completions"
