@@ -53,6 +53,7 @@ class RequestGuard(Generic[T]):
         if self._first_byte_at is None:
             self._first_byte_at = now
             self._last_content_at = now
+            self._wake.set()  # the caller now sleeps until the idle deadline, not the first-byte one
         if content:
             self._last_content_at = now
 

@@ -79,3 +79,19 @@ def test_steady_content_is_not_a_stall():
         return "done"
 
     assert RequestGuard(timeouts=StreamTimeouts(first_byte=0.1, idle=0.1, total=None)).run(steady) == "done"
+
+
+def test_idle_limit_applies_after_a_long_first_byte_limit():
+    # The caller first sleeps toward the long first-byte deadline; the first chunk must wake it.
+    release = threading.Event()
+
+    def one_chunk_then_silence(guard):
+        guard.touch(content=True)
+        release.wait(5)
+        return "never"
+
+    started = time.monotonic()
+    with pytest.raises(StreamStalled) as caught:
+        RequestGuard(timeouts=StreamTimeouts(first_byte=10, idle=0.15, total=None)).run(one_chunk_then_silence)
+    assert caught.value.limit == "idle" and time.monotonic() - started < 1
+    release.set()
