@@ -1,1 +1,38 @@
 """Herald: an AI agent whose LLM transport never breaks."""
+
+from herald.agent import AIAgent
+from herald.errors import (
+    AuthenticationError,
+    BadResponse,
+    ConfigError,
+    HeraldError,
+    Interrupted,
+    LLMError,
+    ModelNotFoundError,
+    ProviderError,
+    ProviderUnreachable,
+    RateLimitError,
+    UserError,
+)
+from herald.llm.timeouts import StreamTimeouts
+from herald.llm.types import LLMResponse
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AIAgent",
+    "AuthenticationError",
+    "BadResponse",
+    "ConfigError",
+    "HeraldError",
+    "Interrupted",
+    "LLMError",
+    "LLMResponse",
+    "ModelNotFoundError",
+    "ProviderError",
+    "ProviderUnreachable",
+    "RateLimitError",
+    "StreamTimeouts",
+    "UserError",
+    "__version__",
+]
