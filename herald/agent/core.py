@@ -9,9 +9,10 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from typing import Any, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
 
-from herald.errors import ConfigError
+from herald.errors import ConfigError, HeraldError, LLMError
 from herald.llm.caller import CallHooks, LLMCaller, Wire
 from herald.llm.clients import close_client, make_anthropic_client, make_openai_client
 from herald.llm.endpoint import API_MODES, Endpoint, resolve_endpoint
@@ -21,6 +22,13 @@ from herald.llm.sink import DeltaSink
 from herald.llm.timeouts import StreamTimeouts
 from herald.llm.types import LLMResponse
 from herald.llm.wires import wire_for
+
+if TYPE_CHECKING:
+    from herald.agent.loop import ToolProgress
+    from herald.context.memory import MemoryStore
+    from herald.sessions import SessionStore
+    from herald.tools.base import ToolResult
+    from herald.tools.registry import ToolRegistry
 
 log = logging.getLogger("herald.agent")
 
@@ -47,6 +55,15 @@ class AIAgent:
         stream_reset_callback: called when text already delivered is void because a fallback
             replaced the stream; the complete answer follows as one delta.
         max_iterations: model calls per conversation turn before giving up.
+        tool_progress_callback: receives a `ToolProgress` when each tool starts and ends.
+        approval_callback: asked before dangerous commands and writes outside `cwd`; returns
+            "once", "always" or "deny". Without one, such actions are refused (unless `yolo`).
+        yolo: run dangerous commands without asking.
+        enabled_toolsets / disabled_toolsets: which toolsets the model is offered (None = all).
+        cwd: the working directory for tools and context files (default: the process's).
+        session_id: continue this stored session; a new one is created when None.
+        persist_session: write every message to the session database as it happens.
+        session_store: the store to use (default: the user's data directory).
         stream_first_byte_timeout / stream_idle_timeout / stream_total_timeout: see `StreamTimeouts`.
         request_timeout: seconds for one plain request.
         max_retries: retries of a plain request on 429 / 5xx / connection errors.
@@ -71,6 +88,16 @@ class AIAgent:
         stream_total_timeout: float | None = None,
         request_timeout: float = 600.0,
         max_retries: int = 3,
+        tool_progress_callback: Callable[[ToolProgress], object] | None = None,
+        approval_callback: Callable[..., str] | None = None,
+        yolo: bool = False,
+        enabled_toolsets: list[str] | None = None,
+        disabled_toolsets: list[str] | None = None,
+        cwd: str | os.PathLike[str] | None = None,
+        session_id: str | None = None,
+        persist_session: bool = True,
+        session_store: SessionStore | None = None,
+        max_tokens: int | None = None,
     ) -> None:
         if api_mode is not None and api_mode not in API_MODES:
             raise ConfigError(f"unknown api_mode {api_mode!r}: choose one of {', '.join(API_MODES)}")
@@ -88,6 +115,19 @@ class AIAgent:
         self._stream_callback: TextCallback | None = None
         self.max_iterations = max_iterations
         self.request_timeout = request_timeout
+        self.max_tokens = max_tokens
+        self.tool_progress_callback = tool_progress_callback
+        self.approval_callback = approval_callback
+        self.yolo = yolo
+        self.enabled_toolsets = enabled_toolsets
+        self.disabled_toolsets = disabled_toolsets
+        self.cwd = Path(cwd or os.getcwd()).resolve()
+        self.session_id = session_id
+        self.persist_session = persist_session
+        self._session_store = session_store
+        self._tools: ToolRegistry | None = None
+        self._tool_context: Any = None
+        self._memory: MemoryStore | None = None
         self._interrupt_event = threading.Event()
         self._llm = LLMCaller(
             hooks=self._call_hooks(),
@@ -131,6 +171,145 @@ class AIAgent:
     def clear_interrupt(self) -> None:
         """Allow calls again after an interrupt."""
         self._interrupt_requested = False
+
+    # ── conversations ───────────────────────────────────────────────────
+
+    def run_conversation(
+        self,
+        user_message: str,
+        system_message: str | None = None,
+        conversation_history: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """Run one user turn to its end: model calls and tool calls until the model answers.
+
+        Returns:
+            A dict with `final_response` (str or None), `messages` (the whole history of this
+            conversation, OpenAI format, without the system prompt), `api_calls`, `completed`,
+            `interrupted`, `failed`, `error` (a message fit for a person, or None).
+        """
+        from herald.agent.loop import ConversationLoop
+
+        self.clear_interrupt()
+        history = list(conversation_history or [])
+        loop = ConversationLoop(self, history, self._persist)
+        try:
+            system_prompt = self._system_prompt(system_message)
+            self._ensure_session(user_message)
+        except HeraldError as error:
+            return loop._result(failed=True, error=str(error))
+        return loop.run(user_message, system_prompt)
+
+    def chat(self, message: str) -> str:
+        """Ask one question, get the answer text (empty when there is none).
+
+        Raises:
+            herald.errors.LLMError: the turn failed; the message says why.
+        """
+        result = self.run_conversation(message)
+        if result["failed"]:
+            raise LLMError(result["error"])
+        return result["final_response"] or ""
+
+    def _system_prompt(self, system_message: str | None) -> str:
+        from herald.context.prompt import build_system_prompt
+
+        return build_system_prompt(
+            system_message, cwd=self.cwd, skip_context_files=self.skip_context_files, memory=self._memory_store()
+        )
+
+    def _memory_store(self) -> MemoryStore | None:
+        if self.skip_memory:
+            return None
+        if self._memory is None:
+            from herald.context.memory import MemoryStore
+
+            self._memory = MemoryStore()
+        return self._memory
+
+    # ── sessions ────────────────────────────────────────────────────────
+
+    @property
+    def session_store(self) -> SessionStore | None:
+        """The session database, opened on first use; None when not persisting."""
+        if not self.persist_session:
+            return None
+        if self._session_store is None:
+            from herald.sessions import SessionStore
+
+            self._session_store = SessionStore()
+        return self._session_store
+
+    def _ensure_session(self, first_message: str) -> None:
+        store = self.session_store
+        if store is None or self.session_id is not None:
+            return
+        self.session_id = store.create_session(
+            model=self.model, base_url=self._endpoint.base_url, cwd=str(self.cwd), title=first_message
+        )
+
+    def _persist(self, message: dict[str, Any]) -> None:
+        store = self.session_store
+        if store is not None and self.session_id is not None:
+            store.append_message(self.session_id, message)
+
+    # ── tools ───────────────────────────────────────────────────────────
+
+    @property
+    def tools(self) -> ToolRegistry:
+        """The tools offered to the model, built on first use."""
+        if self._tools is None:
+            from herald.tools.registry import ToolRegistry
+
+            self._tools = ToolRegistry.from_toolsets(
+                self.enabled_toolsets, self.disabled_toolsets or (), memory_enabled=not self.skip_memory
+            )
+        return self._tools
+
+    def _tool_ctx(self) -> Any:
+        if self._tool_context is None:
+            from herald.tools.approval import ApprovalGate
+            from herald.tools.base import ToolContext
+
+            self._tool_context = ToolContext(
+                cwd=self.cwd,
+                approval=ApprovalGate(self.approval_callback, yolo=self.yolo),
+                memory=self._memory_store(),
+                is_interrupted=lambda: self._interrupt_requested,
+            )
+        return self._tool_context
+
+    def _execute_tool(self, name: str, raw_arguments: str) -> ToolResult:
+        return self.tools.execute(name, raw_arguments, self._tool_ctx())
+
+    def _tool_is_read_only(self, name: str) -> bool:
+        return self.tools.is_read_only(name)
+
+    def _tool_preview(self, name: str, raw_arguments: str) -> str:
+        from herald.agent.loop import preview_arguments
+
+        return preview_arguments(raw_arguments)
+
+    def _report_tool(self, progress: ToolProgress) -> None:
+        if self.tool_progress_callback is not None:
+            try:
+                self.tool_progress_callback(progress)
+            except Exception:  # a display bug must not stop the agent
+                log.debug("tool_progress_callback raised; ignored", exc_info=True)
+
+    def _build_api_kwargs(self, system_prompt: str, messages: list[dict[str, Any]]) -> dict[str, Any]:
+        """Native request arguments for the current wire, from Herald's chat-format history."""
+        from herald.agent.messages import for_api
+
+        schemas = self.tools.schemas()
+        if self.api_mode == "chat_completions":
+            kwargs: dict[str, Any] = {"model": self.model, "messages": for_api([{"role": "system", "content": system_prompt}, *messages])}
+            if schemas:
+                kwargs["tools"] = schemas
+            if self.max_tokens:
+                kwargs["max_tokens"] = self.max_tokens
+            return kwargs
+        history = for_api([{"role": "system", "content": system_prompt}, *messages], keep_replay_data=True)
+        return self._wire().build_kwargs(self.model, history, schemas or None, max_tokens=self.max_tokens)
 
     # ── the LLM-call contract ───────────────────────────────────────────
 
