@@ -21,6 +21,20 @@ from herald.errors import (
 )
 from herald.llm.redact import redact, redact_data
 
+def _transport_errors() -> tuple[type[BaseException], ...]:
+    # The SDKs wrap most transport errors, but not all (anthropic lets a protocol error
+    # from a cut chunked body through); their HTTP library changed name across versions.
+    found: list[type[BaseException]] = []
+    for module_name in ("httpx2", "httpx"):
+        try:
+            module = __import__(module_name)
+        except ImportError:
+            continue
+        found.append(module.TransportError)
+    return tuple(found)
+
+
+_TRANSPORT_ERRORS = _transport_errors()
 _STATUS_ERRORS = (openai.APIStatusError, anthropic.APIStatusError)
 _CONNECTION_ERRORS = (openai.APIConnectionError, anthropic.APIConnectionError)
 _API_ERRORS = (openai.APIError, anthropic.APIError)
@@ -42,6 +56,8 @@ def translate_errors(*, where: str, secrets: Sequence[str | None] = ()) -> Itera
         kind = "timed out" if isinstance(exc, (openai.APITimeoutError, anthropic.APITimeoutError)) else "unreachable"
         cause = redact(str(exc.__cause__ or exc), secrets)
         raise ProviderUnreachable(f"{where} {kind}: {cause}") from None
+    except _TRANSPORT_ERRORS as exc:
+        raise ProviderUnreachable(f"{where}: connection failed: {redact(str(exc), secrets) or type(exc).__name__}") from None
     except _API_ERRORS as exc:
         # No HTTP status: an error the provider sent inside a 200 stream.
         message = redact(str(getattr(exc, "message", exc)), secrets)
