@@ -85,12 +85,8 @@ def search_dirs(cwd: Path) -> list[Path]:
     root = find_repo_root(cwd)
     if root is None:
         return [cwd]
-    dirs = [cwd]
-    for parent in cwd.parents:
-        dirs.append(parent)
-        if parent == root:
-            break
-    return dirs
+    # root is cwd or one of its parents: take cwd's ancestry up to and including it.
+    return [d for d in (cwd, *cwd.parents) if d.is_relative_to(root)]
 
 
 def load_context_files(cwd: Path, *, max_chars: int = DEFAULT_MAX_CHARS) -> ContextBundle | None:
