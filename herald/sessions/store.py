@@ -18,6 +18,7 @@ can share a store.
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import threading
@@ -30,11 +31,13 @@ from urllib.parse import urlsplit
 
 from herald.llm.redact import redact, redact_data
 from herald.paths import data_dir
-from herald.sessions.codec import EncodedMessage, content_text, decode_message, encode_message
+from herald.sessions.codec import EncodedMessage, decode_message, encode_message
 from herald.sessions.ids import new_session_id
 from herald.sessions.migrations import apply_migrations
 from herald.sessions.models import AmbiguousSession, SearchHit, SessionInfo, SessionNotFound
 from herald.sessions.search import HIGHLIGHT, ELLIPSIS, fts_query, like_pattern, plain_snippet
+
+log = logging.getLogger("herald.sessions")
 
 DB_FILENAME = "sessions.db"
 TITLE_MAX_CHARS = 80
@@ -68,7 +71,9 @@ class SessionStore:
         try:
             if is_new and os.name == "posix":
                 os.chmod(self.path, 0o600)  # conversations are private; -wal/-shm inherit this mode
-            conn.execute("PRAGMA journal_mode = WAL")
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if mode != "wal":  # e.g. a network file system without shared memory
+                log.warning("session database %s: WAL unavailable, journal mode is %s", self.path, mode)
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
             apply_migrations(conn)
@@ -124,7 +129,7 @@ class SessionStore:
                     model,
                     _host(base_url),
                     _title(redact(title)) if title else None,
-                    str(cwd) if cwd is not None else None,
+                    _cwd(cwd),
                 ),
             )
         return session_id
@@ -245,7 +250,7 @@ class SessionStore:
         params: tuple[Any, ...] = ()
         if cwd is not None:
             query += " WHERE cwd = ?"
-            params = (str(cwd),)
+            params = (_cwd(cwd),)
         with self._lock:
             row = self._open().execute(query + " ORDER BY updated_at DESC, id DESC LIMIT 1", params).fetchone()
         return _session_info(row) if row else None
@@ -350,6 +355,11 @@ def _host(base_url: str | None) -> str | None:
     if not parts.hostname:
         return None
     return f"{parts.hostname}:{parts.port}" if parts.port else parts.hostname
+
+
+def _cwd(cwd: str | os.PathLike[str] | None) -> str | None:
+    """A directory in one canonical spelling, so `latest_session(cwd)` finds what was stored."""
+    return os.path.normpath(os.fspath(cwd)) if cwd is not None else None
 
 
 def _title(text: str) -> str:

@@ -236,3 +236,10 @@ def test_two_stores_on_one_file(tmp_path: Path) -> None:
             {"role": "user", "content": "from a"},
             {"role": "assistant", "content": "from b"},
         ]
+
+
+def test_cwd_spellings_match(store: SessionStore) -> None:
+    sid = store.create_session(model="m", base_url=None, cwd="/work/proj/")
+    assert store.get_session(sid).cwd == "/work/proj"
+    assert store.latest_session(cwd=Path("/work/proj")).id == sid  # type: ignore[union-attr]
+    assert store.latest_session(cwd="/work/./proj").id == sid  # type: ignore[union-attr]
