@@ -13,7 +13,9 @@ size of the current block.
 The splitter is deliberately conservative: splitting where markdown would
 not end a block corrupts the final screen, while keeping two blocks together
 only delays a commit.  So whenever a line is ambiguous the block is kept
-open.  Known limitations (acceptable for LLM output): link reference
+open.  Tables, like GFM, end at a blank line (rows after it are a new
+paragraph in markdown too), while a list stays open across blank lines until
+a non-indented, non-list line starts (or the stream ends).  Known limitations (acceptable for LLM output): link reference
 definitions that appear *after* the block using them, and a fence that is
 closed implicitly by its list item ending (the fence is then tracked until
 an explicit closing line).
