@@ -7,6 +7,7 @@ from typing import Any, Mapping
 from herald.tools.base import ToolContext, ToolResult, function_schema, one_line
 
 TARGETS = ("memory", "user")
+_LABELS = {"memory": "memory", "user": "user profile"}
 
 
 class MemoryTool:
@@ -55,7 +56,7 @@ class MemoryTool:
         try:
             if action == "read":
                 content = store.read(target)
-                return ToolResult(content if content.strip() else f"({target} memory is empty)")
+                return ToolResult(content if content.strip() else f"({_LABELS[target]} is empty)")
             if action == "add":
                 outcome = store.add(target, text)  # type: ignore[arg-type]
             elif action == "replace":
@@ -65,7 +66,7 @@ class MemoryTool:
         except ValueError as exc:
             return ToolResult(f"Error: {exc}", ok=False)
         done = {"add": "added to", "replace": "replaced in", "remove": "removed from"}[action]
-        message = f"{done} {target} memory"
+        message = f"{done} {_LABELS[target]}"
         if isinstance(outcome, str) and outcome.strip():
             message += f": {outcome}"
         return ToolResult(message)

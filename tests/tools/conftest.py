@@ -53,5 +53,10 @@ def ctx(make_ctx: Callable[..., ToolContext]) -> ToolContext:
 
 
 @pytest.fixture
+def memory_store() -> FakeMemory:
+    return FakeMemory()
+
+
+@pytest.fixture
 def registry() -> ToolRegistry:
     return ToolRegistry.from_toolsets(memory_enabled=True, environ={})
