@@ -42,7 +42,7 @@ class _TextExtractor(HTMLParser):
             self._in_title = False
         elif tag in _HIDDEN and self._hidden_depth:
             self._hidden_depth -= 1
-        if tag in _BLOCK:
+        if tag in _BLOCK and tag != "li":  # keep list items on consecutive lines
             self._chunks.append("\n")
 
     def handle_data(self, data: str) -> None:

@@ -113,7 +113,7 @@ class SearchFilesTool:
         # The Python walk is lazy: stop at limit + 1 instead of scanning the whole tree.
         results = found if isinstance(found, list) else list(itertools.islice(found, limit + 1))
         if not results:
-            return ToolResult(f"No {'files' if target == 'files' else 'matches'} found for {pattern!r} in {display(root, ctx.cwd)}.")
+            return ToolResult(f"No {'files' if target == 'files' else 'matches'} found for {pattern!r} (searched {display(root, ctx.cwd)}).")
         lines = results[:limit]
         if len(results) > limit:
             more = f"{len(results) - limit} more results" if isinstance(found, list) else "More results"
