@@ -281,13 +281,11 @@ class AIAgent:
     def _execute_tool(self, name: str, raw_arguments: str) -> ToolResult:
         return self.tools.execute(name, raw_arguments, self._tool_ctx())
 
-    def _tool_is_read_only(self, name: str) -> bool:
-        return self.tools.is_read_only(name)
+    def _tool_is_read_only(self, name: str, raw_arguments: str) -> bool:
+        return self.tools.is_read_only(name, raw_arguments)
 
     def _tool_preview(self, name: str, raw_arguments: str) -> str:
-        from herald.agent.loop import preview_arguments
-
-        return preview_arguments(raw_arguments)
+        return self.tools.preview(name, raw_arguments)
 
     def _report_tool(self, progress: ToolProgress) -> None:
         if self.tool_progress_callback is not None:

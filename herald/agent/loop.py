@@ -6,7 +6,6 @@ an interrupt, a failure or a kill leaves a consistent, resumable history behind.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -170,26 +169,17 @@ class ConversationLoop:
         }
 
 
-def _batches(calls: list[ToolCall], read_only: Callable[[str], bool]) -> list[list[ToolCall]]:
+def _batches(calls: list[ToolCall], read_only: Callable[[str, str], bool]) -> list[list[ToolCall]]:
     """Consecutive read-only calls form one parallel batch; every other call runs alone, in order."""
     batches: list[list[ToolCall]] = []
+
+    def parallel(call: ToolCall) -> bool:
+        return read_only(call.function.name, call.function.arguments)
+
     for call in calls:
-        if read_only(call.function.name) and batches and read_only(batches[-1][0].function.name):
+        if parallel(call) and batches and parallel(batches[-1][0]):
             batches[-1].append(call)
         else:
             batches.append([call])
     return batches
 
-
-def preview_arguments(raw: str, width: int = 80) -> str:
-    """A one-line preview of JSON arguments for progress displays."""
-    try:
-        parsed = json.loads(raw) if raw else {}
-    except ValueError:
-        parsed = raw
-    if isinstance(parsed, dict):
-        text = " ".join(f"{k}={v!r}" if not isinstance(v, str) else f"{k}={v}" for k, v in parsed.items())
-    else:
-        text = str(parsed)
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"

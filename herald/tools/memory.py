@@ -55,7 +55,9 @@ class MemoryTool:
             return ToolResult(f"Error: action {action!r} needs {' and '.join(repr(m) for m in missing)}.", ok=False)
         try:
             if action == "read":
-                content = store.read(target)
+                entries = store.read(target)
+                # The store returns its entries; older stores returned the file's text.
+                content = entries if isinstance(entries, str) else "\n§\n".join(entries)
                 return ToolResult(content if content.strip() else f"({_LABELS[target]} is empty)")
             if action == "add":
                 outcome = store.add(target, text)  # type: ignore[arg-type]
