@@ -1,0 +1,52 @@
+"""Provider-shaped error bodies: OpenAI style for the OpenAI wires, Anthropic style for Messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+# status -> (OpenAI error type, OpenAI error code, default message)
+_OPENAI: dict[int, tuple[str, str | None, str]] = {
+    400: ("invalid_request_error", None, "Invalid request."),
+    401: ("invalid_request_error", "invalid_api_key", "Incorrect API key provided."),
+    403: ("permission_error", "unsupported_country_region_territory", "Country, region, or territory not supported."),
+    404: ("invalid_request_error", "not_found", "Not found."),
+    408: ("timeout", None, "Request timed out."),
+    413: ("invalid_request_error", "request_too_large", "Request too large."),
+    429: ("requests", "rate_limit_exceeded", "Rate limit reached for requests. Please try again later."),
+    500: ("server_error", None, "The server had an error while processing your request. Sorry about that!"),
+    502: ("server_error", None, "Bad gateway."),
+    503: ("server_error", None, "The engine is currently overloaded, please try again later."),
+    504: ("server_error", None, "Gateway timeout."),
+    529: ("server_error", None, "Overloaded."),
+}
+
+_ANTHROPIC: dict[int, str] = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    413: "request_too_large",
+    429: "rate_limit_error",
+    500: "api_error",
+    529: "overloaded_error",
+}
+
+
+def default_message(status: int) -> str:
+    return _OPENAI.get(status, ("", None, f"Upstream error {status}."))[2]
+
+
+def error_body(wire: str, status: int, message: str, type_: str | None = None, code: str | None = None) -> dict[str, Any]:
+    """The JSON error body a real provider on `wire` sends with `status`."""
+    if wire == "anthropic":
+        kind = type_ or _ANTHROPIC.get(status, "api_error" if status >= 500 else "invalid_request_error")
+        return {"type": "error", "error": {"type": kind, "message": message}}
+    default_type, default_code, _ = _OPENAI.get(status, ("server_error" if status >= 500 else "invalid_request_error", None, ""))
+    return {"error": {"message": message, "type": type_ or default_type, "param": None, "code": code or default_code}}
+
+
+def mask_key(key: str) -> str:
+    """Mask a key the way OpenAI does in 401 messages: keep a short prefix and suffix only."""
+    if len(key) <= 8:
+        return "*" * len(key)
+    return key[:3] + "*" * (len(key) - 7) + key[-4:]

@@ -1,0 +1,118 @@
+"""FakeProvider: the scripted fake LLM provider's public face (queue, options, lifecycle)."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections import deque
+from types import TracebackType
+
+from .script import RecordedRequest, Reply
+from .server import FakeHTTPServer
+
+
+class FakeProvider:
+    """A real HTTP server on 127.0.0.1 answering OpenAI chat/responses and Anthropic messages.
+
+    Replies are consumed FIFO, one per request (each served `Reply.repeat` times); when the
+    queue is empty `default` answers, or a 500 "no scripted reply" if it is None.
+    """
+
+    def __init__(self) -> None:
+        self.default: Reply | None = None
+        self.requests: list[RecordedRequest] = []
+        self.api_key: str | None = None
+        self.known_models: set[str] | None = None
+        self.reject_null_content: bool = False
+        self._queue: deque[list[Reply | int]] = deque()  # [reply, remaining serves]
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._stop = threading.Event()  # wakes stalls and paced streams on close()
+        self._server: FakeHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def start(self) -> FakeProvider:
+        if self._server is None:
+            self._stop.clear()
+            self._server = FakeHTTPServer(self)
+            self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+            self._thread.start()
+        return self
+
+    def close(self) -> None:
+        server, thread = self._server, self._thread
+        if server is None:
+            return
+        self._server = self._thread = None
+        self._stop.set()
+        server.shutdown()
+        server.server_close()
+        server.drop_connections()
+        if thread is not None:
+            thread.join(2.0)
+
+    def __enter__(self) -> FakeProvider:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("FakeProvider is not started")
+        return int(self._server.server_address[1])
+
+    @property
+    def anthropic_base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.anthropic_base_url}/v1"
+
+    # -- scripting ----------------------------------------------------------------------
+
+    def enqueue(self, *replies: Reply) -> None:
+        with self._lock:
+            for reply in replies:
+                self._queue.append([reply, reply.repeat])
+
+    @property
+    def pending(self) -> int:
+        """Queued replies not yet fully served (the default is not counted)."""
+        with self._lock:
+            return len(self._queue)
+
+    def clear(self) -> None:
+        """Forget queue, default, recorded requests and options (for a provider shared by tests)."""
+        with self._lock:
+            self._queue.clear()
+            self.requests.clear()
+        self.default = None
+        self.api_key = None
+        self.known_models = None
+        self.reject_null_content = False
+
+    # -- used by the handler ------------------------------------------------------------
+
+    def _take_reply(self) -> Reply | None:
+        with self._lock:
+            if not self._queue:
+                return self.default
+            entry = self._queue[0]
+            entry[1] = int(entry[1]) - 1
+            if entry[1] <= 0:
+                self._queue.popleft()
+            reply = entry[0]
+            assert isinstance(reply, Reply)
+            return reply
+
+    def _record(self, request: RecordedRequest) -> None:
+        with self._lock:
+            self.requests.append(request)
+
+    def _next_id(self) -> int:
+        return next(self._ids)

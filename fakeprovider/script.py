@@ -1,0 +1,110 @@
+"""Scripting dataclasses: what the fake provider should answer, and what it saw."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+TOOL_CALL_STYLES = frozenset({"standard", "llamacpp", "no_index", "one_chunk", "interleaved"})
+
+# Faults that only affect `stream: true` requests; a non-streaming request scripted
+# with one of these is answered normally (that is what a fallback request gets).
+STREAM_FAULTS = frozenset(
+    {
+        "reject_stream",
+        "reject_stream_options",
+        "crash_stream_options",
+        "cut",
+        "reset",
+        "malformed",
+        "html",
+        "inband_error",
+        "no_finish",
+        "stall_first_byte",
+        "stall",
+        "keepalive_stall",
+        "incomplete",
+        "failed",
+    }
+)
+# Faults that affect streaming and non-streaming requests alike.
+BOTH_FAULTS = frozenset({"http_error", "echo_key"})
+FAULTS = STREAM_FAULTS | BOTH_FAULTS
+
+
+@dataclass
+class ToolCallSpec:
+    """One tool call the scripted model makes; `arguments` is JSON text, sent verbatim."""
+
+    name: str
+    arguments: str = "{}"
+    id: str | None = None  # None -> "call_1", "call_2", ... by position in the reply
+
+
+@dataclass
+class Reply:
+    """One scripted answer, served to `repeat` consecutive requests on any wire."""
+
+    text: str = ""
+    reasoning: str = ""
+    tool_calls: list[ToolCallSpec] = field(default_factory=list)
+    finish_reason: str | None = None  # None -> "tool_calls" if tool calls else "stop"
+    usage: tuple[int, int] = (10, 5)  # (prompt tokens, completion tokens)
+    model: str | None = None  # None -> echo the request's model
+
+    # Streaming shape.
+    chunk_chars: int = 4
+    delay: float = 0.0
+    tool_call_style: str = "standard"
+
+    # Faults.
+    fault: str | None = None
+    fault_after: int = 0
+    status: int = 500
+    error_message: str = ""  # "" -> a realistic default message for the fault/status
+    retry_after: float | None = None
+    stall_seconds: float = 30.0
+    repeat: int = 1
+
+    # Responses-wire quirks.
+    empty_final_output: bool = False
+    reject_non_stream: bool = False
+
+    def __post_init__(self) -> None:
+        # Fail at scripting time rather than with a puzzling 500 mid-test.
+        if self.fault is not None and self.fault not in FAULTS:
+            raise ValueError(f"unknown fault {self.fault!r}; expected one of {sorted(FAULTS)}")
+        if self.tool_call_style not in TOOL_CALL_STYLES:
+            raise ValueError(
+                f"unknown tool_call_style {self.tool_call_style!r}; expected one of {sorted(TOOL_CALL_STYLES)}"
+            )
+        if self.repeat < 1:
+            raise ValueError("repeat must be >= 1")
+        self.tool_calls = list(self.tool_calls)
+
+    @property
+    def resolved_finish_reason(self) -> str:
+        if self.finish_reason is not None:
+            return self.finish_reason
+        return "tool_calls" if self.tool_calls else "stop"
+
+    def call_id(self, index: int) -> str:
+        spec = self.tool_calls[index]
+        return spec.id if spec.id is not None else f"call_{index + 1}"
+
+    def pieces(self, text: str) -> list[str]:
+        """Split text into streaming deltas of `chunk_chars` characters (at least one piece)."""
+        size = self.chunk_chars if self.chunk_chars > 0 else max(len(text), 1)
+        return [text[i : i + size] for i in range(0, len(text), size)] or [""]
+
+
+@dataclass
+class RecordedRequest:
+    """A request as the fake received it."""
+
+    path: str
+    headers: dict[str, str]  # lower-case keys
+    body: Any  # parsed JSON, or None when the body was not JSON
+    stream: bool
+    time: float  # time.monotonic() at receipt
+    method: str = "POST"
