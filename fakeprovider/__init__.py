@@ -1,7 +1,23 @@
 """Scripted fake LLM provider for Herald's integration tests and benchmarks.
 
-A real HTTP server on 127.0.0.1 speaking the OpenAI chat completions, OpenAI Responses and
-Anthropic Messages wires (JSON and SSE), able to fail the ways real providers do.
+A real HTTP/1.1 server on 127.0.0.1 speaking three wires, JSON and SSE, to the real SDKs:
+
+- OpenAI chat completions  POST {base_url}/chat/completions
+- OpenAI Responses         POST {base_url}/responses
+- Anthropic Messages       POST {anthropic_base_url}/v1/messages
+
+    with FakeProvider() as fake:
+        fake.enqueue(Reply(text="Hello"), Reply(fault="http_error", status=429, retry_after=1))
+        fake.default = Reply(text="fallback")   # answers when the queue is empty
+
+Each request takes the head of the queue (served `Reply.repeat` times), else `default`, else
+a 500 "no scripted reply". Stream-only faults leave `stream: false` requests alone, so
+`fake.default = Reply(text=..., fault="cut")` cuts every stream yet answers every fallback
+(or use `repeat=2` for "one failed stream, then its fallback").
+
+Stream faults (all wires): reject_stream, reject_stream_options, crash_stream_options, cut,
+reset, malformed, html, inband_error, no_finish, stall_first_byte, stall, keepalive_stall.
+Responses wire only: incomplete, failed. Both streaming and not: http_error, echo_key.
 """
 
 from .provider import FakeProvider

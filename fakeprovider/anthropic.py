@@ -37,7 +37,8 @@ def full_response(reply: Reply, ctx: Ctx) -> dict[str, Any]:
     if reply.text or not reply.tool_calls:
         content.append({"type": "text", "text": reply.text})
     for i, spec in enumerate(reply.tool_calls):
-        content.append({"type": "tool_use", "id": reply.call_id(i), "name": spec.name, "input": _tool_input(spec.arguments)})
+        tool_input = _tool_input(spec.arguments)
+        content.append({"type": "tool_use", "id": reply.call_id(i), "name": spec.name, "input": tool_input})
     prompt, completion = reply.usage
     return {
         "id": f"msg_{ctx.uid}",

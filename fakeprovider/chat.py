@@ -15,6 +15,10 @@ def _usage(reply: Reply) -> dict[str, int]:
     return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
 
 
+def _entry(index: int, call_id: str, name: str, arguments: str) -> dict[str, Any]:
+    return {"index": index, "id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
+
+
 def tool_call_deltas(reply: Reply) -> list[dict[str, Any]]:
     """The `delta.tool_calls[0]` entries of a stream, shaped by `reply.tool_call_style`."""
     style = reply.tool_call_style
@@ -22,16 +26,13 @@ def tool_call_deltas(reply: Reply) -> list[dict[str, Any]]:
     for i, spec in enumerate(reply.tool_calls):
         call_id = reply.call_id(i)
         if style == "one_chunk":
-            per_call.append(
-                [{"index": i, "id": call_id, "type": "function", "function": {"name": spec.name, "arguments": spec.arguments}}]
-            )
+            per_call.append([_entry(i, call_id, spec.name, spec.arguments)])
             continue
-        head: dict[str, Any] = {"index": i, "id": call_id, "type": "function", "function": {"name": spec.name, "arguments": ""}}
-        entries = [head]
+        entries = [_entry(i, call_id, spec.name, "")]
         for piece in reply.pieces(spec.arguments):
             if style == "llamacpp":
                 # llama.cpp's server repeats id and name on every argument delta.
-                entries.append({"index": i, "id": call_id, "type": "function", "function": {"name": spec.name, "arguments": piece}})
+                entries.append(_entry(i, call_id, spec.name, piece))
             else:
                 entries.append({"index": i, "function": {"arguments": piece}})
         if style == "no_index":

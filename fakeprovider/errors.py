@@ -36,12 +36,15 @@ def default_message(status: int) -> str:
     return _OPENAI.get(status, ("", None, f"Upstream error {status}."))[2]
 
 
-def error_body(wire: str, status: int, message: str, type_: str | None = None, code: str | None = None) -> dict[str, Any]:
+def error_body(
+    wire: str, status: int, message: str, type_: str | None = None, code: str | None = None
+) -> dict[str, Any]:
     """The JSON error body a real provider on `wire` sends with `status`."""
     if wire == "anthropic":
         kind = type_ or _ANTHROPIC.get(status, "api_error" if status >= 500 else "invalid_request_error")
         return {"type": "error", "error": {"type": kind, "message": message}}
-    default_type, default_code, _ = _OPENAI.get(status, ("server_error" if status >= 500 else "invalid_request_error", None, ""))
+    fallback = ("server_error" if status >= 500 else "invalid_request_error", None, "")
+    default_type, default_code, _ = _OPENAI.get(status, fallback)
     return {"error": {"message": message, "type": type_ or default_type, "param": None, "code": code or default_code}}
 
 

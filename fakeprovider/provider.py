@@ -37,7 +37,9 @@ class FakeProvider:
         if self._server is None:
             self._stop.clear()
             self._server = FakeHTTPServer(self)
-            self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+            # A short poll interval keeps close() (hence every test teardown) fast.
+            serve = self._server.serve_forever
+            self._thread = threading.Thread(target=serve, kwargs={"poll_interval": 0.05}, daemon=True)
             self._thread.start()
         return self
 
@@ -56,7 +58,9 @@ class FakeProvider:
     def __enter__(self) -> FakeProvider:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
     @property

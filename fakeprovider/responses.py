@@ -111,7 +111,8 @@ def stream_plan(reply: Reply, ctx: Ctx) -> StreamPlan:
             part = {"type": "output_text", "text": "", "annotations": [], "logprobs": []}
             add("response.content_part.added", STRUCT, {**where, "content_index": 0, "part": part})
             for piece in reply.pieces(reply.text):
-                add("response.output_text.delta", CONTENT, {**where, "content_index": 0, "delta": piece, "logprobs": []})
+                delta = {**where, "content_index": 0, "delta": piece, "logprobs": []}
+                add("response.output_text.delta", CONTENT, delta)
             add("response.output_text.done", STRUCT, {**where, "content_index": 0, "text": reply.text, "logprobs": []})
             add("response.content_part.done", STRUCT, {**where, "content_index": 0, "part": item["content"][0]})
         else:
@@ -120,7 +121,8 @@ def stream_plan(reply: Reply, ctx: Ctx) -> StreamPlan:
             pieces = [item["arguments"]] if reply.tool_call_style == "one_chunk" else reply.pieces(item["arguments"])
             for piece in pieces:
                 add("response.function_call_arguments.delta", CONTENT, {**where, "delta": piece})
-            add("response.function_call_arguments.done", STRUCT, {**where, "name": item["name"], "arguments": item["arguments"]})
+            done = {**where, "name": item["name"], "arguments": item["arguments"]}
+            add("response.function_call_arguments.done", STRUCT, done)
         add("response.output_item.done", STRUCT, {"output_index": index, "item": item}, item=item)
 
     final_output = [] if reply.empty_final_output else items
@@ -129,7 +131,8 @@ def stream_plan(reply: Reply, ctx: Ctx) -> StreamPlan:
     message = reply.error_message
 
     def inband_error(pos: int) -> bytes:
-        payload = {"type": "error", "sequence_number": pos, "code": "server_error", "message": message or "upstream overloaded", "param": None}
+        text = message or "upstream overloaded"
+        payload = {"type": "error", "sequence_number": pos, "code": "server_error", "message": text, "param": None}
         return named("error", payload)
 
     def failed(pos: int) -> bytes:
@@ -140,7 +143,8 @@ def stream_plan(reply: Reply, ctx: Ctx) -> StreamPlan:
     def incomplete(pos: int) -> bytes:
         details = {"reason": "max_output_tokens"}
         response = response_object(reply, ctx, "incomplete", plan.done_items(pos), incomplete_details=details)
-        return named("response.incomplete", {"type": "response.incomplete", "sequence_number": pos, "response": response})
+        payload = {"type": "response.incomplete", "sequence_number": pos, "response": response}
+        return named("response.incomplete", payload)
 
     plan = StreamPlan(
         events=events,

@@ -158,7 +158,9 @@ class Handler(BaseHTTPRequestHandler):
             return auth[7:].strip()
         return self.headers.get("x-api-key")
 
-    def _error(self, wire: str, status: int, message: str, code: str | None = None, headers: dict[str, str] | None = None) -> None:
+    def _error(
+        self, wire: str, status: int, message: str, code: str | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         self._send_json(status, error_body(wire, status, message, code=code), headers)
 
     def _answer(self, wire: str | None, body: dict[str, Any], stream: bool) -> None:
@@ -268,8 +270,9 @@ def _has_null_assistant_content(body: dict[str, Any]) -> bool:
         items = body.get(key)
         if isinstance(items, list):
             for item in items:
-                if isinstance(item, dict) and item.get("role") == "assistant" and "content" in item and item["content"] is None:
-                    return True
+                if isinstance(item, dict) and item.get("role") == "assistant" and "content" in item:
+                    if item["content"] is None:
+                        return True
     return False
 
 

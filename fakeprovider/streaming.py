@@ -10,7 +10,9 @@ from .script import Reply
 from .sse import CONTENT, FINISH, StreamPlan
 
 # Faults that strike at a position in the stream (after `fault_after` content chunks).
-_POSITIONED = frozenset({"cut", "reset", "malformed", "inband_error", "stall", "keepalive_stall", "incomplete", "failed"})
+_POSITIONED = frozenset(
+    {"cut", "reset", "malformed", "inband_error", "stall", "keepalive_stall", "incomplete", "failed"}
+)
 KEEPALIVE_INTERVAL = 0.2
 
 
