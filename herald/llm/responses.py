@@ -82,6 +82,7 @@ class ResponsesWire:
 
     def request(self, client: Any, kwargs: dict[str, Any]) -> LLMResponse:
         """The fallback: a buffered stream, or a plain request (see the class docstring)."""
+        kwargs = self.plain_kwargs(kwargs)  # idempotent; the buffered request sets `stream` itself
         if self.fallback == "plain":
             return plain_request(client, kwargs)
         try:
