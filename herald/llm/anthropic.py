@@ -10,12 +10,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import anthropic
+import httpx2
 
 from herald.errors import IncompleteStream
 from herald.llm.accumulate import StreamAccumulator
 from herald.llm.anthropic_output import finish_reason_for, response_from_message, thinking_data
 from herald.llm.guard import RequestGuard
 from herald.llm.sdk_errors import provider_message_of
+from herald.llm.pump import pump
 from herald.llm.history import to_anthropic_messages, to_anthropic_tools
 from herald.llm.sink import DeltaSink
 from herald.llm.types import LLMResponse, Usage
@@ -61,18 +63,16 @@ class AnthropicWire:
         reader = AnthropicEventReader(acc, sink)
         try:
             with stream as events:
-                for event in events:
-                    content = reader.handle(event)
-                    if guard is not None:
-                        guard.touch(content=content)
-                        if guard.abandoned:
-                            break
+                pump(events, reader.handle, guard)
         except anthropic.APIStatusError as exc:
             # The SDK raises an `event: error` inside a 200 stream as a status error with
             # status 200 (e.g. overloaded_error mid-stream): that is an in-band stream failure.
             if exc.status_code != 200:
                 raise
             raise IncompleteStream(f"the provider sent an error event mid-stream: {provider_message_of(exc.body) or exc.message}") from None
+        except httpx2.TransportError as exc:
+            # Unlike openai's, the anthropic SDK lets a connection torn mid-body escape raw.
+            raise IncompleteStream(f"the connection broke mid-stream: {type(exc).__name__}: {exc}") from None
         return reader.finish()
 
     def request(self, client: Any, kwargs: dict[str, Any]) -> LLMResponse:

@@ -17,6 +17,7 @@ from herald.errors import BadResponse, IncompleteStream, ProviderError, Provider
 from herald.llm.accumulate import StreamAccumulator
 from herald.llm.fallback import rejects_streaming
 from herald.llm.guard import RequestGuard
+from herald.llm.pump import pump
 from herald.llm.history import to_responses_input, to_responses_tools
 from herald.llm.responses_output import OutputParts, build_response
 from herald.llm.sdk_errors import status_error
@@ -72,12 +73,7 @@ class ResponsesWire:
     def read_stream(self, stream: Any, acc: StreamAccumulator, sink: DeltaSink, guard: RequestGuard[Any] | None) -> LLMResponse:
         reader = ResponsesEventReader(acc, sink, incomplete_is_failure=True)
         with stream as events:
-            for event in events:
-                content = reader.handle(event)
-                if guard is not None:
-                    guard.touch(content=content)
-                    if guard.abandoned:
-                        break
+            pump(events, reader.handle, guard)
             return reader.finish(stream=events, streamed=True)
 
     def request(self, client: Any, kwargs: dict[str, Any]) -> LLMResponse:

@@ -136,12 +136,19 @@ STREAM_FAILURES = [
 ]
 
 
+def stall_limit(failure: dict[str, Any]) -> dict[str, float]:
+    """One short limit per stall kind: the idle limit must work with the first-byte one at its default."""
+    if failure["fault"] == "stall_first_byte":
+        return {"stream_first_byte_timeout": 0.3}
+    return {"stream_idle_timeout": 0.3}
+
+
 class TestFallback:
     @pytest.mark.parametrize("failure", STREAM_FAILURES, ids=lambda f: f["fault"])
     def test_failure_falls_back_to_a_buffered_stream(self, fake: FakeProvider, failure: dict[str, Any], caplog: pytest.LogCaptureFixture) -> None:
         fake.enqueue(Reply(text="broken stream answer", **failure), Reply(text="recovered", reasoning="why", usage=(3, 2)))
         seen = Seen()
-        agent = make_agent(fake, seen, stream_idle_timeout=0.3, stream_first_byte_timeout=0.3)
+        agent = make_agent(fake, seen, **stall_limit(failure))
         with caplog.at_level(logging.INFO, logger="herald.llm"):
             response = agent._interruptible_streaming_api_call(kwargs())
         assert response.message.content == "recovered"
