@@ -31,6 +31,12 @@ class Wire(Protocol):
     mode: str
     supports_stream_options: bool
 
+    def build_kwargs(
+        self, model: str, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None, max_tokens: int | None = None
+    ) -> dict[str, Any]:
+        """Native request kwargs from chat-format history and tools (see `herald.llm.history`)."""
+        ...
+
     def stream_kwargs(self, api_kwargs: dict[str, Any], *, stream_options: bool) -> dict[str, Any]: ...
 
     def plain_kwargs(self, api_kwargs: dict[str, Any]) -> dict[str, Any]: ...

@@ -7,6 +7,7 @@ from typing import Any, Iterable
 from herald.errors import BadResponse, IncompleteStream
 from herald.llm.accumulate import StreamAccumulator
 from herald.llm.guard import RequestGuard
+from herald.llm.history import PROVIDER_DATA_KEY
 from herald.llm.sink import DeltaSink
 from herald.llm.types import Choice, FunctionCall, LLMResponse, Message, ToolCall, usage_from
 
@@ -16,6 +17,17 @@ class ChatCompletionsWire:
 
     mode = "chat_completions"
     supports_stream_options = True
+
+    def build_kwargs(
+        self, model: str, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None, max_tokens: int | None = None
+    ) -> dict[str, Any]:
+        """Request kwargs from chat-format history: it is already native, minus replay data."""
+        kwargs: dict[str, Any] = {"model": model, "messages": [_without_replay_data(m) for m in messages]}
+        if tools:
+            kwargs["tools"] = tools
+        if max_tokens:
+            kwargs["max_tokens"] = max_tokens
+        return kwargs
 
     def stream_kwargs(self, api_kwargs: dict[str, Any], *, stream_options: bool) -> dict[str, Any]:
         kwargs = {**api_kwargs, "stream": True}
@@ -39,6 +51,13 @@ class ChatCompletionsWire:
 
     def request(self, client: Any, kwargs: dict[str, Any]) -> LLMResponse:
         return response_from_completion(client.chat.completions.create(**kwargs))
+
+
+def _without_replay_data(message: dict[str, Any]) -> dict[str, Any]:
+    # Strict servers reject unknown message keys; the replay data is for the other wires.
+    if PROVIDER_DATA_KEY not in message:
+        return message
+    return {k: v for k, v in message.items() if k != PROVIDER_DATA_KEY}
 
 
 def read_chat_stream(

@@ -1,0 +1,203 @@
+"""The Responses wire over real HTTP against the scripted fake provider, through `AIAgent`."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from fakeprovider import FakeProvider, Reply, ToolCallSpec
+from herald.agent import AIAgent
+from herald.errors import AuthenticationError, Interrupted
+from herald.llm.history import PROVIDER_DATA_KEY
+from herald.llm.responses import ResponsesWire
+from herald.llm.types import Message
+
+TOOLS = [{"type": "function", "function": {"name": "ls", "description": "List", "parameters": {"type": "object", "properties": {}}}}]
+HISTORY = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeProvider]:
+    with FakeProvider() as provider:
+        yield provider
+
+
+class Seen:
+    """What the agent's consumers were shown."""
+
+    def __init__(self) -> None:
+        self.text: list[str] = []
+        self.reasoning: list[str] = []
+        self.resets = 0
+
+    def reset(self) -> None:
+        self.resets += 1
+
+
+def make_agent(fake: FakeProvider, seen: Seen, **options: Any) -> AIAgent:
+    return AIAgent(
+        model="test/model",
+        base_url=fake.base_url,
+        api_key="sk-test",
+        api_mode="codex_responses",
+        stream_delta_callback=seen.text.append,
+        reasoning_callback=seen.reasoning.append,
+        stream_reset_callback=seen.reset,
+        skip_context_files=True,
+        skip_memory=True,
+        quiet_mode=True,
+        max_retries=0,
+        **options,
+    )
+
+
+def kwargs(messages: list[dict[str, Any]] = HISTORY, tools: list[dict[str, Any]] | None = TOOLS) -> dict[str, Any]:
+    return ResponsesWire().build_kwargs("test/model", messages, tools)
+
+
+def history_entry(message: Message) -> dict[str, Any]:
+    """An assistant message as the agent loop keeps it (see `herald.llm.history`)."""
+    entry: dict[str, Any] = {"role": "assistant", "content": message.content}
+    if message.tool_calls:
+        entry["tool_calls"] = [call.to_dict() for call in message.tool_calls]
+    if message.provider_data:
+        entry[PROVIDER_DATA_KEY] = message.provider_data
+    return entry
+
+
+class TestStreams:
+    def test_text_reasoning_and_usage(self, fake: FakeProvider) -> None:
+        fake.enqueue(Reply(text="Hello there", reasoning="Let me think", usage=(21, 8)))
+        seen = Seen()
+        response = make_agent(fake, seen)._interruptible_streaming_api_call(kwargs())
+        assert "".join(seen.text) == "Hello there" and len(seen.text) > 1
+        assert "".join(seen.reasoning) == "Let me think"
+        assert response.message.content == "Hello there"
+        assert response.message.reasoning_content == "Let me think"
+        assert response.finish_reason == "stop" and response.streamed
+        assert (response.usage.prompt_tokens, response.usage.completion_tokens) == (21, 8)
+        [request] = fake.requests
+        assert request.path.endswith("/responses") and request.stream
+        assert request.body["instructions"] == "Be brief."
+        assert request.body["input"] == [{"role": "user", "content": "Hi"}]
+        assert request.body["tools"][0]["name"] == "ls"
+
+    def test_tool_call_turn_then_result_turn(self, fake: FakeProvider) -> None:
+        fake.enqueue(
+            Reply(text="Checking", tool_calls=[ToolCallSpec("ls", '{"path": "."}', id="call_ls")]),
+            Reply(text="Two files."),
+        )
+        seen = Seen()
+        agent = make_agent(fake, seen)
+        first = agent._interruptible_streaming_api_call(kwargs())
+        assert first.finish_reason == "tool_calls"
+        [call] = first.message.tool_calls
+        assert (call.id, call.function.name, call.function.arguments) == ("call_ls", "ls", '{"path": "."}')
+
+        history = [*HISTORY, history_entry(first.message), {"role": "tool", "tool_call_id": "call_ls", "content": "a b"}]
+        second = agent._interruptible_streaming_api_call(kwargs(history))
+        assert second.message.content == "Two files." and second.finish_reason == "stop"
+        sent = fake.requests[1].body["input"]
+        assert {"type": "function_call", "call_id": "call_ls", "name": "ls", "arguments": '{"path": "."}'} in sent
+        assert sent[-1] == {"type": "function_call_output", "call_id": "call_ls", "output": "a b"}
+
+    def test_text_after_a_function_call_is_not_shown(self, fake: FakeProvider) -> None:
+        fake.enqueue(Reply(text="", tool_calls=[ToolCallSpec("ls")]))
+        seen = Seen()
+        response = make_agent(fake, seen)._interruptible_streaming_api_call(kwargs())
+        assert seen.text == [] and response.message.tool_calls
+
+    def test_empty_final_output_is_rebuilt(self, fake: FakeProvider) -> None:
+        fake.enqueue(Reply(text="Rebuilt answer", tool_calls=[ToolCallSpec("ls", "{}")], empty_final_output=True))
+        response = make_agent(fake, Seen())._interruptible_streaming_api_call(kwargs())
+        assert response.message.content == "Rebuilt answer"
+        assert response.message.tool_calls[0].function.name == "ls"
+        assert len(fake.requests) == 1  # no fallback needed
+
+
+STREAM_FAILURES = [
+    dict(fault="cut", fault_after=2),
+    dict(fault="reset", fault_after=2),
+    dict(fault="malformed", fault_after=1),
+    dict(fault="html"),
+    dict(fault="inband_error", fault_after=1),
+    dict(fault="no_finish"),
+    dict(fault="incomplete", fault_after=1),
+    dict(fault="failed", fault_after=1),
+    dict(fault="http_error", status=503),
+    dict(fault="reject_stream"),
+    dict(fault="stall", fault_after=1, stall_seconds=10),
+    dict(fault="stall_first_byte", stall_seconds=10),
+]
+
+
+def stall_limit(failure: dict[str, Any]) -> dict[str, float]:
+    """One short limit per stall kind: the idle limit must work with the first-byte one at its default."""
+    if failure["fault"] == "stall_first_byte":
+        return {"stream_first_byte_timeout": 0.3}
+    return {"stream_idle_timeout": 0.3}
+
+
+class TestFallback:
+    @pytest.mark.parametrize("failure", STREAM_FAILURES, ids=lambda f: f["fault"])
+    def test_failure_falls_back_to_a_buffered_stream(self, fake: FakeProvider, failure: dict[str, Any], caplog: pytest.LogCaptureFixture) -> None:
+        fake.enqueue(Reply(text="broken stream answer", **failure), Reply(text="recovered", reasoning="why", usage=(3, 2)))
+        seen = Seen()
+        agent = make_agent(fake, seen, **stall_limit(failure))
+        with caplog.at_level(logging.INFO, logger="herald.llm"):
+            response = agent._interruptible_streaming_api_call(kwargs())
+        assert response.message.content == "recovered"
+        assert response.message.reasoning_content == "why"
+        assert response.usage.completion_tokens == 2
+        assert not response.streamed and "fallback_reason" in response.extras
+        # The replacement is a buffered stream (Codex backends reject stream:false) of the same request.
+        assert [r.stream for r in fake.requests] == [True, True]
+        assert fake.requests[1].body["input"] == fake.requests[0].body["input"]
+        assert seen.text[-1] == "recovered"
+        assert any("falling back" in r.getMessage() and r.levelno == logging.INFO for r in caplog.records)
+
+    def test_backend_rejecting_stream_false_is_served(self, fake: FakeProvider) -> None:
+        fake.enqueue(Reply(fault="cut", fault_after=1, text="abcdefgh"), Reply(text="buffered ok", reject_non_stream=True))
+        response = make_agent(fake, Seen())._interruptible_streaming_api_call(kwargs())
+        assert response.message.content == "buffered ok"
+
+    def test_provider_rejecting_streaming_gets_a_plain_request(self, fake: FakeProvider) -> None:
+        fake.enqueue(Reply(fault="reject_stream", repeat=2), Reply(text="plain ok", tool_calls=[ToolCallSpec("ls")]))
+        response = make_agent(fake, Seen())._interruptible_streaming_api_call(kwargs())
+        assert [r.stream for r in fake.requests] == [True, True, False]
+        assert response.message.content == "plain ok" and response.finish_reason == "tool_calls"
+
+    def test_fallback_error_propagates(self, fake: FakeProvider) -> None:
+        fake.enqueue(Reply(fault="cut", fault_after=1, text="abcdefgh"), Reply(fault="http_error", status=401))
+        with pytest.raises(AuthenticationError):
+            make_agent(fake, Seen())._interruptible_streaming_api_call(kwargs())
+        assert len(fake.requests) == 2
+
+
+def test_interrupt_during_slow_stream(fake: FakeProvider) -> None:
+    fake.enqueue(Reply(text="slow " * 200, delay=0.05))
+    seen = Seen()
+    agent = make_agent(fake, seen)
+    interrupted_at: list[float] = []
+
+    def interrupt() -> None:
+        interrupted_at.append(time.monotonic())
+        agent.interrupt()
+
+    timer = threading.Timer(0.3, interrupt)
+    timer.start()
+    try:
+        with pytest.raises(Interrupted) as caught:
+            agent._interruptible_streaming_api_call(kwargs())
+        returned_at = time.monotonic()
+    finally:
+        timer.cancel()
+    assert returned_at - interrupted_at[0] < 0.05
+    assert caught.value.partial is not None and caught.value.partial.state == "interrupted"
+    assert (caught.value.partial.message.content or "").startswith("slow")
+    assert len(fake.requests) == 1  # an interrupt is not a failure: no fallback request
