@@ -298,16 +298,8 @@ class AIAgent:
         """Native request arguments for the current wire, from Herald's chat-format history."""
         from herald.agent.messages import for_api
 
-        schemas = self.tools.schemas()
-        if self.api_mode == "chat_completions":
-            kwargs: dict[str, Any] = {"model": self.model, "messages": for_api([{"role": "system", "content": system_prompt}, *messages])}
-            if schemas:
-                kwargs["tools"] = schemas
-            if self.max_tokens:
-                kwargs["max_tokens"] = self.max_tokens
-            return kwargs
         history = for_api([{"role": "system", "content": system_prompt}, *messages], keep_replay_data=True)
-        return self._wire().build_kwargs(self.model, history, schemas or None, max_tokens=self.max_tokens)
+        return self._wire().build_kwargs(self.model, history, self.tools.schemas() or None, max_tokens=self.max_tokens)
 
     # ── the LLM-call contract ───────────────────────────────────────────
 
