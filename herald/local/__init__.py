@@ -27,6 +27,7 @@ __all__ = [
     "LocalProvider",
     "LocalServer",
     "LocalServerError",
+    "chat_format_for",
     "default_model_path",
     "ensure_model",
     "local_extra_available",

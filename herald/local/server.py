@@ -9,6 +9,7 @@ any of those, the server's parent watchdog (`herald.local.serve`) makes it exit 
 from __future__ import annotations
 
 import atexit
+import json
 import os
 import signal
 import socket
@@ -38,8 +39,27 @@ def local_extra_available() -> bool:
     return all(find_spec(name) is not None for name in _SERVER_MODULES)
 
 
-def default_log_path() -> Path:
-    return data_dir() / "logs" / "local-server.log"
+_LOGS_KEPT = 5
+
+
+def default_log_path(port: int) -> Path:
+    """`<data dir>/logs/local-server-<port>.log`: one per server, so two Herald sessions never
+    truncate each other's log."""
+    return data_dir() / "logs" / f"local-server-{port}.log"
+
+
+def prune_logs(directory: Path, keep: int = _LOGS_KEPT) -> None:
+    """Delete all but the `keep` newest server logs (each start makes one)."""
+    logs = sorted(directory.glob("local-server-*.log"), key=_mtime, reverse=True)
+    for old in logs[keep:]:
+        old.unlink(missing_ok=True)
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:  # deleted meanwhile by another Herald
+        return 0.0
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -61,7 +81,7 @@ class LocalServer:
         chat_format: a llama-cpp-python chat format, e.g. "herald-gemma3"; None uses the
             GGUF's own template.
         startup_timeout: seconds to wait for the server to answer.
-        log_path: where the server's output goes (default `<data dir>/logs/local-server.log`).
+        log_path: where the server's output goes (default: `default_log_path(port)`).
         extra_args: more `llama_cpp.server` command-line arguments.
 
     Use as a context manager, or call `start()` and `stop()`.
@@ -87,7 +107,7 @@ class LocalServer:
         self.alias = alias or self.model_path.stem
         self.chat_format = chat_format
         self.startup_timeout = startup_timeout
-        self.log_path = Path(log_path) if log_path is not None else default_log_path()
+        self._log_path = Path(log_path) if log_path is not None else None
         self.extra_args = list(extra_args)
         self.startup_seconds: float | None = None
         """How long the last `start()` took until the server answered."""
@@ -143,6 +163,15 @@ class LocalServer:
     # ── state ───────────────────────────────────────────────────────────
 
     @property
+    def log_path(self) -> Path:
+        """The server's log file (known once the port is)."""
+        if self._log_path is not None:
+            return self._log_path
+        if self.port is None:
+            raise LocalServerError("the local server's log has no name before a port is chosen")
+        return default_log_path(self.port)
+
+    @property
     def running(self) -> bool:
         process = self._process
         return process is not None and process.poll() is None
@@ -179,6 +208,8 @@ class LocalServer:
 
     def log_tail(self, lines: int = 30) -> str:
         """The last `lines` lines of the server's log ("" if there is none)."""
+        if self._log_path is None and self.port is None:
+            return ""
         try:
             with self.log_path.open("rb") as handle:
                 tail = deque(handle, maxlen=lines)
@@ -190,6 +221,8 @@ class LocalServer:
 
     def _spawn(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        if self._log_path is None:
+            prune_logs(self.log_path.parent, keep=_LOGS_KEPT - 1)
         self._log = self.log_path.open("wb")  # one run per log: old output would mislead
         env = {**os.environ, PARENT_PID_ENV: str(os.getpid())}
         self._process = subprocess.Popen(
@@ -215,7 +248,7 @@ class LocalServer:
                     log_tail=self.log_tail(),
                     log_path=str(self.log_path),
                 )
-            if _answers(url):
+            if _serves(url, self.alias):
                 return
             if time.monotonic() >= deadline:
                 raise LocalServerError(
@@ -226,12 +259,15 @@ class LocalServer:
             time.sleep(0.1)
 
 
-def _answers(url: str) -> bool:
+def _serves(url: str, alias: str) -> bool:
+    """True when the server at `url` lists `alias`: ours is up, not some other server on the port."""
     try:
         with urllib.request.urlopen(url, timeout=2) as response:
-            return bool(response.status == 200)
-    except (urllib.error.URLError, OSError):
+            listing = json.load(response)
+    except (urllib.error.URLError, OSError, ValueError):
         return False
+    models = listing.get("data") if isinstance(listing, dict) else None
+    return any(isinstance(m, dict) and m.get("id") == alias for m in models or ())
 
 
 def _terminate_group(process: subprocess.Popen[bytes], timeout: float) -> None:

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import json
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from herald.errors import ProviderError
-from herald.local import LocalProvider, local_extra_available
+from herald.local import LocalProvider, LocalServer, LocalServerError, local_extra_available
 from herald.llm.types import LLMResponse
 from run_agent import AIAgent
 
@@ -193,3 +194,13 @@ def test_a_second_request_does_not_cut_a_running_stream(local_provider: LocalPro
     for name in ("first", "second"):
         assert_streamed_cleanly(results[name])
         assert results[name].finish_reason in ("stop", "length")
+
+
+def test_a_corrupt_model_fails_fast_with_the_servers_own_words(tmp_path: Path) -> None:
+    corrupt = tmp_path / "corrupt.gguf"
+    corrupt.write_bytes(b"GGUF\x03\x00\x00\x00" + b"not really a model")
+    server = LocalServer(corrupt, log_path=tmp_path / "server.log", startup_timeout=60)
+    with pytest.raises(LocalServerError, match="exited with code") as info:
+        server.start()
+    assert "Failed to load model from file" in info.value.log_tail
+    assert not server.running

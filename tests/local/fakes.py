@@ -16,9 +16,9 @@ class FakeServer(LocalServer):
     def __init__(self, *args: object, argv: list[str] | None = None, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.argv = argv
-        self.child_pid_file = self.log_path.with_name("grandchild.pid")
+        self.child_pid_file = Path(str(kwargs.get("log_path") or "grandchild")).with_name("grandchild.pid")
 
     def command(self) -> list[str]:
         if self.argv is not None:
             return self.argv
-        return [sys.executable, str(FAKE_SERVER), str(self.port), str(self.child_pid_file)]
+        return [sys.executable, str(FAKE_SERVER), str(self.port), str(self.child_pid_file), self.alias]

@@ -139,3 +139,29 @@ def test_command_runs_the_wrapper_with_interrupts_off(gguf: Path) -> None:
     assert command[command.index("--chat_format") + 1] == "herald-gemma3"
     assert command[command.index("--host") + 1] == "127.0.0.1"
     assert PARENT_PID_ENV == "HERALD_LOCAL_PARENT_PID"
+
+
+def test_default_log_is_per_port_in_the_data_dir_and_old_logs_are_pruned(
+    gguf: Path, herald_home: Path, extra_installed: None
+) -> None:
+    logs = herald_home / "data" / "logs"
+    logs.mkdir(parents=True)
+    for age in range(8):
+        old = logs / f"local-server-{1000 + age}.log"
+        old.write_text("old")
+        os.utime(old, (1_000_000 - age, 1_000_000 - age))
+    server = FakeServer(gguf, log_path=None)
+    server.child_pid_file = herald_home / "grandchild.pid"
+    with server:
+        assert server.log_path == logs / f"local-server-{server.port}.log"
+    kept = sorted(p.name for p in logs.iterdir())
+    assert len(kept) == 5 and server.log_path.name in kept
+    assert "local-server-1000.log" in kept and "local-server-1007.log" not in kept  # newest old ones kept
+
+
+def test_another_server_on_the_port_is_not_mistaken_for_ours(gguf: Path, tmp_path: Path, extra_installed: None) -> None:
+    with FakeServer(gguf, log_path=tmp_path / "other.log", alias="someone-else") as other:
+        argv = [sys.executable, "-c", "import time; time.sleep(60)"]  # ours never comes up
+        ours = FakeServer(gguf, port=other.port, log_path=tmp_path / "ours.log", argv=argv, startup_timeout=1)
+        with pytest.raises(LocalServerError, match="did not answer"):
+            ours.start()
