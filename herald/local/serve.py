@@ -25,7 +25,7 @@ def register_chat_format() -> None:
 
     from herald.local.chat_format import END_OF_TURN, render_gemma3
 
-    @llama_chat_format.register_chat_format(CHAT_FORMAT)
+    @llama_chat_format.register_chat_format(CHAT_FORMAT)  # type: ignore[untyped-decorator]
     def _format(messages: Any, tools: Any = None, tool_choice: Any = None, **_: Any) -> Any:
         prompt = render_gemma3(messages, tools=tools, tool_choice=tool_choice)
         return llama_chat_format.ChatFormatterResponse(prompt=prompt, stop=END_OF_TURN)
@@ -49,7 +49,7 @@ def main() -> None:
     register_chat_format()
     from llama_cpp.server.__main__ import main as server_main
 
-    server_main()  # parses sys.argv, which holds the llama_cpp.server arguments
+    server_main()  # type: ignore[no-untyped-call]  # parses sys.argv, which holds the llama_cpp.server arguments
 
 
 if __name__ == "__main__":
