@@ -1,0 +1,98 @@
+"""A Gemma 3 prompt that keeps tool calls and tool results.
+
+llama-cpp-python's built-in "gemma" format maps only user and assistant turns: a `tool`
+message (and the call that caused it) silently vanishes from the prompt, so the model never
+sees a tool's result. The packaged GGUF carries no chat template to fall back on. This
+renderer follows Gemma 3's turn format and writes calls and results the way Google's Gemma
+function-calling guide does: calls as a fenced `tool_call` block in the model's turn, results
+as a fenced `tool_output` block in a user turn.
+
+Pure text in, text out: no llama_cpp import, so it is testable without the extra.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterable, Mapping
+
+END_OF_TURN = "<end_of_turn>"
+"""Stop sequence: the model closes its turn with it."""
+
+_START = "<start_of_turn>"
+
+
+def render_gemma3(
+    messages: Iterable[Mapping[str, Any]],
+    *,
+    tools: list[Mapping[str, Any]] | None = None,
+    tool_choice: Any = None,
+) -> str:
+    """The prompt for `messages`, ending with an open model turn (no <bos>: the server adds it).
+
+    System messages are merged into the first user turn (Gemma has no system role); consecutive
+    tool results share one user turn, as Gemma turns must alternate.
+    """
+    system: list[str] = []
+    turns: list[tuple[str, list[str]]] = []  # (role, parts): roles alternate user/model
+
+    def add(role: str, part: str) -> None:
+        if turns and turns[-1][0] == role:
+            turns[-1][1].append(part)
+        else:
+            turns.append((role, [part]))
+
+    for message in messages:
+        role = message.get("role")
+        if role in ("system", "developer"):
+            system.append(_text(message.get("content")))
+        elif role == "user":
+            add("user", _text(message.get("content")))
+        elif role == "assistant":
+            add("model", _assistant_text(message))
+        elif role in ("tool", "function"):
+            add("user", f"```tool_output\n{_text(message.get('content'))}\n```")
+
+    preamble = "\n\n".join(p for p in [*system, _tools_text(tools, tool_choice)] if p)
+    if preamble:
+        if turns and turns[0][0] == "user":
+            turns[0][1].insert(0, preamble)
+        else:
+            turns.insert(0, ("user", [preamble]))
+
+    prompt = "".join(f"{_START}{role}\n{_join(parts)}{END_OF_TURN}\n" for role, parts in turns)
+    return prompt + f"{_START}model\n"
+
+
+def _assistant_text(message: Mapping[str, Any]) -> str:
+    parts = [_text(message.get("content"))]
+    for call in message.get("tool_calls") or ():
+        function = call.get("function") or {}
+        arguments = function.get("arguments") or "{}"
+        parts.append(f'```tool_call\n{{"name": {json.dumps(function.get("name", ""))}, "arguments": {arguments}}}\n```')
+    return _join(parts)
+
+
+def _tools_text(tools: list[Mapping[str, Any]] | None, tool_choice: Any) -> str:
+    if not tools or tool_choice == "none":
+        return ""
+    lines = ["You can call these tools:"]
+    for tool in tools:
+        function = tool.get("function") or {}
+        spec = {"name": function.get("name"), "description": function.get("description", ""), "parameters": function.get("parameters", {})}
+        lines.append(json.dumps(spec))
+    return "\n".join(lines)
+
+
+def _text(content: Any) -> str:
+    """Message content as text: a string, or the text parts of a content list."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(part.get("text", "") for part in content if isinstance(part, Mapping) and part.get("type") == "text")
+    return str(content)
+
+
+def _join(parts: list[str]) -> str:
+    return "\n\n".join(p for p in parts if p)
