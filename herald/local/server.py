@@ -23,7 +23,7 @@ from collections import deque
 from pathlib import Path
 from typing import IO, Sequence
 
-from herald.local._dirs import data_dir
+from herald.paths import data_dir
 from herald.local.errors import LocalExtraMissing, LocalServerError
 from herald.local.model import check_gguf
 from herald.local.serve import PARENT_PID_ENV
