@@ -50,5 +50,9 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:.2f} ms"
 
 
+def signed_ms(seconds: float) -> str:
+    return f"{seconds * 1000:+.2f} ms"
+
+
 def ratio(value: float, baseline: float) -> str:
     return f"{value / baseline:.3f}×" if baseline > 0 else "—"
