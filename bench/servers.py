@@ -38,6 +38,8 @@ def provider_process(text_chars: int, chunk_chars: int) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             child.kill()
             child.wait()
+        if child.stdout is not None:
+            child.stdout.close()
 
 
 def _env_with_root() -> dict[str, str]:
@@ -73,6 +75,10 @@ class SilentServer:
 
     def __exit__(self, *exc: object) -> None:
         self._closed.set()
+        try:
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept() (Linux)
+        except OSError:
+            pass
         self._listener.close()
         with self._lock:
             for connection in self._connections:
