@@ -42,6 +42,14 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def _invocation() -> list[str]:
+    """How this process was started: `-m bench`, or the script's path."""
+    script = sys.argv[0] if sys.argv else ""
+    if script.endswith("run.py") and not script.endswith("__main__.py"):
+        return [script]
+    return ["-m", "bench"]
+
+
 def main(argv: list[str] | None = None) -> int:
     args_list = sys.argv[1:] if argv is None else list(argv)
     args = _parse(args_list)
@@ -50,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         print(f"unknown section(s): {', '.join(unknown)}; choose from {', '.join(SECTIONS)}", file=sys.stderr)
         return 2
-    for line in describe(["-m", "bench", *args_list]):
+    for line in describe([*_invocation(), *args_list]):
         print(line)
     rows: list[Row] = []
     failed = False
