@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+from typing import Callable
+
 from bench.contenders import BareSDK, Herald
 from bench.servers import provider_process
 from bench.stats import interleaved, median
@@ -9,6 +12,17 @@ from bench.table import Row, ms, signed_ms
 
 SECTION = "2 first delta"
 TARGET_ADDED = 0.001  # seconds
+
+
+def _collected(measure: Callable[[], float]) -> Callable[[], float]:
+    """Collect garbage before each measurement, so one contender's litter (a fresh SDK client
+    builds an SSL context) is not collected on another's clock."""
+
+    def run() -> float:
+        gc.collect()
+        return measure()
+
+    return run
 
 
 def run(quick: bool) -> list[Row]:
@@ -19,7 +33,8 @@ def run(quick: bool) -> list[Row]:
             for contender in (herald, sdk, fresh):  # warm-up: imports, first connection
                 contender.time_to_first_delta()
             results = interleaved(
-                {"herald": herald.time_to_first_delta, "sdk": sdk.time_to_first_delta, "fresh": fresh.time_to_first_delta},
+                {"herald": _collected(herald.time_to_first_delta), "sdk": _collected(sdk.time_to_first_delta),
+                 "fresh": _collected(fresh.time_to_first_delta)},
                 runs,
             )
         finally:
