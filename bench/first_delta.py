@@ -1,0 +1,51 @@
+"""Section 2: time from call start to the first text delta, Herald vs the bare SDK."""
+
+from __future__ import annotations
+
+import gc
+from typing import Callable
+
+from bench.contenders import BareSDK, Herald
+from bench.servers import provider_process
+from bench.stats import interleaved, median
+from bench.table import Row, ms, signed_ms
+
+SECTION = "2 first delta"
+TARGET_ADDED = 0.001  # seconds
+
+
+def _collected(measure: Callable[[], float]) -> Callable[[], float]:
+    """Collect garbage before each measurement, so one contender's litter (a fresh SDK client
+    builds an SSL context) is not collected on another's clock."""
+
+    def run() -> float:
+        gc.collect()
+        return measure()
+
+    return run
+
+
+def run(quick: bool) -> list[Row]:
+    runs = 5 if quick else 50
+    with provider_process(64, 4) as base_url:
+        herald, sdk, fresh = Herald(base_url), BareSDK(base_url), BareSDK(base_url, fresh_client=True)
+        try:
+            for contender in (herald, sdk, fresh):  # warm-up: imports, first connection
+                contender.time_to_first_delta()
+            results = interleaved(
+                {"herald": _collected(herald.time_to_first_delta), "sdk": _collected(sdk.time_to_first_delta),
+                 "fresh": _collected(fresh.time_to_first_delta)},
+                runs,
+            )
+        finally:
+            sdk.close()
+    h, s, f = (median(results[name]) for name in ("herald", "sdk", "fresh"))
+    added = h - s
+    return [
+        Row(SECTION, f"median of {runs}, call start → first delta", ms(h), f"{ms(s)} (bare SDK, reused client)",
+            signed_ms(added), f"≤ +{ms(TARGET_ADDED)}", added <= TARGET_ADDED),
+        Row(SECTION, "same, SDK with a fresh client per call", ms(h), f"{ms(f)} (bare SDK, fresh client)",
+            signed_ms(h - f)),
+        # A fresh openai.OpenAI() builds its own SSL context (loads the CA bundle); Herald's
+        # per-request clients share one, which is why its per-call client is cheap.
+    ]
