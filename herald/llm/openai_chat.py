@@ -6,6 +6,7 @@ from typing import Any, Iterable
 
 from herald.errors import BadResponse, IncompleteStream
 from herald.llm.accumulate import StreamAccumulator
+from herald.llm.fields import field
 from herald.llm.guard import RequestGuard
 from herald.llm.history import PROVIDER_DATA_KEY
 from herald.llm.sink import DeltaSink
@@ -86,19 +87,19 @@ def read_chat_stream(
 
 def _handle_chunk(chunk: Any, acc: StreamAccumulator, sink: DeltaSink) -> bool:
     """Feed one chunk; True when it carried content (resets the idle timer)."""
-    error = getattr(chunk, "error", None)
+    error = field(chunk, "error")
     if error:
         raise IncompleteStream(f"the provider sent an error mid-stream: {_error_text(error)}")
-    acc.handle_meta(response_id=getattr(chunk, "id", None), model=getattr(chunk, "model", None))
-    usage = getattr(chunk, "usage", None)
+    acc.handle_meta(response_id=field(chunk, "id"), model=field(chunk, "model"))
+    usage = field(chunk, "usage")
     if usage is not None:
         acc.handle_usage(usage=usage_from(usage))
     content = False
-    for choice in getattr(chunk, "choices", None) or ():
-        delta = getattr(choice, "delta", None)
+    for choice in field(chunk, "choices") or ():
+        delta = field(choice, "delta")
         if delta is not None:
             content = _handle_delta(delta, acc, sink) or content
-        finish_reason = getattr(choice, "finish_reason", None)
+        finish_reason = field(choice, "finish_reason")
         if finish_reason == "error":
             raise IncompleteStream("the provider ended the stream with finish_reason 'error'")
         acc.handle_finish(reason=finish_reason)
@@ -107,23 +108,23 @@ def _handle_chunk(chunk: Any, acc: StreamAccumulator, sink: DeltaSink) -> bool:
 
 def _handle_delta(delta: Any, acc: StreamAccumulator, sink: DeltaSink) -> bool:
     content = False
-    reasoning = getattr(delta, "reasoning_content", None) or getattr(delta, "reasoning", None)
+    reasoning = field(delta, "reasoning_content") or field(delta, "reasoning")
     if isinstance(reasoning, str) and reasoning:
         sink.emit(acc.handle_reasoning_delta(text=reasoning))
         content = True
-    text = getattr(delta, "content", None)
+    text = field(delta, "content")
     if isinstance(text, str) and text:
         sink.emit(acc.handle_text_delta(text=text))
         content = True
-    for fragment in getattr(delta, "tool_calls", None) or ():
+    for fragment in field(delta, "tool_calls") or ():
         sink.close_text()
-        function = getattr(fragment, "function", None)
+        function = field(fragment, "function")
         sink.emit(
             acc.handle_tool_call_delta(
-                index=getattr(fragment, "index", None),
-                call_id=getattr(fragment, "id", None),
-                name=getattr(function, "name", None),
-                arguments=getattr(function, "arguments", None),
+                index=field(fragment, "index"),
+                call_id=field(fragment, "id"),
+                name=field(function, "name"),
+                arguments=field(function, "arguments"),
             )
         )
         content = True
