@@ -96,6 +96,7 @@ def run_chat(settings: Settings, resumed: Resumed, *, stdout: TextIO | None = No
                 return EXIT_INTERRUPTED
             # The result's history includes this turn (even a failed or interrupted one).
             state.history[:] = outcome.messages
+            console.print()  # a blank line between the answer and the next prompt
     finally:
         close = getattr(display, "close", None)
         if close is not None:

@@ -85,11 +85,13 @@ def load_settings(flags: Mapping[str, Any], *, environ: Mapping[str, str] | None
     for key, value in flags.items():
         if value is not None:
             values[key], sources[key] = value, f"flag --{key.replace('_', '-')}"
+    # Errors about a value name where it came from; for the file, the file itself.
+    where = {key: str(path) if source == "config file" else source for key, source in sources.items()}
     if "toolsets" in values:
-        values["toolsets"] = _toolsets(values["toolsets"], sources["toolsets"])
+        values["toolsets"] = _toolsets(values["toolsets"], where["toolsets"])
     if values.get("api_mode") is not None and values["api_mode"] not in API_MODES:
         raise ConfigError(
-            f"unknown api_mode {values['api_mode']!r} ({sources['api_mode']}): choose one of {', '.join(API_MODES)}"
+            f"{where['api_mode']}: unknown api_mode {values['api_mode']!r}: choose one of {', '.join(API_MODES)}"
         )
     settings = Settings(**values, sources=sources, config_path=path)
     return resolve_provider(settings)
@@ -124,10 +126,10 @@ def _toolsets(value: Any, source: str) -> tuple[str, ...]:
     elif isinstance(value, list) and all(isinstance(v, str) for v in value):
         names = [v.strip() for v in value]
     else:
-        raise ConfigError(f"toolsets ({source}) must be a list of strings")
+        raise ConfigError(f"{source}: toolsets must be a list of strings")
     unknown = [n for n in names if n not in TOOLSETS]
     if unknown:
-        raise ConfigError(f"unknown toolset {', '.join(unknown)} ({source}): known are {', '.join(TOOLSETS)}")
+        raise ConfigError(f"{source}: unknown toolset {', '.join(unknown)} (known: {', '.join(TOOLSETS)})")
     return tuple(names)
 
 

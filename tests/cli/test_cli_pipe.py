@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import signal
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -157,3 +160,20 @@ def test_version() -> None:
     done = run_pipe("--version")
     assert done.returncode == 0
     assert done.stdout.startswith(b"herald ")
+
+
+def test_sigint_in_a_pipe_keeps_the_partial_answer_and_exits_130(fake: FakeProvider, env: dict[str, str]) -> None:
+    fake.enqueue(Reply(text="partial " * 300, delay=0.05, chunk_chars=8))  # about 15 s
+    process = subprocess.Popen(
+        [sys.executable, "-m", "herald", "-q", "hello"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+    )
+    assert process.stdout is not None
+    first = process.stdout.read(16)  # the answer is streaming
+    process.send_signal(signal.SIGINT)
+    rest, err = process.communicate(timeout=10)
+    out = first + rest
+    assert process.returncode == 130
+    assert out.startswith(b"partial partial") and out.endswith(b"\n")
+    assert len(out) < len("partial " * 300)
+    assert b"[interrupted]" in err and b"Traceback" not in err

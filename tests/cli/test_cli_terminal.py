@@ -178,3 +178,13 @@ def test_chat_without_a_key_fails_before_the_prompt(env: dict[str, str]) -> None
     assert child.exitstatus == 2
     assert "no API key for llm.example.com" in output
     assert "Traceback" not in output
+
+
+def test_ctrl_c_in_one_shot_mode_exits_130_with_the_partial_answer(fake: FakeProvider, env: dict[str, str]) -> None:
+    fake.enqueue(Reply(text="partial " * 300, delay=0.05, chunk_chars=8))
+    child = spawn("-q", "hello", env=env)
+    child.expect("partial partial")
+    child.sendintr()
+    output = _finish(child)
+    assert child.exitstatus == 130
+    assert INTERRUPTED_MARKER in strip_ansi(output)
