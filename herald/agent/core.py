@@ -185,7 +185,8 @@ class AIAgent:
         Returns:
             A dict with `final_response` (str or None), `messages` (the whole history of this
             conversation, OpenAI format, without the system prompt), `api_calls`, `completed`,
-            `interrupted`, `failed`, `error` (a message fit for a person, or None).
+            `interrupted`, `failed`, `error` (a message fit for a person, or None), `error_type`
+            (the failure's exception class name, e.g. "AuthenticationError", or None).
         """
         from herald.agent.loop import ConversationLoop
 
@@ -196,7 +197,7 @@ class AIAgent:
             system_prompt = self._system_prompt(system_message)
             self._ensure_session(user_message)
         except HeraldError as error:
-            return loop._result(failed=True, error=str(error))
+            return loop._result(failed=True, error=str(error), error_type=type(error).__name__)
         return loop.run(user_message, system_prompt)
 
     def chat(self, message: str) -> str:

@@ -74,10 +74,10 @@ class ConversationLoop:
             except Interrupted as stop:
                 return self._interrupted(stop.partial, answer_parts)
             except HeraldError as error:
-                return self._result(failed=True, error=self._describe(error))
+                return self._result(failed=True, error=self._describe(error), error_type=type(error).__name__)
             except Exception as error:  # a bug or an unexpected SDK error: report it, keep the history
                 log.debug("model call failed unexpectedly", exc_info=True)
-                return self._result(failed=True, error=self._describe(error))
+                return self._result(failed=True, error=self._describe(error), error_type=type(error).__name__)
             self.append(assistant_message(response))
             calls = response.message.tool_calls
             if calls:
@@ -157,6 +157,7 @@ class ConversationLoop:
         interrupted: bool = False,
         failed: bool = False,
         error: str | None = None,
+        error_type: str | None = None,
     ) -> dict[str, Any]:
         return {
             "final_response": final_response,
@@ -166,6 +167,8 @@ class ConversationLoop:
             "interrupted": interrupted,
             "failed": failed,
             "error": error,
+            # The exception's class name (e.g. "AuthenticationError"), so a UI can say what to do.
+            "error_type": error_type,
         }
 
 

@@ -1,0 +1,209 @@
+"""The `herald` command line: parse arguments, pick a mode, map errors to exit codes.
+
+`cli(args) -> int` is the whole program, callable from tests; `main()` exits with it.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import click
+
+from herald import __version__
+from herald.cli import commands
+from herald.cli.config import Settings, load_settings, require_provider
+from herald.cli.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, describe_exception
+from herald.cli.resume import resolve_resume
+from herald.errors import ConfigError, HeraldError
+from herald.llm.endpoint import API_MODES
+from herald.sessions import SessionStore
+
+
+@dataclass
+class RunState:
+    """Shared by the group and its subcommands (click's `ctx.obj`)."""
+
+    debug: bool = False
+    settings: Settings | None = None
+
+
+@click.group(
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    help="Herald: chat with a tool-using AI agent whose stream never breaks.\n\n"
+    "Without a subcommand: interactive chat, or one answer with -q (or piped stdin).",
+)
+@click.option(
+    "-q", "--query", is_flag=False, flag_value="-", default=None, metavar="QUESTION",
+    help="Ask one question, print the answer and exit. '-' (or -q alone) reads it from stdin.",
+)
+@click.option("--model", help="Model name as the provider spells it. [env HERALD_MODEL]")
+@click.option("--base-url", help="API root URL. [env HERALD_BASE_URL]")
+@click.option("--api-key", help="API key. [env HERALD_API_KEY]")
+@click.option("--api-mode", type=click.Choice(API_MODES), help="Wire protocol (detected when omitted). [env HERALD_API_MODE]")
+@click.option("--no-stream", is_flag=True, default=False, help="Plain requests; print the answer when complete.")
+@click.option("--resume", "resume_id", metavar="ID", help="Continue a stored session (id or unique prefix).")
+@click.option("-c", "--continue", "continue_last", is_flag=True, help="Continue the last session (of this directory if any).")
+@click.option("--toolsets", metavar="LIST", help="Comma list of toolsets to offer (terminal,file,web,memory).")
+@click.option("--yolo", is_flag=True, default=False, help="Run dangerous commands without asking.")
+@click.option("--show-reasoning/--hide-reasoning", default=None, help="Show the model's reasoning (default: on a terminal).")
+@click.option("--debug", is_flag=True, help="Debug logging, and tracebacks for errors.")
+@click.version_option(__version__, "--version", prog_name="herald", message="%(prog)s %(version)s")
+@click.pass_context
+def herald_command(
+    ctx: click.Context,
+    query: str | None,
+    model: str | None,
+    base_url: str | None,
+    api_key: str | None,
+    api_mode: str | None,
+    no_stream: bool,
+    resume_id: str | None,
+    continue_last: bool,
+    toolsets: str | None,
+    yolo: bool,
+    show_reasoning: bool | None,
+    debug: bool,
+) -> int:
+    state: RunState = ctx.ensure_object(RunState)
+    state.debug = debug
+    if debug:
+        logging.basicConfig(level=logging.DEBUG, stream=sys.stderr, format="%(name)s: %(message)s")
+    flags: dict[str, Any] = {
+        "model": model,
+        "base_url": base_url,
+        "api_key": api_key,
+        "api_mode": api_mode,
+        "stream": False if no_stream else None,  # only an explicit flag overrides the file
+        "toolsets": toolsets,
+        "yolo": True if yolo else None,
+        "show_reasoning": show_reasoning,
+    }
+    state.settings = load_settings(flags)
+    if ctx.invoked_subcommand is not None:
+        return EXIT_OK
+    question = _question(query)
+    with SessionStore() as store:
+        resumed = resolve_resume(store, resume_id, continue_last)
+    if question is not None:
+        from herald.cli.oneshot import run_oneshot
+
+        return run_oneshot(state.settings, question, resumed)
+    require_provider(state.settings)  # fail before the first prompt, not after it
+    from herald.cli.chat import run_chat
+
+    return run_chat(state.settings, resumed)
+
+
+def _question(query: str | None) -> str | None:
+    """The one-shot question, if this is a one-shot run: -q TEXT, -q - / -q, or piped stdin."""
+    if query is None and sys.stdin.isatty():
+        return None
+    if query is None or query == "-":
+        text = sys.stdin.read() if not sys.stdin.isatty() else ""
+        if not text.strip():
+            raise click.UsageError("no question: pass -q QUESTION, or pipe the question on stdin")
+        return text.strip()
+    if not query.strip():
+        raise click.UsageError("the question is empty")
+    return query
+
+
+@herald_command.command("config")
+@click.pass_obj
+def config_command(state: RunState) -> int:
+    """Show the effective settings and where each came from (keys masked)."""
+    assert state.settings is not None
+    commands.show_config(state.settings, click.echo)
+    return EXIT_OK
+
+
+@herald_command.group("sessions", invoke_without_command=True)
+@click.pass_context
+def sessions_group(ctx: click.Context) -> int:
+    """Stored conversations: list (default), show ID, search TEXT, delete ID."""
+    if ctx.invoked_subcommand is None:
+        with SessionStore() as store:
+            commands.list_sessions(store, click.echo)
+    return EXIT_OK
+
+
+@sessions_group.command("list")
+@click.option("-n", "--limit", default=20, show_default=True, help="How many sessions.")
+def sessions_list(limit: int) -> int:
+    """The most recent sessions first."""
+    with SessionStore() as store:
+        commands.list_sessions(store, click.echo, limit)
+    return EXIT_OK
+
+
+@sessions_group.command("show")
+@click.argument("session_id", metavar="ID")
+def sessions_show(session_id: str) -> int:
+    """One session's messages (ID or a unique prefix)."""
+    with SessionStore() as store:
+        commands.show_session(store, session_id, click.echo)
+    return EXIT_OK
+
+
+@sessions_group.command("search")
+@click.argument("text", nargs=-1, required=True)
+@click.option("-n", "--limit", default=20, show_default=True, help="How many hits.")
+def sessions_search(text: tuple[str, ...], limit: int) -> int:
+    """Messages containing every word of TEXT."""
+    with SessionStore() as store:
+        commands.search_sessions(store, " ".join(text), click.echo, limit)
+    return EXIT_OK
+
+
+@sessions_group.command("delete")
+@click.argument("session_id", metavar="ID")
+def sessions_delete(session_id: str) -> int:
+    """Delete a session and its messages."""
+    with SessionStore() as store:
+        commands.delete_session(store, session_id, click.echo)
+    return EXIT_OK
+
+
+def cli(args: Sequence[str] | None = None) -> int:
+    """Run `herald` with `args` (default: sys.argv[1:]); return the exit code, never raise."""
+    state = RunState()
+    try:
+        result = herald_command.main(
+            list(args) if args is not None else None, prog_name="herald", standalone_mode=False, obj=state
+        )
+    except click.exceptions.Abort:
+        return EXIT_INTERRUPTED
+    except click.ClickException as error:
+        error.show()
+        return error.exit_code
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except HeraldError as error:
+        _report(error, state)
+        return describe_exception(error).exit_code
+    except Exception as error:  # a bug: one line, or the traceback with --debug
+        _report(error, state)
+        return EXIT_FAILED
+    return result if isinstance(result, int) else EXIT_OK
+
+
+def _report(error: BaseException, state: RunState) -> None:
+    if state.debug:
+        traceback.print_exc(file=sys.stderr)
+    secrets = (state.settings.api_key,) if state.settings is not None else ()
+    failure = describe_exception(error, secrets)
+    prefix = "config error" if isinstance(error, ConfigError) else "error"
+    click.echo(f"herald: {prefix}: {failure.message}", err=True)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    sys.exit(cli())
+
+
+__all__ = ["EXIT_USAGE", "cli", "main"]

@@ -1,0 +1,101 @@
+"""Turn a failure into one line a person can act on, and an exit code.
+
+Exit codes: 0 success, 1 a failed turn (or other run-time failure), 2 a usage or
+configuration error, 130 interrupted by the user.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import herald.errors as herald_errors
+from herald.errors import (
+    AuthenticationError,
+    ConfigError,
+    HeraldError,
+    ModelNotFoundError,
+    ProviderError,
+    ProviderUnreachable,
+    RateLimitError,
+    UserError,
+)
+from herald.llm.redact import redact
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+_HINTS: list[tuple[type[BaseException], str]] = [
+    (AuthenticationError, "check HERALD_API_KEY / --api-key (`herald config` shows which key is used)"),
+    (ModelNotFoundError, "check --model / `herald config` (and the base URL)"),
+    (RateLimitError, "wait a moment and try again, or use another model"),
+    (ProviderUnreachable, "check --base-url / is the server running?"),
+]
+
+
+@dataclass(frozen=True)
+class Failure:
+    """What to print (one line, key-free) and the exit code."""
+
+    message: str
+    exit_code: int
+
+
+def error_class(name: str | None) -> type[BaseException] | None:
+    """The Herald exception class a result's `error_type` names, if it is one."""
+    found = getattr(herald_errors, name, None) if name else None
+    return found if isinstance(found, type) and issubclass(found, BaseException) else None
+
+
+def classify_message(message: str) -> type[BaseException] | None:
+    """Best guess of the error class from its text, for results that carry no `error_type`."""
+    if message.startswith("no API key for"):
+        return ConfigError
+    if " answered HTTP 401" in message or " answered HTTP 403" in message:
+        return AuthenticationError
+    if " answered HTTP 404" in message:
+        return ModelNotFoundError
+    if " answered HTTP 429" in message:
+        return RateLimitError
+    if " unreachable: " in message:
+        return ProviderUnreachable
+    return None
+
+
+def describe(message: str, kind: type[BaseException] | None, secrets: tuple[str | None, ...] = ()) -> Failure:
+    """One line: the error, then what to do about it."""
+    message = " ".join(redact(message, secrets).split())
+    if kind is None:
+        kind = classify_message(message)
+    hint = _hint(message, kind)
+    line = f"{message} — {hint}" if hint else message
+    code = EXIT_USAGE if kind is not None and issubclass(kind, UserError) else EXIT_FAILED
+    return Failure(line, code)
+
+
+def describe_result(result: dict[str, object], secrets: tuple[str | None, ...] = ()) -> Failure:
+    """The failure of a `run_conversation` result with `failed=True`."""
+    kind = error_class(result.get("error_type"))  # type: ignore[arg-type]
+    return describe(str(result.get("error") or "the turn failed"), kind, secrets)
+
+
+def describe_exception(error: BaseException, secrets: tuple[str | None, ...] = ()) -> Failure:
+    """The failure of an exception raised outside a turn (config, sessions, startup)."""
+    text = str(error) or type(error).__name__
+    if not isinstance(error, HeraldError):
+        text = f"{type(error).__name__}: {text}"
+    return describe(text, type(error), secrets)
+
+
+def _hint(message: str, kind: type[BaseException] | None) -> str:
+    if kind is None:
+        return ""
+    if issubclass(kind, ConfigError) and message.startswith("no API key for"):
+        return "`herald config` shows which settings are in effect"
+    for cls, hint in _HINTS:
+        if issubclass(kind, cls):
+            return hint
+    if issubclass(kind, ProviderError):
+        return "the provider failed both streaming and plain requests; try again later or check `herald config`"
+    return ""

@@ -1,0 +1,55 @@
+"""`herald -q QUESTION`: stream one answer and exit with its outcome."""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from rich.console import Console
+
+from herald.cli.approval import TerminalApproval
+from herald.cli.config import Settings
+from herald.cli.errors import EXIT_INTERRUPTED
+from herald.cli.resume import Resumed
+from herald.cli.turn import InterruptClock, run_turn
+from herald.cli.wiring import DisplayBridge, make_agent, make_display
+
+
+def run_oneshot(
+    settings: Settings,
+    question: str,
+    resumed: Resumed,
+    *,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+    interactive: bool | None = None,
+) -> int:
+    """Ask once; 0 on success, 1 failed, 2 configuration error, 130 interrupted.
+
+    On a terminal the answer is rendered live (`RichDisplay`) and dangerous actions are
+    asked about; otherwise plain text is written as it arrives and nobody is asked
+    (such actions are refused unless --yolo).
+    """
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+    tty = out.isatty()
+    if interactive is None:
+        interactive = tty and sys.stdin.isatty()
+    display = make_display(settings, tty=tty, out=out, err=err)
+    if resumed.note:
+        err.write(resumed.note + "\n")
+    approval = None
+    if interactive:
+        console = getattr(display, "console", None) or Console(file=out)
+        approval = TerminalApproval(display, console)
+    bridge = DisplayBridge(display)
+    agent = make_agent(settings, bridge, approval=approval, session_id=resumed.session_id)
+    try:
+        outcome = run_turn(agent, bridge, question, resumed.history, InterruptClock())
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    finally:
+        close = getattr(display, "close", None)
+        if close is not None:
+            close()
+    return outcome.exit_code

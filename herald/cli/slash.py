@@ -1,0 +1,120 @@
+"""Slash commands typed at the chat prompt: /help, /new, /model, /reasoning, /tools, /sessions, /quit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from rich.console import Console
+from rich.text import Text
+
+from herald.agent.core import AIAgent
+from herald.cli.commands import list_sessions
+from herald.cli.display import StreamDisplay
+
+
+@dataclass
+class ChatState:
+    """What slash commands may look at and change between turns."""
+
+    agent: AIAgent
+    display: StreamDisplay
+    console: Console
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    usage: str
+    help: str
+    run: Callable[[ChatState, str], bool]  # returns False to leave the chat
+
+
+def _help(state: ChatState, arg: str) -> bool:
+    for command in COMMANDS.values():
+        state.console.print(Text.assemble((f"{command.usage:<22}", "bold"), command.help))
+    state.console.print(Text("Enter sends; Esc-Enter (Alt-Enter) or a trailing \\ adds a line; Ctrl-D exits.", style="dim"))
+    return True
+
+
+def _new(state: ChatState, arg: str) -> bool:
+    state.history.clear()
+    state.agent.session_id = None  # the next message starts a new stored session
+    state.console.print(Text("new conversation", style="dim"))
+    return True
+
+
+def _model(state: ChatState, arg: str) -> bool:
+    if arg:
+        state.agent.model = arg
+        state.console.print(Text(f"model: {arg}", style="dim"))
+    else:
+        state.console.print(Text(f"model: {state.agent.model} (at {state.agent.base_url})", style="dim"))
+    return True
+
+
+def _reasoning(state: ChatState, arg: str) -> bool:
+    display = state.display
+    if not hasattr(display, "show_reasoning"):
+        state.console.print(Text("this display has no reasoning switch", style="dim"))
+        return True
+    if arg in ("on", "off"):
+        display.show_reasoning = arg == "on"
+    elif arg:
+        state.console.print(Text("usage: /reasoning [on|off]", style="red"))
+        return True
+    state.console.print(Text(f"reasoning: {'on' if display.show_reasoning else 'off'}", style="dim"))
+    return True
+
+
+def _tools(state: ChatState, arg: str) -> bool:
+    registry = state.agent.tools
+    names = registry.names()
+    state.console.print(Text("tools: " + (", ".join(names) if names else "(none)"), style="dim"))
+    for name, why in registry.unavailable.items():
+        state.console.print(Text(f"  {name} unavailable: {' '.join(why.split())}", style="dim"))
+    return True
+
+
+def _sessions(state: ChatState, arg: str) -> bool:
+    store = state.agent.session_store
+    if store is None:
+        state.console.print(Text("sessions are not being stored", style="dim"))
+        return True
+    list_sessions(store, lambda line: state.console.print(Text(line), highlight=False), limit=10)
+    return True
+
+
+def _quit(state: ChatState, arg: str) -> bool:
+    return False
+
+
+COMMANDS: dict[str, Command] = {
+    c.name: c
+    for c in (
+        Command("help", "/help", "this list", _help),
+        Command("new", "/new", "start a new conversation", _new),
+        Command("model", "/model [NAME]", "show or switch the model", _model),
+        Command("reasoning", "/reasoning [on|off]", "show or hide the model's reasoning", _reasoning),
+        Command("tools", "/tools", "the tools the model may use", _tools),
+        Command("sessions", "/sessions", "recent stored sessions (resume with herald --resume ID)", _sessions),
+        Command("quit", "/quit", "leave (also /exit, Ctrl-D)", _quit),
+    )
+}
+_ALIASES = {"exit": "quit", "q": "quit", "?": "help"}
+
+
+def is_slash(text: str) -> bool:
+    return text.startswith("/") and not text.startswith("//")
+
+
+def run_slash(state: ChatState, text: str) -> bool:
+    """Run one slash command line; False means "leave the chat"."""
+    name, _, arg = text[1:].strip().partition(" ")
+    name = _ALIASES.get(name.lower(), name.lower())
+    command = COMMANDS.get(name)
+    if command is None:
+        state.console.print(Text(f"unknown command /{name} — /help lists them", style="red"))
+        return True
+    return command.run(state, arg.strip())

@@ -1,0 +1,93 @@
+"""Connect the agent's callbacks to a display, and build the agent from the settings."""
+
+from __future__ import annotations
+
+import sys
+from typing import Callable, TextIO
+
+from rich.console import Console
+
+from herald.agent.core import AIAgent
+from herald.agent.loop import ToolProgress
+from herald.cli.config import Settings
+from herald.cli.display import PlainDisplay, RichDisplay, StreamDisplay
+from herald.tools.approval import ApprovalRequest, Decision
+
+
+class DisplayBridge:
+    """Adapts the agent's callbacks to a `StreamDisplay`.
+
+    `on_first_delta` is sent before the first reasoning/text delta of every model call
+    segment (turn start, after a stream reset, after a tool): the loop does not pass one
+    to the streaming call, and the displays treat it as "stop the spinner".
+    """
+
+    def __init__(self, display: StreamDisplay) -> None:
+        self.display = display
+        self._awaiting_first = True
+
+    def begin_turn(self) -> None:
+        self._awaiting_first = True
+        self.display.begin_turn()
+
+    def _first(self) -> None:
+        if self._awaiting_first:
+            self._awaiting_first = False
+            self.display.on_first_delta()
+
+    def on_text(self, delta: str) -> None:
+        self._first()
+        self.display.on_text(delta)
+
+    def on_reasoning(self, delta: str) -> None:
+        self._first()
+        self.display.on_reasoning(delta)
+
+    def on_stream_reset(self) -> None:
+        self._awaiting_first = True
+        self.display.on_stream_reset()
+
+    def on_tool(self, progress: ToolProgress) -> None:
+        if progress.kind == "start":
+            self.display.on_tool_start(progress.name, progress.preview)
+        else:
+            self._awaiting_first = True
+            self.display.on_tool_end(progress.name, progress.duration, progress.ok, progress.summary)
+
+
+def make_display(settings: Settings, *, tty: bool, out: TextIO | None = None, err: TextIO | None = None) -> StreamDisplay:
+    """`RichDisplay` on a terminal, `PlainDisplay` (no ANSI, flushed per delta) on a pipe."""
+    if tty:
+        show = True if settings.show_reasoning is None else settings.show_reasoning
+        return RichDisplay(Console(file=out or sys.stdout, highlight=False), show_reasoning=show)
+    return PlainDisplay(out, err, show_reasoning=bool(settings.show_reasoning))
+
+
+def make_agent(
+    settings: Settings,
+    bridge: DisplayBridge,
+    *,
+    approval: Callable[[ApprovalRequest], Decision] | None,
+    session_id: str | None = None,
+) -> AIAgent:
+    """The agent for these settings, its callbacks wired to `bridge`.
+
+    With `stream=False` no stream consumer is attached, so every call is a plain request
+    and the answer is shown when the turn ends.
+    """
+    streaming = settings.stream
+    return AIAgent(
+        settings.model,
+        base_url=settings.base_url,
+        api_key=settings.api_key,
+        api_mode=settings.api_mode,
+        quiet_mode=True,
+        stream_delta_callback=bridge.on_text if streaming else None,
+        reasoning_callback=bridge.on_reasoning if streaming else None,
+        stream_reset_callback=bridge.on_stream_reset if streaming else None,
+        tool_progress_callback=bridge.on_tool,
+        approval_callback=approval,
+        yolo=settings.yolo,
+        enabled_toolsets=list(settings.toolsets) if settings.toolsets is not None else None,
+        session_id=session_id,
+    )
