@@ -1,25 +1,38 @@
-"""Read a possibly-absent field from an SDK object, fast.
+"""Read possibly-absent fields from SDK objects, fast.
 
 `getattr(chunk, "reasoning_content", None)` on an openai pydantic model that lacks the
 field goes through `BaseModel.__getattr__`, which raises and catches an AttributeError:
-about 4 µs, several times per chunk. Field values live in the instance `__dict__` and
-provider extras in `__pydantic_extra__`, so look there first.
+microseconds, several times per chunk. A pydantic model keeps its field values in the
+instance `__dict__` and provider extras in `__pydantic_extra__`, so read those directly.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, Mapping
+
+from pydantic import BaseModel
 
 
-def field(obj: Any, name: str) -> Any:
-    """`obj.name`, or None when the object has no such field."""
-    values = getattr(obj, "__dict__", None)
-    if values is None:
-        return getattr(obj, name, None)
-    if name in values:
-        return values[name]
-    extra = getattr(obj, "__pydantic_extra__", None)
-    if extra is not None:
-        return extra.get(name)
-    # Plain objects (SimpleNamespace, test doubles, properties): the slow, general path.
-    return getattr(obj, name, None)
+class _Attributes:
+    """`.get` over any object's attributes: the general, slower path (test doubles, plain classes)."""
+
+    __slots__ = ("_obj",)
+
+    def __init__(self, obj: Any) -> None:
+        self._obj = obj
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return getattr(self._obj, name, default)
+
+
+def fields_of(obj: Any) -> Mapping[str, Any] | _Attributes:
+    """A read-only view with `.get(name)` over an object's fields (None for absent ones)."""
+    if isinstance(obj, BaseModel):
+        extra = obj.__pydantic_extra__
+        return {**obj.__dict__, **extra} if extra else obj.__dict__
+    if type(obj) is SimpleNamespace:
+        return obj.__dict__
+    if obj is None:
+        return {}
+    return _Attributes(obj)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from herald.errors import BadResponse, IncompleteStream
 from herald.llm.accumulate import StreamAccumulator
-from herald.llm.fields import field
+from herald.llm.fields import fields_of
 from herald.llm.guard import RequestGuard
 from herald.llm.history import PROVIDER_DATA_KEY
 from herald.llm.sink import DeltaSink
@@ -87,44 +87,48 @@ def read_chat_stream(
 
 def _handle_chunk(chunk: Any, acc: StreamAccumulator, sink: DeltaSink) -> bool:
     """Feed one chunk; True when it carried content (resets the idle timer)."""
-    error = field(chunk, "error")
+    fields = fields_of(chunk)
+    error = fields.get("error")
     if error:
         raise IncompleteStream(f"the provider sent an error mid-stream: {_error_text(error)}")
-    acc.handle_meta(response_id=field(chunk, "id"), model=field(chunk, "model"))
-    usage = field(chunk, "usage")
+    if not acc.id or not acc.model:
+        acc.handle_meta(response_id=fields.get("id"), model=fields.get("model"))
+    usage = fields.get("usage")
     if usage is not None:
         acc.handle_usage(usage=usage_from(usage))
     content = False
-    for choice in field(chunk, "choices") or ():
-        delta = field(choice, "delta")
+    for choice in fields.get("choices") or ():
+        choice_fields = fields_of(choice)
+        delta = choice_fields.get("delta")
         if delta is not None:
-            content = _handle_delta(delta, acc, sink) or content
-        finish_reason = field(choice, "finish_reason")
+            content = _handle_delta(fields_of(delta), acc, sink) or content
+        finish_reason = choice_fields.get("finish_reason")
         if finish_reason == "error":
             raise IncompleteStream("the provider ended the stream with finish_reason 'error'")
         acc.handle_finish(reason=finish_reason)
     return content
 
 
-def _handle_delta(delta: Any, acc: StreamAccumulator, sink: DeltaSink) -> bool:
+def _handle_delta(delta: Mapping[str, Any] | Any, acc: StreamAccumulator, sink: DeltaSink) -> bool:
     content = False
-    reasoning = field(delta, "reasoning_content") or field(delta, "reasoning")
+    reasoning = delta.get("reasoning_content") or delta.get("reasoning")
     if isinstance(reasoning, str) and reasoning:
         sink.emit(acc.handle_reasoning_delta(text=reasoning))
         content = True
-    text = field(delta, "content")
+    text = delta.get("content")
     if isinstance(text, str) and text:
         sink.emit(acc.handle_text_delta(text=text))
         content = True
-    for fragment in field(delta, "tool_calls") or ():
+    for fragment in delta.get("tool_calls") or ():
         sink.close_text()
-        function = field(fragment, "function")
+        call = fields_of(fragment)
+        function = fields_of(call.get("function"))
         sink.emit(
             acc.handle_tool_call_delta(
-                index=field(fragment, "index"),
-                call_id=field(fragment, "id"),
-                name=field(function, "name"),
-                arguments=field(function, "arguments"),
+                index=call.get("index"),
+                call_id=call.get("id"),
+                name=function.get("name"),
+                arguments=function.get("arguments"),
             )
         )
         content = True
