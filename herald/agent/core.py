@@ -64,6 +64,8 @@ class AIAgent:
         session_id: continue this stored session; a new one is created when None.
         persist_session: write every message to the session database as it happens.
         session_store: the store to use (default: the user's data directory).
+        max_tokens: cap on each answer's length (None: the provider's default).
+        max_continuations: how often an answer cut by the length limit is continued.
         stream_first_byte_timeout / stream_idle_timeout / stream_total_timeout: see `StreamTimeouts`.
         request_timeout: seconds for one plain request.
         max_retries: retries of a plain request on 429 / 5xx / connection errors.
@@ -98,6 +100,7 @@ class AIAgent:
         persist_session: bool = True,
         session_store: SessionStore | None = None,
         max_tokens: int | None = None,
+        max_continuations: int = 3,
     ) -> None:
         if api_mode is not None and api_mode not in API_MODES:
             raise ConfigError(f"unknown api_mode {api_mode!r}: choose one of {', '.join(API_MODES)}")
@@ -116,6 +119,7 @@ class AIAgent:
         self.max_iterations = max_iterations
         self.request_timeout = request_timeout
         self.max_tokens = max_tokens
+        self.max_continuations = max_continuations
         self.tool_progress_callback = tool_progress_callback
         self.approval_callback = approval_callback
         self.yolo = yolo

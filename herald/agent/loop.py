@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("herald.agent")
 
-MAX_CONTINUATIONS = 3
 CONTINUE_PROMPT = "Your answer was cut off by the output limit. Continue exactly where it stopped, without repeating anything."
 NOT_RUN_INTERRUPTED = "Not run: the user interrupted before this tool call started."
 _PARALLEL_WORKERS = 4
@@ -85,7 +84,7 @@ class ConversationLoop:
                     return self._result(interrupted=True, final_response="".join(answer_parts) or None)
                 continue
             answer_parts.append(response.message.content or "")
-            if response.finish_reason == "length" and continuations < MAX_CONTINUATIONS:
+            if response.finish_reason == "length" and continuations < self._agent.max_continuations:
                 continuations += 1
                 self.append({"role": "user", "content": CONTINUE_PROMPT, "continuation": True})
                 continue

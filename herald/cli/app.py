@@ -16,6 +16,7 @@ import click
 from herald import __version__
 from herald.cli import commands
 from herald.cli.config import Settings, load_settings, require_provider
+from herald.cli.local import local_provider
 from herald.cli.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, describe_exception
 from herald.cli.resume import resolve_resume
 from herald.errors import ConfigError, HeraldError
@@ -51,6 +52,9 @@ class RunState:
 @click.option("--toolsets", metavar="LIST", help="Comma list of toolsets to offer (terminal,file,web,memory).")
 @click.option("--yolo", is_flag=True, default=False, help="Run dangerous commands without asking.")
 @click.option("--show-reasoning/--hide-reasoning", default=None, help="Show the model's reasoning (default: on a terminal).")
+@click.option("--local", is_flag=True, default=False,
+              help="Run the bundled local model on this machine (needs herald[local]); the default when no provider is configured.")
+@click.option("--local-model", metavar="PATH.gguf", help="Serve this GGUF model locally instead of the bundled one. [env HERALD_LOCAL_MODEL]")
 @click.option("--debug", is_flag=True, help="Debug logging, and tracebacks for errors.")
 @click.version_option(__version__, "--version", prog_name="herald", message="%(prog)s %(version)s")
 @click.pass_context
@@ -67,6 +71,8 @@ def herald_command(
     toolsets: str | None,
     yolo: bool,
     show_reasoning: bool | None,
+    local: bool,
+    local_model: str | None,
     debug: bool,
 ) -> int:
     state: RunState = ctx.ensure_object(RunState)
@@ -82,6 +88,8 @@ def herald_command(
         "toolsets": toolsets,
         "yolo": True if yolo else None,
         "show_reasoning": show_reasoning,
+        "local": True if local else None,
+        "local_model": local_model,
     }
     state.settings = load_settings(flags)
     if ctx.invoked_subcommand is not None:
@@ -89,14 +97,16 @@ def herald_command(
     question = _question(query)
     with SessionStore() as store:
         resumed = resolve_resume(store, resume_id, continue_last)
-    if question is not None:
-        from herald.cli.oneshot import run_oneshot
+    if question is None:
+        require_provider(state.settings)  # fail before the first prompt, not after it
+    with local_provider(state.settings, lambda line: click.echo(line, err=True)) as settings:
+        if question is not None:
+            from herald.cli.oneshot import run_oneshot
 
-        return run_oneshot(state.settings, question, resumed)
-    require_provider(state.settings)  # fail before the first prompt, not after it
-    from herald.cli.chat import run_chat
+            return run_oneshot(settings, question, resumed)
+        from herald.cli.chat import run_chat
 
-    return run_chat(state.settings, resumed)
+        return run_chat(settings, resumed)
 
 
 def _question(query: str | None) -> str | None:

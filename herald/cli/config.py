@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -30,9 +30,12 @@ FIELDS: dict[str, tuple[tuple[type, ...], str | None]] = {
     "toolsets": ((list, str), None),
     "yolo": ((bool,), None),
     "show_reasoning": ((bool,), None),
+    "max_tokens": ((int,), None),
+    "local": ((bool,), None),
+    "local_model": ((str,), "HERALD_LOCAL_MODEL"),
 }
 
-_TYPE_NAMES = {str: "a string", bool: "true or false", list: "a list of strings"}
+_TYPE_NAMES = {str: "a string", bool: "true or false", list: "a list of strings", int: "a whole number"}
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,10 @@ class Settings:
     yolo: bool = False
     show_reasoning: bool | None = None  # None: shown on a terminal, hidden on a pipe
     debug: bool = False
+    max_continuations: int = 3  # how often an answer cut by max_tokens is continued
+    max_tokens: int | None = None  # cap on each answer's length (None: the provider's default)
+    local: bool = False  # run the bundled local model (herald[local]) instead of a provider
+    local_model: str | None = None  # a .gguf file to serve locally instead of the bundled model
     # key -> where the value came from ("default", "config file", "env HERALD_MODEL", "flag --model")
     sources: Mapping[str, str] = field(default_factory=dict)
     config_path: Path | None = None
@@ -143,15 +150,17 @@ def has_provider(settings: Settings) -> bool:
 
 
 def resolve_provider(settings: Settings) -> Settings:
-    """Hook for the local default: what to run when no provider or key is configured.
-
-    `herald.local` (a bundled local model) plugs in here: when `has_provider(settings)` is
-    False it will return settings pointing at the local server. Until then the settings are
-    returned unchanged, and the first model call reports the missing key.
+    """The local default: with no provider or key configured and the `local` extra installed,
+    run the bundled local model. Without the extra, the settings stay as they are and
+    `require_provider` says how to configure a provider or install the extra.
     """
-    if has_provider(settings):
+    if settings.local or settings.local_model or settings.base_url or has_provider(settings):
+        return settings  # a base URL without a key is a misconfigured provider, not "none"
+    from herald.local import local_extra_available
+
+    if not local_extra_available():
         return settings
-    return settings
+    return replace(settings, local=True, sources={**settings.sources, "local": "default: no provider configured"})
 
 
 def require_provider(settings: Settings) -> None:
@@ -160,9 +169,12 @@ def require_provider(settings: Settings) -> None:
     Raises:
         ConfigError: no key is configured for a remote base URL (or the URL is invalid).
     """
+    if settings.local or settings.local_model:
+        return
     endpoint = settings.endpoint()
     if not endpoint.api_key and not endpoint.is_local:
         raise ConfigError(
             f"no API key for {endpoint.host}: set HERALD_API_KEY (or the provider's own variable, "
-            "e.g. OPENROUTER_API_KEY) or pass --api-key"
+            "e.g. OPENROUTER_API_KEY) or pass --api-key; or run a model on this machine with "
+            "pip install 'herald[local]'"
         )

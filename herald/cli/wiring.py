@@ -90,4 +90,6 @@ def make_agent(
         yolo=settings.yolo,
         enabled_toolsets=list(settings.toolsets) if settings.toolsets is not None else None,
         session_id=session_id,
+        max_tokens=settings.max_tokens,
+        max_continuations=settings.max_continuations,
     )
