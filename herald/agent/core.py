@@ -46,7 +46,8 @@ class AIAgent:
         model: the model name as the provider spells it (`HERALD_MODEL` when omitted).
         base_url: the API root (`HERALD_BASE_URL`, else the provider implied by the key variables).
         api_key: the key (`HERALD_API_KEY`, then `OPENROUTER_API_KEY` / `OPENAI_API_KEY` / `ANTHROPIC_API_KEY`).
-        api_mode: "chat_completions", "codex_responses" or "anthropic_messages"; detected when omitted.
+        api_mode: "chat_completions", "codex_responses" or "anthropic_messages" (`HERALD_API_MODE`);
+            detected from the base URL when omitted.
         quiet_mode: no progress output of the agent's own.
         skip_context_files: don't read AGENTS.md / .herald.md into the system prompt.
         skip_memory: don't read or offer the persistent memory.
@@ -102,6 +103,7 @@ class AIAgent:
         max_tokens: int | None = None,
         max_continuations: int = 3,
     ) -> None:
+        api_mode = api_mode or os.environ.get("HERALD_API_MODE") or None
         if api_mode is not None and api_mode not in API_MODES:
             raise ConfigError(f"unknown api_mode {api_mode!r}: choose one of {', '.join(API_MODES)}")
         if max_iterations < 1:

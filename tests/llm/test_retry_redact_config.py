@@ -80,3 +80,13 @@ def test_api_mode_detection():
     assert detect_api_mode("https://api.anthropic.com") == "anthropic_messages"
     assert detect_api_mode("https://chatgpt.com/backend-api/codex") == "codex_responses"
     assert detect_api_mode("http://localhost:8080/v1") == "chat_completions"
+
+
+def test_agent_reads_api_mode_from_the_environment(monkeypatch):
+    from herald.agent import AIAgent
+
+    monkeypatch.setenv("HERALD_API_MODE", "anthropic_messages")
+    assert AIAgent(model="m", base_url="http://127.0.0.1:9").api_mode == "anthropic_messages"
+    monkeypatch.setenv("HERALD_API_MODE", "telepathy")
+    with pytest.raises(ConfigError, match="telepathy"):
+        AIAgent(model="m")
