@@ -62,6 +62,18 @@ def _indent(line: str) -> int:
     return col
 
 
+def tail_pieces(pieces: list[str], budget: int) -> tuple[list[str], int]:
+    """The last `budget` characters of `"".join(pieces)`, as pieces in reverse order, and
+    the budget left. Cost depends on the budget, not on how long the text is."""
+    parts: list[str] = []
+    for piece in reversed(pieces):
+        if budget <= 0:
+            break
+        parts.append(piece[-budget:])
+        budget -= len(piece)
+    return parts, max(budget, 0)
+
+
 class MarkdownBlockSplitter:
     """Feed markdown deltas, get back completed top-level blocks.
 
@@ -127,14 +139,8 @@ class MarkdownBlockSplitter:
         fence's opening line is prepended so the preview still renders as
         code.
         """
-        parts: list[str] = []
-        budget = max_chars
         # The partial line, from its end.
-        for piece in reversed(self._partial):
-            if budget <= 0:
-                break
-            parts.append(piece[-budget:])
-            budget -= len(piece)
+        parts, budget = tail_pieces(self._partial, max_chars)
         lines_left = max_lines - (1 if self._partial else 0)
         first_index = len(self._lines)
         while first_index > 0 and lines_left > 0 and budget > 0:

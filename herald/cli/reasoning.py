@@ -16,6 +16,7 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 
+from herald.cli.markdown_stream import tail_pieces
 from herald.cli.live import DEFAULT_FPS, LiveStream, RenderedBlock, RenderStats
 
 __all__ = ["Gutter", "LineSplitter", "LiveReasoning", "REASONING_STYLE"]
@@ -48,13 +49,7 @@ class LineSplitter:
 
     def preview(self, max_lines: int, max_chars: int) -> str:
         # Only the current line is unfinished; its end is what is visible.
-        parts: list[str] = []
-        budget = max_chars
-        for piece in reversed(self._partial):
-            if budget <= 0:
-                break
-            parts.append(piece[-budget:])
-            budget -= len(piece)
+        parts, _ = tail_pieces(self._partial, max_chars)
         return "".join(reversed(parts))
 
 
