@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from herald.agent.loop import ToolProgress
     from herald.context.memory import MemoryStore
     from herald.sessions import SessionStore
+    from herald.tools.approval import ApprovalRequest, Decision
     from herald.tools.base import ToolResult
     from herald.tools.registry import ToolRegistry
 
@@ -92,7 +93,7 @@ class AIAgent:
         request_timeout: float = 600.0,
         max_retries: int = 3,
         tool_progress_callback: Callable[[ToolProgress], object] | None = None,
-        approval_callback: Callable[..., str] | None = None,
+        approval_callback: Callable[[ApprovalRequest], Decision] | None = None,
         yolo: bool = False,
         enabled_toolsets: list[str] | None = None,
         disabled_toolsets: list[str] | None = None,

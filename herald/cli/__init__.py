@@ -10,7 +10,9 @@ from __future__ import annotations
 
 def cli(args: list[str] | None = None) -> int:
     """Run `herald` with `args`; return the exit code."""
-    from herald.cli.app import cli as run  # imported lazily: `import herald.cli.display` stays light
+    from herald.cli.app import (
+        cli as run,  # imported lazily: `import herald.cli.display` stays light
+    )
 
     return run(args)
 

@@ -16,8 +16,14 @@ import click
 from herald import __version__
 from herald.cli import commands
 from herald.cli.config import Settings, load_settings, require_provider
+from herald.cli.errors import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    describe_exception,
+)
 from herald.cli.local import local_provider
-from herald.cli.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, describe_exception
 from herald.cli.resume import resolve_resume
 from herald.errors import ConfigError, HeraldError
 from herald.llm.endpoint import API_MODES

@@ -26,7 +26,7 @@ import shutil
 import sys
 import threading
 import time
-from typing import Callable, Protocol, TextIO, runtime_checkable
+from typing import Callable, Protocol, TextIO, TypedDict, runtime_checkable
 
 from rich.console import Console
 from rich.live import Live
@@ -79,6 +79,15 @@ def _one_line(text: str) -> str:
 
 def _duration(seconds: float) -> str:
     return f"{seconds:.1f}s"
+
+
+class _StreamOptions(TypedDict):
+    """What every live stream on this display shares."""
+
+    refresh_per_second: float
+    auto_refresh: bool
+    clock: Callable[[], float]
+    stats: RenderStats | None
 
 
 class RichDisplay:
@@ -209,7 +218,7 @@ class RichDisplay:
             finally:
                 self._close_streams()
 
-    def _stream_options(self) -> dict[str, object]:
+    def _stream_options(self) -> _StreamOptions:
         return {
             "refresh_per_second": self._fps,
             "auto_refresh": self._auto_refresh,

@@ -16,8 +16,8 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 
-from herald.cli.markdown_stream import tail_pieces
 from herald.cli.live import DEFAULT_FPS, LiveStream, RenderedBlock, RenderStats
+from herald.cli.markdown_stream import tail_pieces
 
 __all__ = ["Gutter", "LineSplitter", "LiveReasoning", "REASONING_STYLE"]
 

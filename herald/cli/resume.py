@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from herald.errors import ConfigError
-from herald.sessions import SessionStore
+from herald.sessions import SessionInfo, SessionStore
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,7 @@ def resolve_resume(store: SessionStore, resume_id: str | None, continue_last: bo
     """
     if resume_id and continue_last:
         raise ConfigError("use either --resume ID or -c/--continue, not both")
+    info: SessionInfo | None
     if resume_id:
         info = store.get_session(resume_id)
     elif continue_last:

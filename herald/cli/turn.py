@@ -10,7 +10,13 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
 from herald.agent.core import AIAgent
-from herald.cli.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Failure, describe_result
+from herald.cli.errors import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    Failure,
+    describe_result,
+)
 from herald.cli.wiring import DisplayBridge
 
 DOUBLE_PRESS_S = 2.0

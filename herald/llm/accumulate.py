@@ -10,7 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from herald.llm.types import Choice, FunctionCall, LLMResponse, Message, ResponseState, ToolCall, Usage
+from herald.llm.types import (
+    Choice,
+    FunctionCall,
+    LLMResponse,
+    Message,
+    ResponseState,
+    ToolCall,
+    Usage,
+)
 
 
 # slots, not frozen: a frozen dataclass's __init__ costs ~1 µs, and there is one event per chunk.

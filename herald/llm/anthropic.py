@@ -14,11 +14,15 @@ import httpx2
 
 from herald.errors import IncompleteStream
 from herald.llm.accumulate import StreamAccumulator
-from herald.llm.anthropic_output import finish_reason_for, response_from_message, thinking_data
+from herald.llm.anthropic_output import (
+    finish_reason_for,
+    response_from_message,
+    thinking_data,
+)
 from herald.llm.guard import RequestGuard
-from herald.llm.sdk_errors import provider_message_of
-from herald.llm.pump import pump
 from herald.llm.history import to_anthropic_messages, to_anthropic_tools
+from herald.llm.pump import pump
+from herald.llm.sdk_errors import provider_message_of
 from herald.llm.sink import DeltaSink
 from herald.llm.types import LLMResponse, Usage
 

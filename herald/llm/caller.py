@@ -13,7 +13,11 @@ from typing import Any, Callable, Protocol
 
 from herald.errors import Interrupted, StreamFailure
 from herald.llm.accumulate import StreamAccumulator
-from herald.llm.fallback import StreamSupportMemory, rejects_stream_options, rejects_streaming
+from herald.llm.fallback import (
+    StreamSupportMemory,
+    rejects_stream_options,
+    rejects_streaming,
+)
 from herald.llm.guard import RequestGuard
 from herald.llm.redact import redact
 from herald.llm.retry import RetryPolicy, call_with_retries

@@ -53,9 +53,10 @@ def _system_text(messages: Iterable[dict[str, Any]]) -> str | None:
 
 def _function_specs(tools: Iterable[dict[str, Any]] | None) -> list[dict[str, Any]]:
     """The `function` objects of chat-format tools (already-flat specs are accepted too)."""
-    specs = []
+    specs: list[dict[str, Any]] = []
     for tool in tools or ():
-        spec = tool.get("function") if isinstance(tool.get("function"), dict) else tool
+        function = tool.get("function")
+        spec: dict[str, Any] = function if isinstance(function, dict) else tool
         if spec.get("name"):
             specs.append(spec)
     return specs
@@ -220,7 +221,7 @@ def _anthropic_user_blocks(content: Any) -> list[dict[str, Any]]:
     if not isinstance(content, list):
         text = text_of(content)
         return [{"type": "text", "text": text}] if text else []
-    blocks = []
+    blocks: list[dict[str, Any]] = []
     for part in content:
         if not isinstance(part, dict):
             continue
@@ -230,6 +231,7 @@ def _anthropic_user_blocks(content: Any) -> list[dict[str, Any]]:
             image = part.get("image_url")
             url = str((image.get("url") if isinstance(image, dict) else image) or "")
             match = _DATA_URL.match(url)
+            source: dict[str, str]
             if match:
                 source = {"type": "base64", "media_type": match["media"], "data": match["data"]}
             else:

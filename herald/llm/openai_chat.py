@@ -10,7 +10,14 @@ from herald.llm.fields import fields_of
 from herald.llm.guard import RequestGuard
 from herald.llm.history import PROVIDER_DATA_KEY
 from herald.llm.sink import DeltaSink
-from herald.llm.types import Choice, FunctionCall, LLMResponse, Message, ToolCall, usage_from
+from herald.llm.types import (
+    Choice,
+    FunctionCall,
+    LLMResponse,
+    Message,
+    ToolCall,
+    usage_from,
+)
 
 
 class ChatCompletionsWire:

@@ -13,12 +13,17 @@ from typing import Any, Literal
 
 import openai
 
-from herald.errors import BadResponse, IncompleteStream, ProviderError, ProviderUnreachable
+from herald.errors import (
+    BadResponse,
+    IncompleteStream,
+    ProviderError,
+    ProviderUnreachable,
+)
 from herald.llm.accumulate import StreamAccumulator
 from herald.llm.fallback import rejects_streaming
 from herald.llm.guard import RequestGuard
-from herald.llm.pump import pump
 from herald.llm.history import to_responses_input, to_responses_tools
+from herald.llm.pump import pump
 from herald.llm.responses_output import OutputParts, build_response
 from herald.llm.sdk_errors import status_error
 from herald.llm.sink import DeltaSink

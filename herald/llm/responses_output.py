@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from herald.llm.history import RESPONSES_DATA
-from herald.llm.types import Choice, FunctionCall, LLMResponse, Message, ResponseState, ToolCall, usage_from
+from herald.llm.types import (
+    Choice,
+    FunctionCall,
+    LLMResponse,
+    Message,
+    ResponseState,
+    ToolCall,
+    usage_from,
+)
 
 
 def _get(obj: Any, name: str, default: Any = None) -> Any:

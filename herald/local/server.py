@@ -23,10 +23,10 @@ from collections import deque
 from pathlib import Path
 from typing import IO, Sequence
 
-from herald.paths import data_dir
 from herald.local.errors import LocalExtraMissing, LocalServerError
 from herald.local.model import check_gguf
 from herald.local.serve import PARENT_PID_ENV
+from herald.paths import data_dir
 
 EXTRA_MISSING = "the local model needs the extra: pip install 'herald[local]'"
 _SERVER_MODULES = ("llama_cpp", "uvicorn", "fastapi", "sse_starlette", "starlette_context", "pydantic_settings")

@@ -9,7 +9,12 @@
 """
 
 from herald.sessions.migrations import MIGRATIONS, Migration, SchemaTooNew
-from herald.sessions.models import AmbiguousSession, SearchHit, SessionInfo, SessionNotFound
+from herald.sessions.models import (
+    AmbiguousSession,
+    SearchHit,
+    SessionInfo,
+    SessionNotFound,
+)
 from herald.sessions.store import SessionStore, default_db_path
 
 __all__ = [

@@ -34,8 +34,19 @@ from herald.paths import data_dir
 from herald.sessions.codec import EncodedMessage, decode_message, encode_message
 from herald.sessions.ids import new_session_id
 from herald.sessions.migrations import apply_migrations
-from herald.sessions.models import AmbiguousSession, SearchHit, SessionInfo, SessionNotFound
-from herald.sessions.search import HIGHLIGHT, ELLIPSIS, fts_query, like_pattern, plain_snippet
+from herald.sessions.models import (
+    AmbiguousSession,
+    SearchHit,
+    SessionInfo,
+    SessionNotFound,
+)
+from herald.sessions.search import (
+    ELLIPSIS,
+    HIGHLIGHT,
+    fts_query,
+    like_pattern,
+    plain_snippet,
+)
 
 log = logging.getLogger("herald.sessions")
 

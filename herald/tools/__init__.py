@@ -9,7 +9,13 @@ The conversation loop needs only this:
     result = registry.execute(name, arguments_json, ctx)    # never raises for model mistakes
 """
 
-from herald.tools.approval import ApprovalCallback, ApprovalGate, ApprovalRequest, Decision, Verdict
+from herald.tools.approval import (
+    ApprovalCallback,
+    ApprovalGate,
+    ApprovalRequest,
+    Decision,
+    Verdict,
+)
 from herald.tools.base import MemoryStore, Tool, ToolContext, ToolResult
 from herald.tools.registry import ToolRegistry
 from herald.tools.toolsets import TOOLSETS, resolve_toolsets
