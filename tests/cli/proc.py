@@ -11,16 +11,10 @@ from typing import Any
 
 import pexpect
 
+from .term import screen_lines
+
 ROOT = Path(__file__).resolve().parents[2]
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[=>]")
-
-_TOKEN = re.compile(
-    r"\x1b\[(?P<params>[0-9;?]*)(?P<cmd>[A-Za-z])"
-    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[=>]"
-    r"|(?P<ch>[\r\n\x08])"
-    r"|(?P<text>[^\x1b\r\n\x08]+)"
-)
-
 
 def herald_env(**extra: str) -> dict[str, str]:
     """The test process's (hermetic) environment plus what the child needs."""
@@ -67,55 +61,5 @@ def strip_ansi(text: str) -> str:
 
 
 def screen(output: str) -> list[str]:
-    """Replay terminal output (repaints included) into the lines a person finally sees.
-
-    Understands what rich and prompt_toolkit emit that moves text: CR, LF, backspace,
-    cursor up/down/forward/back/column, erase line and erase below. Everything else is ignored.
-    """
-    lines: list[list[str]] = [[]]
-    row = col = 0
-    for m in _TOKEN.finditer(output):
-        if m.group("text") is not None:
-            line = lines[row]
-            for ch in m.group("text"):
-                if col < len(line):
-                    line[col] = ch
-                else:
-                    line.extend(" " * (col - len(line)))
-                    line.append(ch)
-                col += 1
-        elif m.group("ch") == "\r":
-            col = 0
-        elif m.group("ch") == "\n":
-            row, col = row + 1, 0
-            while row >= len(lines):
-                lines.append([])
-        elif m.group("ch") == "\x08":
-            col = max(0, col - 1)
-        elif m.group("cmd"):
-            cmd, params = m.group("cmd"), m.group("params") or ""
-            n = int(params) if params.isdigit() else 1
-            if cmd == "A":
-                row = max(0, row - n)
-            elif cmd == "B":
-                row += n
-                while row >= len(lines):
-                    lines.append([])
-            elif cmd == "C":
-                col += n
-            elif cmd == "D":
-                col = max(0, col - n)
-            elif cmd == "G":
-                col = n - 1
-            elif cmd == "K":
-                if params == "2":
-                    lines[row] = []
-                else:
-                    del lines[row][col:]
-            elif cmd == "J":
-                del lines[row][col:]
-                del lines[row + 1 :]
-    result = ["".join(line).rstrip() for line in lines]
-    while result and not result[-1]:
-        result.pop()
-    return result
+    """Replay a whole program's terminal output into the lines a person finally sees."""
+    return screen_lines(output, strict=False)

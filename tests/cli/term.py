@@ -1,8 +1,9 @@
-"""A tiny terminal emulator for tests: turns rich's output into final lines.
+"""A tiny terminal emulator for tests: turns terminal output into the final lines a user sees.
 
-Understands what rich's Live emits (carriage return, cursor up, erase line,
-cursor show/hide) and ignores SGR colours and OSC 8 hyperlinks, so a test can
-compare what a user would finally *see*, repaints included.
+Understands what rich's Live and prompt_toolkit emit to move text (CR, LF, backspace, cursor
+up/down/forward/back/column, erase line, erase below) and ignores colours, cursor visibility,
+keypad modes and OSC 8 hyperlinks, so a test can compare what a user would finally *see*,
+repaints included.
 """
 
 from __future__ import annotations
@@ -12,15 +13,23 @@ import re
 _TOKEN = re.compile(
     r"\x1b\[(?P<params>[0-9;?]*)(?P<cmd>[A-Za-z])"  # CSI
     r"|(?P<osc>\x1b\][^\x07\x1b]*(?:\x07|\x1b\\))"  # OSC (hyperlinks)
-    r"|(?P<ch>[\r\n])"
-    r"|(?P<text>[^\x1b\r\n]+)"
+    r"|(?P<mode>\x1b[=>])"  # keypad modes (prompt_toolkit)
+    r"|(?P<ch>[\r\n\x08])"
+    r"|(?P<text>[^\x1b\r\n\x08]+)"
 )
 
+_IGNORED = "mhl"  # colours, cursor visibility and modes
 
-def screen_lines(output: str) -> list[str]:
-    """Replay ``output``; return every line (scrollback + screen), rstripped."""
+
+def screen_lines(output: str, *, strict: bool = True) -> list[str]:
+    """Replay ``output``; return every line (scrollback + screen), rstripped.
+
+    With ``strict``, an escape sequence the emulator does not know fails the test (for
+    output Herald renders itself); without it, unknown sequences are skipped (for a whole
+    program in a pty, prompt_toolkit included).
+    """
     lines: list[list[str]] = [[]]
-    row, col = 0, 0
+    row = col = 0
     for match in _TOKEN.finditer(output):
         if match.group("text") is not None:
             line = lines[row]
@@ -31,33 +40,40 @@ def screen_lines(output: str) -> list[str]:
                     line.extend(" " * (col - len(line)))
                     line.append(ch)
                 col += 1
-        elif match.group("osc") is not None:
+        elif match.group("osc") is not None or match.group("mode") is not None:
             pass
         elif match.group("ch") == "\r":
             col = 0
         elif match.group("ch") == "\n":
-            row += 1
-            col = 0
-            if row == len(lines):
+            row, col = row + 1, 0
+            while row >= len(lines):
                 lines.append([])
+        elif match.group("ch") == "\x08":
+            col = max(0, col - 1)
         elif match.group("cmd"):
-            cmd, params = match.group("cmd"), match.group("params")
+            cmd, params = match.group("cmd"), match.group("params") or ""
+            n = int(params) if params.isdigit() else 1
             if cmd == "A":
-                row = max(0, row - int(params or 1))
+                row = max(0, row - n)
             elif cmd == "B":
-                row += int(params or 1)
+                row += n
                 while row >= len(lines):
                     lines.append([])
+            elif cmd == "C":
+                col += n
+            elif cmd == "D":
+                col = max(0, col - n)
+            elif cmd == "G":
+                col = n - 1
             elif cmd == "K":
                 if params == "2":
                     lines[row] = []
                 else:
                     del lines[row][col:]
-            elif cmd == "G":
-                col = int(params or 1) - 1
-            elif cmd in "mhl":
-                pass  # colours, cursor visibility
-            else:
+            elif cmd == "J":
+                del lines[row][col:]
+                del lines[row + 1 :]
+            elif cmd not in _IGNORED and strict:
                 raise AssertionError(f"unexpected control sequence {match.group(0)!r}")
         else:
             raise AssertionError(f"unparsed output {match.group(0)!r}")

@@ -12,10 +12,9 @@ import pytest
 
 from fakeprovider import FakeProvider, Reply, ToolCallSpec
 from herald.agent import AIAgent
+from herald.agent.messages import assistant_message
 from herald.errors import AuthenticationError, Interrupted
 from herald.llm.anthropic import AnthropicWire
-from herald.llm.history import PROVIDER_DATA_KEY
-from herald.llm.types import Message
 
 TOOLS = [{"type": "function", "function": {"name": "ls", "description": "List", "parameters": {"type": "object", "properties": {}}}}]
 HISTORY = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]
@@ -55,16 +54,6 @@ def kwargs(messages: list[dict[str, Any]] = HISTORY, tools: list[dict[str, Any]]
     return AnthropicWire().build_kwargs("test/model", messages, tools, max_tokens=1024)
 
 
-def history_entry(message: Message) -> dict[str, Any]:
-    """An assistant message as the agent loop keeps it (see `herald.llm.history`)."""
-    entry: dict[str, Any] = {"role": "assistant", "content": message.content}
-    if message.tool_calls:
-        entry["tool_calls"] = [call.to_dict() for call in message.tool_calls]
-    if message.provider_data:
-        entry[PROVIDER_DATA_KEY] = message.provider_data
-    return entry
-
-
 class TestStreams:
     def test_text_thinking_and_usage(self, fake: FakeProvider) -> None:
         fake.enqueue(Reply(text="Hello there", reasoning="Let me think", usage=(21, 8)))
@@ -95,7 +84,7 @@ class TestStreams:
         assert (call.id, call.function.name, call.function.arguments) == ("toolu_1", "ls", '{"path": "."}')
         assert seen.text == ["Chec", "king"]  # shown up to the tool_use block, not after
 
-        history = [*HISTORY, history_entry(first.message), {"role": "tool", "tool_call_id": "toolu_1", "content": "a b"}]
+        history = [*HISTORY, assistant_message(first), {"role": "tool", "tool_call_id": "toolu_1", "content": "a b"}]
         second = agent._interruptible_streaming_api_call(kwargs(history))
         assert second.message.content == "Two files."
         assistant, results = fake.requests[1].body["messages"][1:]

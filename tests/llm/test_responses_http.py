@@ -12,10 +12,9 @@ import pytest
 
 from fakeprovider import FakeProvider, Reply, ToolCallSpec
 from herald.agent import AIAgent
+from herald.agent.messages import assistant_message
 from herald.errors import AuthenticationError, Interrupted
-from herald.llm.history import PROVIDER_DATA_KEY
 from herald.llm.responses import ResponsesWire
-from herald.llm.types import Message
 
 TOOLS = [{"type": "function", "function": {"name": "ls", "description": "List", "parameters": {"type": "object", "properties": {}}}}]
 HISTORY = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]
@@ -60,16 +59,6 @@ def kwargs(messages: list[dict[str, Any]] = HISTORY, tools: list[dict[str, Any]]
     return ResponsesWire().build_kwargs("test/model", messages, tools)
 
 
-def history_entry(message: Message) -> dict[str, Any]:
-    """An assistant message as the agent loop keeps it (see `herald.llm.history`)."""
-    entry: dict[str, Any] = {"role": "assistant", "content": message.content}
-    if message.tool_calls:
-        entry["tool_calls"] = [call.to_dict() for call in message.tool_calls]
-    if message.provider_data:
-        entry[PROVIDER_DATA_KEY] = message.provider_data
-    return entry
-
-
 class TestStreams:
     def test_text_reasoning_and_usage(self, fake: FakeProvider) -> None:
         fake.enqueue(Reply(text="Hello there", reasoning="Let me think", usage=(21, 8)))
@@ -99,7 +88,7 @@ class TestStreams:
         [call] = first.message.tool_calls
         assert (call.id, call.function.name, call.function.arguments) == ("call_ls", "ls", '{"path": "."}')
 
-        history = [*HISTORY, history_entry(first.message), {"role": "tool", "tool_call_id": "call_ls", "content": "a b"}]
+        history = [*HISTORY, assistant_message(first), {"role": "tool", "tool_call_id": "call_ls", "content": "a b"}]
         second = agent._interruptible_streaming_api_call(kwargs(history))
         assert second.message.content == "Two files." and second.finish_reason == "stop"
         sent = fake.requests[1].body["input"]
