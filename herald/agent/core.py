@@ -153,10 +153,6 @@ class AIAgent:
         """Where requests go (the key is inside: never log this object's fields)."""
         return self._endpoint
 
-    @property
-    def stream_timeouts(self) -> StreamTimeouts:
-        return self._llm.timeouts
-
     # ── interrupts ──────────────────────────────────────────────────────
 
     @property

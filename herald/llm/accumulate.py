@@ -60,9 +60,6 @@ class _TextBuffer:
             self._blocks.append("".join(pieces))
             pieces.clear()
 
-    def __bool__(self) -> bool:
-        return bool(self._blocks or self._pieces)
-
     def text(self) -> str:
         if self._pieces:
             self._blocks.append("".join(self._pieces))
@@ -93,14 +90,6 @@ class StreamAccumulator:
         self.id = ""
         self.model = ""
         self.provider_data: dict[str, Any] = {}
-
-    @property
-    def has_tool_calls(self) -> bool:
-        return bool(self._calls)
-
-    @property
-    def has_content(self) -> bool:
-        return bool(self._text or self._reasoning or self._calls)
 
     def handle_text_delta(self, *, text: str) -> TextDelta | None:
         if not text:

@@ -11,7 +11,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
-from herald.errors import Interrupted, StreamFailure
+from herald.errors import Interrupted
 from herald.llm.accumulate import StreamAccumulator
 from herald.llm.fallback import (
     StreamSupportMemory,
@@ -216,4 +216,4 @@ def _partial(acc: StreamAccumulator) -> LLMResponse:
     return response
 
 
-__all__ = ["CallHooks", "LLMCaller", "StreamFailure", "Wire"]
+__all__ = ["CallHooks", "LLMCaller", "Wire"]
