@@ -19,7 +19,7 @@ import asyncio
 import json
 import sys
 import time
-from typing import Any, AsyncIterator, Awaitable, Callable
+from typing import Any, AsyncIterator, Awaitable, Callable, Coroutine
 
 import aiohttp
 import httpx2
@@ -27,7 +27,7 @@ import openai
 import orjson
 
 MESSAGES = [{"role": "user", "content": "go"}]
-Reader = Callable[[str, int], Awaitable[list[int]]]
+Reader = Callable[[str, int], Coroutine[Any, Any, list[int]]]
 
 
 async def sse_payloads(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
@@ -48,7 +48,7 @@ def _limits(n: int) -> httpx2.Limits:
 async def _sdk(client: openai.AsyncOpenAI) -> int:
     count = 0
     stream = await client.chat.completions.create(model="bench-model", messages=MESSAGES, stream=True)  # type: ignore[arg-type]
-    async for chunk in stream:
+    async for chunk in stream:  # type: ignore[union-attr]
         if chunk.choices and chunk.choices[0].delta.content:
             count += 1
     return count
