@@ -7,8 +7,8 @@ way to read the same chat-completions streams from `bench.slow_server`:
 - `sdk-httpx`: the bare `AsyncOpenAI` stream loop, the SDK's default transport (httpx2);
 - `sdk-aiohttp`: the same loop over `openai.DefaultAioHttpClient` (`openai[aiohttp]`);
 - `raw-httpx` / `raw-aiohttp`: the SDK's `with_streaming_response` (its auth, URL, headers,
-  status errors), bytes split into SSE events by hand, each payload decoded with orjson;
-- `floor`: aiohttp and orjson alone, no SDK at all.
+  status errors), bytes split into SSE events by hand, each payload decoded with msgspec (Herald's decoder);
+- `floor`: aiohttp and msgspec alone, no SDK at all.
 
 Every contender sizes its pool for N connections, so none is capped by a default.
 """
@@ -24,9 +24,10 @@ from typing import Any, AsyncIterator, Awaitable, Callable, Coroutine
 import aiohttp
 import httpx2
 import openai
-import orjson
+import msgspec
 
 MESSAGES = [{"role": "user", "content": "go"}]
+_decode = msgspec.json.Decoder().decode
 Reader = Callable[[str, int], Coroutine[Any, Any, list[int]]]
 
 
@@ -61,7 +62,7 @@ async def _raw(client: openai.AsyncOpenAI) -> int:
         async for payload in sse_payloads(response.http_response.aiter_raw()):
             if payload == b"[DONE]":
                 break
-            event = orjson.loads(payload)
+            event = _decode(payload)
             choices = event.get("choices")
             if choices and choices[0]["delta"].get("content"):
                 count += 1
@@ -79,7 +80,7 @@ def _sdk_contender(read: Callable[[openai.AsyncOpenAI], Awaitable[int]], aiohttp
 
 
 async def _floor(base_url: str, n: int) -> list[int]:
-    body = orjson.dumps({"model": "bench-model", "messages": MESSAGES, "stream": True})
+    body = msgspec.json.encode({"model": "bench-model", "messages": MESSAGES, "stream": True})
     headers = {"content-type": "application/json", "authorization": "Bearer k"}
 
     async def one(session: aiohttp.ClientSession) -> int:
@@ -88,7 +89,7 @@ async def _floor(base_url: str, n: int) -> list[int]:
             async for payload in sse_payloads(response.content.iter_any()):
                 if payload == b"[DONE]":
                     break
-                choices = orjson.loads(payload).get("choices")
+                choices = _decode(payload).get("choices")
                 if choices and choices[0]["delta"].get("content"):
                     count += 1
         return count

@@ -15,9 +15,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
 import sys
 import time
+import urllib.request
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+ROOT = Path(__file__).resolve().parent.parent
 
 WORD = "word "
 
@@ -200,6 +208,39 @@ async def serve(chunks: int, interval: float) -> None:
     await loop.run_in_executor(None, sys.stdin.read)  # until the parent closes our stdin (or dies)
     ticker.cancel()
     listener.close()
+
+
+@contextmanager
+def slow_server_process(chunks: int, interval_ms: float) -> Iterator[str]:
+    """Run this server in a child process; yield its base URL; stop it on exit."""
+    child = subprocess.Popen(
+        [sys.executable, "-m", "bench.slow_server", str(chunks), str(interval_ms)],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)},
+    )
+    assert child.stdin is not None and child.stdout is not None
+    try:
+        base_url = child.stdout.readline().strip()
+        if not base_url.startswith("http"):
+            raise RuntimeError(f"bench.slow_server did not start (said {base_url!r})")
+        yield base_url
+    finally:
+        child.stdin.close()
+        try:
+            child.wait(10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+        child.stdout.close()
+
+
+def stats(base_url: str) -> dict[str, int]:
+    """The server's counters (see `Stats`)."""
+    with urllib.request.urlopen(f"{base_url}/stats", timeout=10) as response:
+        return json.loads(response.read())  # type: ignore[no-any-return]
 
 
 def main(argv: list[str]) -> int:
