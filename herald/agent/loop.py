@@ -46,6 +46,7 @@ class ToolProgress:
         duration: seconds the tool ran ("end" only).
         ok: whether it succeeded ("end" only).
         summary: the first line of an error ("end" only, when not ok).
+        arguments: the arguments as the model sent them (JSON text).
     """
 
     kind: Literal["start", "end"]
@@ -55,6 +56,7 @@ class ToolProgress:
     duration: float = 0.0
     ok: bool = True
     summary: str = ""
+    arguments: str = ""
 
 
 # ── steps: what the core asks its driver to do ─────────────────────────
@@ -248,15 +250,17 @@ class _ToolRun:
         self._ports = ports
         self._call = call
         self._preview = ports.tool_preview(call.function.name, call.function.arguments)
-        ports.report_progress(ToolProgress("start", call.function.name, self._preview, call.id))
+        ports.report_progress(ToolProgress("start", call.function.name, self._preview, call.id, arguments=call.function.arguments))
         self._started = time.monotonic()
 
     def finish(self, result: ToolResult) -> str:
         text = result.content.strip()
         summary = "" if result.ok else text.splitlines()[0][:200] if text else "failed"
         duration = time.monotonic() - self._started
-        name = self._call.function.name
-        self._ports.report_progress(ToolProgress("end", name, self._preview, self._call.id, duration, result.ok, summary))
+        call = self._call
+        self._ports.report_progress(
+            ToolProgress("end", call.function.name, self._preview, call.id, duration, result.ok, summary, call.function.arguments)
+        )
         return result.content
 
 
