@@ -1,7 +1,8 @@
 """N concurrent streams, read by one contender in its own process: `python -m bench.concurrent_contenders NAME N URL`.
 
 Prints one JSON line: wall seconds for all N streams (started together with `asyncio.gather`),
-the process's CPU seconds over that time, chunks read, and failures. Each contender is a
+the process's CPU seconds over that time, chunks read, streams that came up short, and how
+many streams the server still held open once the contender was done (asked before it exits). Each contender is a
 way to read the same chat-completions streams from `bench.slow_server`:
 
 - `sdk-httpx`: the bare `AsyncOpenAI` stream loop, the SDK's default transport (httpx2);
@@ -24,6 +25,8 @@ from typing import Any, AsyncIterator, Awaitable, Callable, Coroutine
 import aiohttp
 import httpx2
 import openai
+
+from bench.slow_server import stats
 import msgspec
 
 MESSAGES = [{"role": "user", "content": "go"}]
@@ -112,13 +115,17 @@ def measure(name: str, n: int, base_url: str) -> dict[str, Any]:
     reader = CONTENDERS[name]
     started, cpu = time.perf_counter(), time.process_time()
     counts = asyncio.run(reader(base_url, n))
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    time.sleep(0.1)  # the server notices a closed connection at once; give it a moment anyway
     return {
         "name": name,
         "n": n,
-        "wall": time.perf_counter() - started,
-        "cpu": time.process_time() - cpu,
+        "wall": wall,
+        "cpu": cpu,
         "chunks": sum(counts),
         "short": sum(1 for count in counts if count != max(counts)),
+        # Asked before this process exits (which would close everything anyway).
+        "left_open": stats(base_url)["open"],
     }
 
 
