@@ -32,6 +32,8 @@ def show_config(settings: Settings, echo: Echo) -> None:
         key_source = settings.source("api_key") if settings.api_key else (
             f"env {endpoint.key_source}" if endpoint.key_source else "not set"
         )
+        if not settings.api_key and settings.api_keys:
+            key_source = f"first of api_keys: {settings.source('api_keys')}"
         rows.append(("api_key", mask_key(endpoint.api_key), key_source))
         mode_source = settings.source("api_mode") if settings.api_mode else "detected from the base URL"
         rows.append(("api_mode", endpoint.api_mode, mode_source))

@@ -347,3 +347,24 @@ def test_without_fallbacks_the_result_still_says_who_answered(fake, tmp_path):
     result = make_agent(fake, tmp_path).run_conversation("q")
     assert result["answered_by"] == {"model": "primary-model", "base_url": fake.base_url, "skipped": []}
     assert posts(fake) == 1
+
+
+def test_three_providers_the_third_answers_and_the_result_says_why_not_the_others(fake, second, third, tmp_path):
+    screen = Screen()
+    fake.api_key = "a-key-nobody-has-000"  # both keys of the primary are refused
+    second.enqueue(Reply(text="half an answer from the second", chunk_chars=4, fault="cut", fault_after=2),
+                   Reply(fault="http_error", status=500, error_message="internal"))
+    third.default = Reply(text="the third answers")
+    agent = make_agent(fake, tmp_path, screen=screen, api_keys=[PRIMARY_KEY, SPARE_KEY],
+                       fallback=[fallback(second), fallback(third, model="third-model", key=THIRD_KEY)])
+    result = agent.run_conversation("q")
+    assert result["final_response"] == "the third answers" == screen.text
+    assert screen.resets == 1, "the second's streamed text was void"
+    skipped = result["answered_by"]["skipped"]
+    assert [s["model"] for s in skipped] == ["primary-model", "second-model"]
+    assert skipped[0]["reason"].startswith("401") and skipped[1]["reason"] == "500 internal"
+    assert keys_sent(fake) == [PRIMARY_KEY, PRIMARY_KEY, SPARE_KEY, SPARE_KEY]
+    assert keys_sent(third) == [THIRD_KEY]
+    result = agent.run_conversation("again")  # the primary has no key left; the second rests
+    assert result["final_response"] == "the third answers"
+    assert posts(fake) == 4 and posts(second) == 2
