@@ -18,7 +18,7 @@ from herald.errors import ConfigError, HeraldError, LLMError
 from herald.llm.caller import CallHooks, LLMCaller, Wire
 from herald.llm.clients import close_client, make_anthropic_client, make_openai_client
 from herald.llm.endpoint import API_MODES, Endpoint, resolve_endpoint
-from herald.llm.failover import Attempt, FailoverPolicy, ProviderChain, RotatingRetryPolicy, call_with_failover
+from herald.llm.failover import FailoverPolicy, ProviderChain, RotatingRetryPolicy, call_with_failover
 from herald.llm.keypool import parse_keys, pool_keys
 from herald.llm.openai_chat import response_from_completion
 from herald.llm.providers import FallbackCalls, ProviderSettings, fallback_settings
@@ -386,36 +386,12 @@ class AIAgent:
             )
             response.extras["answered_by"] = {"model": self.model, "base_url": self.base_url, "skipped": []}
             return response
+        from herald.agent.attempts import ProviderAttempts
+
         self._chain.update(0, ProviderSettings(self.model, self._endpoint, self._primary_keys).info())
-        requests: dict[int, dict[str, Any]] = {0: api_kwargs}
-        void_text_shown = False  # a failed provider's text is on the consumers' screens
-
-        def run(attempt: Attempt) -> LLMResponse:
-            nonlocal void_text_shown
-            index = attempt.provider
-            fallback = self._fallbacks[index - 1] if index else None
-            if fallback is None:
-                self._primary_key = attempt.key
-            else:
-                fallback.key = attempt.key
-                if index not in requests:
-                    requests[index] = self._build_api_kwargs(system_prompt, messages, wire=fallback.wire, model=fallback.settings.model)
-            kwargs = requests[index]
-            if not streaming:
-                return fallback.request(kwargs) if fallback else self._normalize(self._interruptible_api_call(kwargs))
-            sink = self._make_sink(None)
-            if void_text_shown:
-                sink.reset()
-                void_text_shown = False
-            try:
-                return fallback.stream(kwargs, sink) if fallback else self._llm.stream(kwargs, sink)
-            except BaseException:
-                sink.abandon()  # nothing more from this provider reaches anyone
-                void_text_shown = sink.delivered
-                raise
-
+        attempts = ProviderAttempts(self, api_kwargs, system_prompt, messages, streaming=streaming)
         plan = self._chain.plan()
-        response = call_with_failover(plan, run, is_interrupted=lambda: self._interrupt_requested)
+        response = call_with_failover(plan, attempts.run, is_interrupted=lambda: self._interrupt_requested)
         response.extras["answered_by"] = plan.answered_by()
         return response
 
