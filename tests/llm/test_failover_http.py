@@ -368,3 +368,23 @@ def test_three_providers_the_third_answers_and_the_result_says_why_not_the_other
     result = agent.run_conversation("again")  # the primary has no key left; the second rests
     assert result["final_response"] == "the third answers"
     assert posts(fake) == 4 and posts(second) == 2
+
+
+def test_a_primary_whose_plain_request_stalls_fails_over(second, tmp_path):
+    with socket.socket() as silent:  # accepts connections and never answers a byte
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        base_url = f"http://127.0.0.1:{silent.getsockname()[1]}/v1"
+        screen = Screen()
+        second.default = Reply(text="the fallback answers")
+        agent = AIAgent(
+            model="primary-model", base_url=base_url, api_key=PRIMARY_KEY, quiet_mode=True, skip_context_files=True,
+            skip_memory=True, cwd=tmp_path, max_retries=0, persist_session=False, enabled_toolsets=[],
+            stream_delta_callback=screen.on_text, stream_reset_callback=screen.on_reset,
+            stream_first_byte_timeout=0.5, request_timeout=0.5, fallback=[fallback(second)],
+        )
+        started = time.monotonic()
+        result = agent.run_conversation("q")
+        assert time.monotonic() - started < 15
+    assert result["final_response"] == "the fallback answers" == screen.text
+    assert result["answered_by"]["skipped"][0]["reason"].startswith("timed out")
