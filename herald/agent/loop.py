@@ -58,6 +58,7 @@ class ConversationLoop:
         self.messages = history
         self._persist = persist
         self.api_calls = 0
+        self.answered_by: dict[str, Any] | None = None
 
     def append(self, message: dict[str, Any]) -> None:
         self.messages.append(message)
@@ -78,6 +79,7 @@ class ConversationLoop:
                 log.debug("model call failed unexpectedly", exc_info=True)
                 return self._result(failed=True, error=self._describe(error), error_type=type(error).__name__)
             self.append(assistant_message(response))
+            self.answered_by = response.extras.get("answered_by")
             calls = response.message.tool_calls
             if calls:
                 if not self._run_tools(calls):
@@ -88,7 +90,7 @@ class ConversationLoop:
                 continuations += 1
                 self.append({"role": "user", "content": CONTINUE_PROMPT, "continuation": True})
                 continue
-            return self._result(completed=True, final_response="".join(answer_parts))
+            return self._result(completed=True, final_response="".join(answer_parts), answered_by=self.answered_by)
         return self._result(
             final_response="".join(answer_parts) or None,
             error=f"stopped after {self.api_calls} model calls (max_iterations) without a final answer",
@@ -100,9 +102,7 @@ class ConversationLoop:
         agent = self._agent
         api_kwargs = agent._build_api_kwargs(system_prompt, self.messages)
         self.api_calls += 1
-        if agent._has_stream_consumers():
-            return agent._interruptible_streaming_api_call(api_kwargs)
-        return agent._interruptible_api_call(api_kwargs)
+        return agent._call_model(api_kwargs, system_prompt, self.messages)
 
     def _interrupted(self, partial: LLMResponse | None, answer_parts: list[str]) -> dict[str, Any]:
         text = partial.message.content if partial is not None else None
@@ -146,7 +146,7 @@ class ConversationLoop:
         text = str(error) or type(error).__name__
         if not isinstance(error, HeraldError):
             text = f"{type(error).__name__}: {text}"
-        return redact(text, (self._agent.endpoint.api_key,))
+        return redact(text, self._agent._secrets())
 
     def _result(
         self,
@@ -157,6 +157,7 @@ class ConversationLoop:
         failed: bool = False,
         error: str | None = None,
         error_type: str | None = None,
+        answered_by: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         return {
             "final_response": final_response,
@@ -168,6 +169,8 @@ class ConversationLoop:
             "error": error,
             # The exception's class name (e.g. "AuthenticationError"), so a UI can say what to do.
             "error_type": error_type,
+            # Who produced the final answer: {"model", "base_url", "skipped": [{"model", "base_url", "reason"}]}.
+            "answered_by": answered_by,
         }
 
 
