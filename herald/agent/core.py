@@ -14,6 +14,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
+from herald.agent.loop import SyncPorts, ToolProgress, run_sync
+from herald.agent.result import TurnResult
 from herald.errors import ConfigError, HeraldError, LLMError
 from herald.llm.caller import CallHooks, LLMCaller, Wire
 from herald.llm.clients import close_client, make_anthropic_client, make_openai_client
@@ -29,7 +31,6 @@ from herald.llm.types import LLMResponse
 from herald.llm.wires import wire_for
 
 if TYPE_CHECKING:
-    from herald.agent.loop import ToolProgress
     from herald.context.memory import MemoryStore
     from herald.sessions import SessionStore
     from herald.tools.approval import ApprovalRequest, Decision
@@ -245,18 +246,45 @@ class AIAgent:
             (the failure's exception class name, e.g. "AuthenticationError", or None),
             `answered_by` (who produced the final answer: `model`, `base_url`, and `skipped`, the
             providers ahead of it that did not answer, each with a `reason`; None without an answer).
+            `run_turn` returns the same as a typed `TurnResult`.
         """
-        from herald.agent.loop import ConversationLoop
+        return self.run_turn(user_message, system_message, conversation_history).as_dict()
 
+    def run_turn(
+        self,
+        user_message: str,
+        system_message: str | None = None,
+        conversation_history: list[dict[str, Any]] | None = None,
+    ) -> TurnResult:
+        """`run_conversation`, returning a `TurnResult` (the error as an exception object, usage summed)."""
         self.clear_interrupt()
         history = list(conversation_history or [])
-        loop = ConversationLoop(self, history, self._persist)
         try:
             system_prompt = self._system_prompt(system_message)
             self._ensure_session(user_message)
         except HeraldError as error:
-            return loop._result(failed=True, error=str(error), error_type=type(error).__name__)
-        return loop.run(user_message, system_prompt)
+            return TurnResult("failed", None, history, error=error, error_message=str(error))
+        return run_sync(
+            self._loop_ports(system_prompt),
+            history,
+            user_message,
+            max_iterations=self.max_iterations,
+            max_continuations=self.max_continuations,
+        )
+
+    def _loop_ports(self, system_prompt: str) -> SyncPorts:
+        # Lambdas, not bound methods: the seams are looked up per call, so patching works.
+        return SyncPorts(
+            build_request=lambda messages: self._build_api_kwargs(system_prompt, messages),
+            call_model=lambda api_kwargs, messages: self._call_model(api_kwargs, system_prompt, messages),
+            execute_tool=lambda name, raw: self._execute_tool(name, raw),
+            tool_is_read_only=lambda name, raw: self._tool_is_read_only(name, raw),
+            tool_preview=lambda name, raw: self._tool_preview(name, raw),
+            report_progress=lambda progress: self._report_tool(progress),
+            is_interrupted=lambda: self._interrupt_requested,
+            persist=lambda message: self._persist(message),
+            secrets=lambda: self._secrets(),
+        )
 
     def chat(self, message: str) -> str:
         """Ask one question, get the answer text (empty when there is none).
