@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
+from herald.context.budget import ContextBudget
 from herald.errors import ConfigError, HeraldError, LLMError
 from herald.llm.caller import CallHooks, LLMCaller, Wire
 from herald.llm.clients import close_client, make_anthropic_client, make_openai_client
@@ -68,6 +69,12 @@ class AIAgent:
         session_store: the store to use (default: the user's data directory).
         max_tokens: cap on each answer's length (None: the provider's default).
         max_continuations: how often an answer cut by the length limit is continued.
+        max_context_tokens: the model's context window in tokens. When known, the history sent is
+            brought under it (old tool outputs cut, then old turns left out) and a message that alone
+            exceeds it is refused before sending; when None it is learned from the provider's
+            context-length error. See `herald.context.budget`.
+        temperature: sampling temperature sent with every call (None: the provider's default).
+        notice_callback: receives one-line notes for the user, e.g. what was left out to fit the context.
         stream_first_byte_timeout / stream_idle_timeout / stream_total_timeout: see `StreamTimeouts`.
         request_timeout: seconds for one plain request.
         max_retries: retries of a plain request on 429 / 5xx / connection errors.
@@ -103,6 +110,9 @@ class AIAgent:
         session_store: SessionStore | None = None,
         max_tokens: int | None = None,
         max_continuations: int = 3,
+        max_context_tokens: int | None = None,
+        temperature: float | None = None,
+        notice_callback: TextCallback | None = None,
     ) -> None:
         api_mode = api_mode or os.environ.get("HERALD_API_MODE") or None
         if api_mode is not None and api_mode not in API_MODES:
@@ -123,6 +133,10 @@ class AIAgent:
         self.request_timeout = request_timeout
         self.max_tokens = max_tokens
         self.max_continuations = max_continuations
+        self.temperature = temperature
+        self.notice_callback = notice_callback
+        self._context = ContextBudget(max_context_tokens, max_tokens)
+        self._last_note = ""
         self.tool_progress_callback = tool_progress_callback
         self.approval_callback = approval_callback
         self.yolo = yolo
@@ -189,7 +203,8 @@ class AIAgent:
             A dict with `final_response` (str or None), `messages` (the whole history of this
             conversation, OpenAI format, without the system prompt), `api_calls`, `completed`,
             `interrupted`, `failed`, `error` (a message fit for a person, or None), `error_type`
-            (the failure's exception class name, e.g. "AuthenticationError", or None).
+            (the failure's exception class name, e.g. "AuthenticationError", or None), `truncated`
+            (the answer was cut by `max_tokens` and not continued).
         """
         from herald.agent.loop import ConversationLoop
 
@@ -198,6 +213,8 @@ class AIAgent:
         loop = ConversationLoop(self, history, self._persist)
         try:
             system_prompt = self._system_prompt(system_message)
+            self._context.reserve = self.max_tokens
+            self._context.check_message(system_prompt, user_message, self.tools.schemas() or None)
             self._ensure_session(user_message)
         except HeraldError as error:
             return loop._result(failed=True, error=str(error), error_type=type(error).__name__)
@@ -302,8 +319,40 @@ class AIAgent:
         """Native request arguments for the current wire, from Herald's chat-format history."""
         from herald.agent.messages import for_api
 
-        history = for_api([{"role": "system", "content": system_prompt}, *messages], keep_replay_data=True)
-        return self._wire().build_kwargs(self.model, history, self.tools.schemas() or None, max_tokens=self.max_tokens)
+        tools = self.tools.schemas() or None
+        self._context.reserve = self.max_tokens
+        fitted = self._context.fit(system_prompt, messages, tools)
+        self._notice(fitted.note)
+        history = for_api([{"role": "system", "content": system_prompt}, *fitted.messages], keep_replay_data=True)
+        kwargs = self._wire().build_kwargs(self.model, history, tools, max_tokens=self.max_tokens)
+        if self.temperature is not None:
+            kwargs["temperature"] = self.temperature
+        return kwargs
+
+    @property
+    def max_context_tokens(self) -> int | None:
+        """The context window in tokens, as far as known (set, or learned from the provider)."""
+        return self._context.limit
+
+    @max_context_tokens.setter
+    def max_context_tokens(self, value: int | None) -> None:
+        self._context.limit = value
+
+    def _context_overflowed(self, error: BaseException) -> bool:
+        """True when `error` is a context-length error: the window is learned from it, so the
+        next `_build_api_kwargs` leaves out enough old history (or raises ContextOverflow)."""
+        return self._context.learn(error)
+
+    def _notice(self, note: str) -> None:
+        # The same note before every call of a tool loop would be noise: say each once.
+        if not note or note == self._last_note:
+            return
+        self._last_note = note
+        if self.notice_callback is not None:
+            try:
+                self.notice_callback(note)
+            except Exception:  # a display bug must not stop the agent
+                log.debug("notice_callback raised; ignored", exc_info=True)
 
     # ── the LLM-call contract ───────────────────────────────────────────
 

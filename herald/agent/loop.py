@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Literal
 
 from herald.agent.messages import assistant_message, tool_message
-from herald.errors import HeraldError, Interrupted
+from herald.errors import HeraldError, Interrupted, ProviderError
 from herald.llm.redact import redact
 from herald.llm.types import LLMResponse, ToolCall
 
@@ -88,7 +88,7 @@ class ConversationLoop:
                 continuations += 1
                 self.append({"role": "user", "content": CONTINUE_PROMPT, "continuation": True})
                 continue
-            return self._result(completed=True, final_response="".join(answer_parts))
+            return self._result(completed=True, final_response="".join(answer_parts), truncated=response.finish_reason == "length")
         return self._result(
             final_response="".join(answer_parts) or None,
             error=f"stopped after {self.api_calls} model calls (max_iterations) without a final answer",
@@ -100,6 +100,16 @@ class ConversationLoop:
         agent = self._agent
         api_kwargs = agent._build_api_kwargs(system_prompt, self.messages)
         self.api_calls += 1
+        try:
+            return self._send(api_kwargs)
+        except ProviderError as error:
+            if not agent._context_overflowed(error):
+                raise
+        # The provider said the history does not fit: send it once more, brought under what it said.
+        return self._send(agent._build_api_kwargs(system_prompt, self.messages))
+
+    def _send(self, api_kwargs: dict[str, Any]) -> LLMResponse:
+        agent = self._agent
         if agent._has_stream_consumers():
             return agent._interruptible_streaming_api_call(api_kwargs)
         return agent._interruptible_api_call(api_kwargs)
@@ -157,6 +167,7 @@ class ConversationLoop:
         failed: bool = False,
         error: str | None = None,
         error_type: str | None = None,
+        truncated: bool = False,
     ) -> dict[str, Any]:
         return {
             "final_response": final_response,
@@ -168,6 +179,8 @@ class ConversationLoop:
             "error": error,
             # The exception's class name (e.g. "AuthenticationError"), so a UI can say what to do.
             "error_type": error_type,
+            # The answer was cut by the max_tokens limit (and not continued).
+            "truncated": truncated,
         }
 
 
