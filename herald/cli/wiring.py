@@ -92,4 +92,7 @@ def make_agent(
         session_id=session_id,
         max_tokens=settings.max_tokens,
         max_continuations=settings.max_continuations,
+        max_context_tokens=settings.max_context_tokens,
+        temperature=settings.temperature,
+        notice_callback=bridge.display.notice,
     )

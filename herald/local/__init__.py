@@ -31,6 +31,7 @@ __all__ = [
     "default_model_path",
     "ensure_model",
     "local_extra_available",
+    "model_alias",
     "start_local_provider",
 ]
 
@@ -82,7 +83,7 @@ def start_local_provider(model: str | None = None, *, n_ctx: int = 4096, startup
     if not local_extra_available():
         raise LocalExtraMissing(EXTRA_MISSING)
     path = ensure_model(model)
-    alias = DEFAULT_MODEL_ALIAS if model is None else Path(path).stem
+    alias = model_alias(model)
     server = LocalServer(
         path,
         alias=alias,
@@ -92,6 +93,11 @@ def start_local_provider(model: str | None = None, *, n_ctx: int = 4096, startup
     )
     server.start()
     return LocalProvider(server=server, model=alias)
+
+
+def model_alias(model: str | Path | None) -> str:
+    """The name the server answers to: "gemma-3-270m" for the packaged model, else the file's stem."""
+    return DEFAULT_MODEL_ALIAS if model is None else Path(model).expanduser().stem
 
 
 def chat_format_for(path: str | Path) -> str | None:
