@@ -59,7 +59,7 @@ def _local_rows(settings: Settings) -> list[tuple[str, str, str]]:
     model_file = settings.local_model or f"{default_model_path()} (assembled on first use)"
     return [
         ("local", "true", settings.source("local")),
-        ("local_model", str(model_file), settings.source("local_model")),
+        ("local_model", str(model_file), settings.source("local_model") if settings.local_model else "bundled: herald[local]"),
         ("base_url", settings.base_url or "", settings.source("base_url")),
         ("api_key", "none needed", "local model"),
         ("api_mode", "chat_completions", "local model"),
