@@ -27,6 +27,7 @@ __all__ = [
     "LocalProvider",
     "LocalServer",
     "LocalServerError",
+    "QA_FORMAT",
     "chat_format_for",
     "default_model_path",
     "ensure_model",
