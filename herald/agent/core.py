@@ -140,6 +140,7 @@ class AIAgent:
             hooks=self._call_hooks(),
             timeouts=_timeouts(stream_first_byte_timeout, stream_idle_timeout, stream_total_timeout),
             retry=RetryPolicy(max_retries=max_retries),
+            request_timeout=request_timeout,
         )
 
     # ── configuration ───────────────────────────────────────────────────

@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, ContextManager, Iterable, Protocol
 
-from herald.errors import Interrupted
+from herald.errors import Interrupted, ProviderUnreachable, StreamStalled
 from herald.llm.accumulate import StreamAccumulator
 from herald.llm.fallback import (
     StreamSupportMemory,
@@ -84,6 +84,9 @@ class LLMCaller:
     timeouts: StreamTimeouts = field(default_factory=StreamTimeouts)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     memory: StreamSupportMemory = field(default_factory=StreamSupportMemory)
+    request_timeout: float | None = None
+    """Wall-clock bound on one plain request (a fallback's too). The HTTP timeout is per read:
+    a server trickling bytes would never trip it."""
 
     def __post_init__(self) -> None:
         self._guards: set[RequestGuard[Any]] = set()
@@ -204,11 +207,17 @@ class LLMCaller:
                 return wire.request(client, kwargs)
 
         guard: RequestGuard[LLMResponse] = RequestGuard(
-            is_interrupted=hooks.is_interrupted, on_abandon=lambda: hooks.close_client(client), name="herald-request"
+            timeouts=StreamTimeouts(first_byte=None, idle=None, total=self.request_timeout),
+            is_interrupted=hooks.is_interrupted,
+            on_abandon=lambda: hooks.close_client(client),
+            name="herald-request",
         )
         self._track(guard, True)
         try:
             return guard.run(work)
+        except StreamStalled as exc:
+            # Retryable, as the SDK's own timeout is.
+            raise ProviderUnreachable(f"{where} timed out: no complete answer within {exc.seconds:g}s") from None
         finally:
             self._track(guard, False)
             hooks.close_client(client)

@@ -57,6 +57,12 @@ def translate_errors(*, where: str, secrets: Sequence[str | None] = ()) -> Itera
     """
     try:
         yield
+    except IncompleteStream as exc:
+        # A reader words what the provider said in-band (which may echo the key): scrub it here.
+        detail = redact(exc.detail, secrets)
+        if detail == exc.detail:
+            raise
+        raise IncompleteStream(exc.reason, detail) from None
     except HeraldError:
         raise
     except _STATUS_ERRORS as exc:
