@@ -7,8 +7,7 @@ through its event objects otherwise. The fallback is a plain `messages.create(..
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
-from typing import Any, Iterator, Mapping
+from typing import Any, ContextManager, Mapping
 
 from herald.errors import BadResponse, IncompleteStream
 from herald.llm.accumulate import StreamAccumulator
@@ -16,6 +15,7 @@ from herald.llm.fields import plain
 from herald.llm.history import to_anthropic_messages, to_anthropic_tools
 from herald.llm.openai_chat import error_text
 from herald.llm.sink import DeltaSink
+from herald.llm.stream_loop import closing_events
 from herald.llm.types import LLMResponse
 
 _STOP_REASONS = {
@@ -65,17 +65,10 @@ class AnthropicWire:
     def open_raw(self, client: Any, kwargs: dict[str, Any]) -> Any:
         return open_anthropic_stream(client, kwargs)
 
-    @contextmanager
-    def open_objects(self, client: Any, kwargs: dict[str, Any]) -> Iterator[Any]:
+    def open_objects(self, client: Any, kwargs: dict[str, Any]) -> ContextManager[Any]:
         # The raw events only: `messages.stream()` would add derived events (and a snapshot
         # rebuilt on every event) that repeat them.
-        events = client.messages.create(**kwargs, stream=True)
-        try:
-            yield events
-        finally:
-            close = getattr(events, "close", None)
-            if callable(close):
-                close()
+        return closing_events(client.messages.create(**kwargs, stream=True))
 
     def request(self, client: Any, kwargs: dict[str, Any]) -> LLMResponse:
         return response_from_message(client.messages.create(**kwargs))

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-from typing import Any, Iterator, Mapping
+from typing import Any, ContextManager, Mapping
 
 from herald.errors import BadResponse, IncompleteStream
 from herald.llm.accumulate import StreamAccumulator
 from herald.llm.fields import plain
 from herald.llm.history import PROVIDER_DATA_KEY
 from herald.llm.sink import DeltaSink
+from herald.llm.stream_loop import closing_events
 from herald.llm.types import LLMResponse, usage_from
 
 
@@ -48,15 +48,8 @@ class ChatCompletionsWire:
     def open_raw(self, client: Any, kwargs: dict[str, Any]) -> Any:
         return open_chat_stream(client, kwargs)
 
-    @contextmanager
-    def open_objects(self, client: Any, kwargs: dict[str, Any]) -> Iterator[Any]:
-        chunks = client.chat.completions.create(**kwargs)
-        try:
-            yield chunks
-        finally:
-            close = getattr(chunks, "close", None)
-            if callable(close):
-                close()
+    def open_objects(self, client: Any, kwargs: dict[str, Any]) -> ContextManager[Any]:
+        return closing_events(client.chat.completions.create(**kwargs))
 
     def request(self, client: Any, kwargs: dict[str, Any]) -> LLMResponse:
         return response_from_completion(client.chat.completions.create(**kwargs))

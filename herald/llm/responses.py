@@ -29,7 +29,7 @@ from herald.llm.openai_chat import error_text
 from herald.llm.responses_output import settle_final
 from herald.llm.sdk_errors import status_error
 from herald.llm.sink import DeltaSink
-from herald.llm.stream_loop import is_sdk_client, read_objects, read_sse
+from herald.llm.stream_loop import closing_events, is_sdk_client, read_objects, read_sse
 from herald.llm.types import LLMResponse, ResponseState
 
 FallbackKind = Literal["auto", "buffered", "plain"]
@@ -153,7 +153,7 @@ def buffered_request(client: Any, kwargs: dict[str, Any]) -> LLMResponse:
             with open_responses_stream(client, kwargs) as raw:
                 response = read_sse(raw, reader, None)
         else:
-            with _closing(client.responses.create(**kwargs, stream=True)) as events:
+            with closing_events(client.responses.create(**kwargs, stream=True)) as events:
                 response = read_objects(events, reader, None)
     except IncompleteStream as exc:
         if exc.reason == "no_finish":
@@ -161,16 +161,6 @@ def buffered_request(client: Any, kwargs: dict[str, Any]) -> LLMResponse:
         raise BadResponse(str(exc)) from None
     response.streamed = False
     return response
-
-
-@contextmanager
-def _closing(events: Any) -> Iterator[Any]:
-    try:
-        yield events
-    finally:
-        close = getattr(events, "close", None)
-        if callable(close):
-            close()
 
 
 def plain_request(client: Any, kwargs: dict[str, Any]) -> LLMResponse:

@@ -15,7 +15,8 @@ An async loop differs only in `async with` / `async for`: the helpers here that 
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, Protocol
+from contextlib import contextmanager
+from typing import Any, Iterable, Iterator, Mapping, Protocol
 
 import anthropic
 import openai
@@ -113,9 +114,20 @@ def read_objects(events: Iterable[Any], reader: StreamReader, guard: RequestGuar
     return reader.finish()
 
 
+@contextmanager
+def closing_events(events: Any) -> Iterator[Any]:
+    """The object path's events, closed (if they can be) when the reading ends, however it ends."""
+    try:
+        yield events
+    finally:
+        close = getattr(events, "close", None)
+        if callable(close):
+            close()
+
+
 # Why wake the guard on the first event: its waiting thread sleeps towards the first-byte
 # deadline and `touch()` does not wake it, so without this the idle limit would only be
 # checked once the (long) first-byte limit expired, and a stream stalling mid-answer would
 # hang that long.
 
-__all__ = ["StreamReader", "is_event_stream", "is_sdk_client", "not_an_event_stream", "read_objects", "read_sse"]
+__all__ = ["StreamReader", "closing_events", "is_event_stream", "is_sdk_client", "not_an_event_stream", "read_objects", "read_sse"]
