@@ -76,7 +76,7 @@ def read_sse(response: Any, reader: StreamReader, guard: RequestGuard[Any] | Non
     """
     content_type = response.headers.get("content-type")
     if not is_event_stream(content_type):
-        raise not_an_event_stream(content_type, response.read())
+        raise not_an_event_stream(content_type, _head(response))
     decoder = SSEDecoder()
     feed = reader.feed
     first = True
@@ -97,6 +97,17 @@ def read_sse(response: Any, reader: StreamReader, guard: RequestGuard[Any] | Non
         if event.data != _DONE:
             feed(decode_json(event.data))
     return reader.finish()
+
+
+def _head(response: Any, limit: int = 4096) -> bytes:
+    """The start of a body that is not SSE: enough to name the provider's message, never the
+    whole of a body that might not end."""
+    head = b""
+    for chunk in response.iter_bytes():
+        head += chunk
+        if len(head) >= limit:
+            break
+    return head[:limit]
 
 
 def read_objects(events: Iterable[Any], reader: StreamReader, guard: RequestGuard[Any] | None) -> LLMResponse:
