@@ -1,7 +1,7 @@
 """Section 6: peak memory added by accumulating a long answer, relative to the answer's size.
 
-Chunks are made one at a time by a generator, as a network reader would make them, so
-only what the reader keeps shows in the peak. Herald (`read_chat_stream` into a
+Chunks are made one at a time by a generator, as the JSON decoder would make them (plain
+dicts), so only what the reader keeps shows in the peak. Herald (`ChatStreamReader` into a
 `StreamAccumulator`, through a `DeltaSink` to a display callback that keeps nothing) is
 compared with the bare loop: append each delta to a list, join at the end.
 """
@@ -10,63 +10,49 @@ from __future__ import annotations
 
 import gc
 import tracemalloc
-from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
 from bench.serve import answer_text
 from bench.table import Row
 from herald.llm.accumulate import StreamAccumulator
-from herald.llm.openai_chat import read_chat_stream
+from herald.llm.openai_chat import ChatStreamReader
 from herald.llm.sink import DeltaSink
+from herald.llm.stream_loop import read_objects
 
 SECTION = "6 memory"
 TARGET = 3.0
 
 
-@dataclass
-class _Delta:
-    content: str | None = None
-    reasoning_content: str | None = None
-    tool_calls: list[Any] | None = None
+Chunk = dict[str, Any]
 
 
-@dataclass
-class _Choice:
-    delta: _Delta
-    finish_reason: str | None = None
+def _chunk(delta: dict[str, Any], finish_reason: str | None = None) -> Chunk:
+    return {"id": "chatcmpl-bench", "model": "m", "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}]}
 
 
-@dataclass
-class _Chunk:
-    choices: list[_Choice] = field(default_factory=list)
-    id: str = "chatcmpl-bench"
-    model: str = "m"
-    usage: Any = None
-    error: Any = None
-
-
-def _chunks(answer: str, chunk_chars: int) -> Iterator[_Chunk]:
+def _chunks(answer: str, chunk_chars: int) -> Iterator[Chunk]:
     """The answer as chat-completion chunks; each delta a fresh string, as if just parsed."""
     for start in range(0, len(answer), chunk_chars):
-        yield _Chunk([_Choice(_Delta(content=answer[start : start + chunk_chars]))])
-    yield _Chunk([_Choice(_Delta(), finish_reason="stop")])
+        yield _chunk({"content": answer[start : start + chunk_chars]})
+    yield _chunk({}, finish_reason="stop")
 
 
-def _herald(chunks: Iterator[_Chunk]) -> str:
+def _herald(chunks: Iterator[Chunk]) -> str:
     sink = DeltaSink(text_callbacks=[lambda text: None])
-    return read_chat_stream(chunks, StreamAccumulator(), sink).message.content or ""
+    return read_objects(chunks, ChatStreamReader(StreamAccumulator(), sink), None).message.content or ""
 
 
-def _bare(chunks: Iterator[_Chunk]) -> str:
+def _bare(chunks: Iterator[Chunk]) -> str:
     out: list[str] = []
     for chunk in chunks:
-        for choice in chunk.choices:
-            if choice.delta.content:
-                out.append(choice.delta.content)
+        for choice in chunk["choices"]:
+            text = choice["delta"].get("content")
+            if text:
+                out.append(text)
     return "".join(out)
 
 
-def _peak(reader: Callable[[Iterator[_Chunk]], str], answer: str, chunk_chars: int) -> int:
+def _peak(reader: Callable[[Iterator[Chunk]], str], answer: str, chunk_chars: int) -> int:
     """Peak bytes allocated while `reader` consumes the chunks (the answer's source excluded)."""
     gc.collect()
     tracemalloc.start()

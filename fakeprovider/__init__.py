@@ -17,7 +17,12 @@ a 500 "no scripted reply". Stream-only faults leave `stream: false` requests alo
 
 Stream faults (all wires): reject_stream, reject_stream_options, crash_stream_options, cut,
 reset, malformed, html, inband_error, no_finish, stall_first_byte, stall, keepalive_stall.
-Responses wire only: incomplete, failed. Both streaming and not: http_error, echo_key.
+Responses wire only: incomplete, failed. Chat wire only: error_finish (`finish_reason: "error"`
+mid-stream). Both streaming and not: http_error, echo_key, trickle (the plain JSON answer sent
+one byte every `Reply.delay` seconds (0.1 s when unset): no read ever times out, yet it never ends).
+
+`fake.live_connections` counts the connections the server holds open (a client that closed
+its socket disappears from it once the server notices).
 """
 
 from .provider import FakeProvider

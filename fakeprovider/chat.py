@@ -85,8 +85,18 @@ def stream_plan(reply: Reply, ctx: Ctx) -> StreamPlan:
     def inband_error(pos: int) -> bytes:
         return data_line({"error": {"message": reply.error_message or "upstream overloaded", "code": 502}})
 
+    def error_finish(pos: int) -> bytes:
+        # Some OpenAI-compatible servers end a failed generation with finish_reason "error".
+        return data_line(chunk([choice({}, "error")])) + b"data: [DONE]\n\n"
+
     keepalive = b": keep-alive\n\n" + data_line(chunk([{"index": 0, "delta": {}}]))
-    return StreamPlan(events=events, malformed=MALFORMED, inband_error=inband_error, keepalive=keepalive)
+    return StreamPlan(
+        events=events,
+        malformed=MALFORMED,
+        inband_error=inband_error,
+        keepalive=keepalive,
+        terminal={"error_finish": error_finish},
+    )
 
 
 def full_response(reply: Reply, ctx: Ctx) -> dict[str, Any]:

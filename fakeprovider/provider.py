@@ -74,6 +74,11 @@ class FakeProvider:
         return int(self._server.server_address[1])
 
     @property
+    def live_connections(self) -> int:
+        """Connections the server holds open right now (handler threads still running)."""
+        return self._server.live_connections if self._server is not None else 0
+
+    @property
     def anthropic_base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 

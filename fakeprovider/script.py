@@ -25,10 +25,11 @@ STREAM_FAULTS = frozenset(
         "keepalive_stall",
         "incomplete",
         "failed",
+        "error_finish",
     }
 )
 # Faults that affect streaming and non-streaming requests alike.
-BOTH_FAULTS = frozenset({"http_error", "echo_key"})
+BOTH_FAULTS = frozenset({"http_error", "echo_key", "trickle"})
 FAULTS = STREAM_FAULTS | BOTH_FAULTS
 
 

@@ -70,6 +70,11 @@ class FakeHTTPServer(ThreadingHTTPServer):
         if not isinstance(sys.exc_info()[1], OSError):
             super().handle_error(request, client_address)
 
+    @property
+    def live_connections(self) -> int:
+        with self._live_lock:
+            return len(self._live)
+
     def drop_connections(self, join_timeout: float = 2.0) -> None:
         """Shut down every live connection (waking idle keep-alive reads) and join handlers."""
         with self._live_lock:
@@ -209,6 +214,9 @@ class Handler(BaseHTTPRequestHandler):
             created=int(time.time()),
             body=body,
         )
+        if fault == "trickle":
+            self._trickle(json.dumps(encoder.full_response(reply, ctx)).encode(), reply.delay or 0.1)
+            return
         if not stream:
             if reply.reject_non_stream:
                 self._error(wire, 400, "Stream must be set to true")
@@ -254,6 +262,19 @@ class Handler(BaseHTTPRequestHandler):
         sink.finish()
 
     # -- writing ------------------------------------------------------------------------
+
+    def _trickle(self, data: bytes, interval: float) -> None:
+        """A valid JSON answer, one byte per `interval`: each read succeeds, the whole never ends."""
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        for i in range(len(data)):
+            self.wfile.write(data[i : i + 1])
+            self.wfile.flush()
+            if self.provider._stop.wait(interval):
+                break
+        self.close_connection = True
 
     def _send_json(self, status: int, obj: Any, headers: dict[str, str] | None = None) -> None:
         self._send_bytes(status, json.dumps(obj).encode(), "application/json", headers)

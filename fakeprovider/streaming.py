@@ -11,7 +11,7 @@ from .sse import CONTENT, FINISH, StreamPlan
 
 # Faults that strike at a position in the stream (after `fault_after` content chunks).
 _POSITIONED = frozenset(
-    {"cut", "reset", "malformed", "inband_error", "stall", "keepalive_stall", "incomplete", "failed"}
+    {"cut", "reset", "malformed", "inband_error", "stall", "keepalive_stall", "incomplete", "failed", "error_finish"}
 )
 KEEPALIVE_INTERVAL = 0.2
 

@@ -13,7 +13,7 @@
         ├── BadResponse            the provider answered something that is not an answer
         ├── StreamFailure          a stream did not deliver a complete answer (internal: triggers fallback)
         │   ├── StreamStalled          first-byte, idle or total time limit exceeded
-        │   └── IncompleteStream       ended without a finish reason, empty, or in-band error
+        │   └── IncompleteStream       ended without a finish reason, empty, not SSE, or in-band error
         └── Interrupted            the user stopped the call (also an InterruptedError)
 
 Messages never contain an API key: `herald.llm.redact` scrubs them at the seam where
@@ -22,7 +22,7 @@ SDK errors are translated.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Literal, Mapping
 
 if TYPE_CHECKING:
     from herald.llm.types import LLMResponse
@@ -70,6 +70,7 @@ class ProviderError(LLMError):
         provider_message: the provider's own explanation, key redacted.
         headers: response headers, lower-cased names.
         body: the decoded error body when there was one, key redacted.
+        retry_after: seconds the provider asked us to wait before retrying, if it said so.
     """
 
     def __init__(
@@ -80,19 +81,15 @@ class ProviderError(LLMError):
         provider_message: str = "",
         headers: Mapping[str, str] | None = None,
         body: Any = None,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.provider_message = provider_message
         self.headers = {k.lower(): v for k, v in (headers or {}).items()}
         self.body = body
-
-    @property
-    def retry_after(self) -> float | None:
-        """Seconds the provider asked us to wait (`Retry-After`), if it said so."""
-        from herald.llm.retry import parse_retry_after
-
-        return parse_retry_after(self.headers.get("retry-after"))
+        self.retry_after = retry_after
+        """Seconds the provider asked us to wait (`Retry-After`, parsed where SDK errors are translated)."""
 
 
 class AuthenticationError(ProviderError):
@@ -133,8 +130,36 @@ class StreamStalled(StreamFailure):
         self.seconds = seconds
 
 
+IncompleteReason = Literal["no_data", "no_finish", "not_sse", "error_event", "error_finish", "failed", "incomplete"]
+
+_INCOMPLETE_WORDING: dict[str, str] = {
+    "no_data": "no event arrived (not an event stream, or streaming unsupported)",
+    "no_finish": "it ended without a finish reason or terminal event (connection cut?)",
+    "not_sse": "the provider answered something other than an event stream",
+    "error_event": "the provider sent an error mid-stream",
+    "error_finish": "the provider ended it with finish_reason 'error'",
+    "failed": "the provider reported response.failed",
+    "incomplete": "the provider ended it with response.incomplete",
+}
+
+
 class IncompleteStream(StreamFailure):
-    """A stream ended without a finish reason, yielded nothing, or carried an in-band error."""
+    """A stream ended without a complete answer: nothing arrived, no finish reason or terminal
+    event, not an event stream at all, or the provider said in-band that it failed.
+
+    Every wire raises this one class with one wording: "the stream ended incomplete: <why>".
+
+    Attributes:
+        reason: "no_data", "no_finish", "not_sse", "error_event", "error_finish", "failed"
+            or "incomplete" (the Responses `response.incomplete` event).
+        detail: what the provider said, if anything (keys redacted by the caller).
+    """
+
+    def __init__(self, reason: IncompleteReason, detail: str = "") -> None:
+        text = f"the stream ended incomplete: {_INCOMPLETE_WORDING[reason]}"
+        super().__init__(f"{text}: {detail}" if detail else text)
+        self.reason = reason
+        self.detail = detail
 
 
 class Interrupted(LLMError, InterruptedError):

@@ -192,7 +192,7 @@ class AIAgent:
         retry = RetryPolicy(max_retries=max_retries)
         if self._failover:
             retry = RotatingRetryPolicy(max_retries=max_retries, spare_key=lambda: self._chain.has_spare_key(0, self._primary_key))
-        self._llm = LLMCaller(hooks=self._call_hooks(), timeouts=timeouts, retry=retry)
+        self._llm = LLMCaller(hooks=self._call_hooks(), timeouts=timeouts, retry=retry, request_timeout=self.request_timeout)
         self._fallbacks = [
             FallbackCalls(
                 s,

@@ -1,32 +1,32 @@
 """The Anthropic Messages wire ("anthropic_messages"), spoken with the official `anthropic` SDK.
 
-Streams with `client.messages.stream(...)`; the fallback is a plain `messages.create(...)`.
+Streams `messages.create(stream=True)`: through the SDK's raw response for a real SDK client,
+through its event objects otherwise. The fallback is a plain `messages.create(...)`.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ContextManager, Mapping
 
-import anthropic
-import httpx2
-
-from herald.errors import IncompleteStream
+from herald.errors import BadResponse, IncompleteStream
 from herald.llm.accumulate import StreamAccumulator
-from herald.llm.anthropic_output import (
-    finish_reason_for,
-    response_from_message,
-    thinking_data,
-)
-from herald.llm.guard import RequestGuard
+from herald.llm.fields import plain
 from herald.llm.history import to_anthropic_messages, to_anthropic_tools
-from herald.llm.pump import pump
-from herald.llm.sdk_errors import provider_message_of
+from herald.llm.openai_chat import error_text
 from herald.llm.sink import DeltaSink
-from herald.llm.types import LLMResponse, Usage
+from herald.llm.stream_loop import closing_events
+from herald.llm.types import LLMResponse
 
-_USAGE_COUNTS = ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens", "output_tokens")
+_STOP_REASONS = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "pause_turn": "stop",
+    "tool_use": "tool_calls",
+    "max_tokens": "length",
+    "model_context_window_exceeded": "length",
+    "refusal": "content_filter",
+}
 
 DEFAULT_MAX_TOKENS = 8192
 """Anthropic requires `max_tokens`; this is used when the caller gives none."""
@@ -51,7 +51,7 @@ class AnthropicWire:
         return kwargs
 
     def stream_kwargs(self, api_kwargs: dict[str, Any], *, stream_options: bool) -> dict[str, Any]:
-        # `messages.stream()` sets `stream` itself and rejects it as an argument.
+        # The openers set `stream` themselves.
         return self.plain_kwargs(api_kwargs)
 
     def plain_kwargs(self, api_kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -59,171 +59,156 @@ class AnthropicWire:
         kwargs.setdefault("max_tokens", DEFAULT_MAX_TOKENS)
         return kwargs
 
-    def open_stream(self, client: Any, kwargs: dict[str, Any]) -> Any:
-        """The SDK's stream manager; the request goes out when `read_stream` enters it."""
-        return client.messages.stream(**kwargs)
+    def reader(self, acc: StreamAccumulator, sink: DeltaSink) -> AnthropicStreamReader:
+        return AnthropicStreamReader(acc, sink)
 
-    def read_stream(self, stream: Any, acc: StreamAccumulator, sink: DeltaSink, guard: RequestGuard[Any] | None) -> LLMResponse:
-        reader = AnthropicEventReader(acc, sink)
-        try:
-            with stream as events:
-                pump(events, reader.handle, guard)
-        except anthropic.APIStatusError as exc:
-            # The SDK raises an `event: error` inside a 200 stream as a status error with
-            # status 200 (e.g. overloaded_error mid-stream): that is an in-band stream failure.
-            if exc.status_code != 200:
-                raise
-            raise IncompleteStream(f"the provider sent an error event mid-stream: {provider_message_of(exc.body) or exc.message}") from None
-        except httpx2.TransportError as exc:
-            # Unlike openai's, the anthropic SDK lets a connection torn mid-body escape raw.
-            raise IncompleteStream(f"the connection broke mid-stream: {type(exc).__name__}: {exc}") from None
-        return reader.finish()
+    def open_raw(self, client: Any, kwargs: dict[str, Any]) -> Any:
+        return open_anthropic_stream(client, kwargs)
+
+    def open_objects(self, client: Any, kwargs: dict[str, Any]) -> ContextManager[Any]:
+        # The raw events only: `messages.stream()` would add derived events (and a snapshot
+        # rebuilt on every event) that repeat them.
+        return closing_events(client.messages.create(**kwargs, stream=True))
 
     def request(self, client: Any, kwargs: dict[str, Any]) -> LLMResponse:
         return response_from_message(client.messages.create(**kwargs))
 
 
-@dataclass
-class _Block:
-    """One content block as it streams in."""
-
-    type: str
-    thinking: list[str] = field(default_factory=list)
-    signature: str = ""
-    data: str = ""
-    start_input: Any = None
-    saw_json: bool = False
+def open_anthropic_stream(client: Any, kwargs: dict[str, Any]) -> Any:
+    """The SDK's raw streaming response for a Messages call, as a context manager: `with` on an
+    `Anthropic` client, `async with` on an `AsyncAnthropic` one. The request goes out on entry."""
+    return client.messages.with_streaming_response.create(**kwargs, stream=True)
 
 
-class AnthropicEventReader:
-    """Feeds raw Anthropic stream events to an accumulator.
+class AnthropicStreamReader:
+    """Feeds Anthropic Messages stream event dicts to an accumulator and the sink. No I/O.
 
-    The SDK's `MessageStream` also yields derived events ("text", "thinking", "input_json",
-    "signature"), which repeat the raw deltas: those are ignored.
+    Thinking blocks (with their signatures), tool calls and cumulative usage are all kept by
+    the accumulator; this reader only maps events. Events it does not know (`ping`, the SDK
+    helper's derived "text" / "thinking" / "input_json" events) are ignored.
+
+    Raises (from `feed`):
+        IncompleteStream: an in-band `error` event (e.g. `overloaded_error` mid-stream).
     """
 
     def __init__(self, acc: StreamAccumulator, sink: DeltaSink) -> None:
         self.acc = acc
         self.sink = sink
-        self.events_seen = False
-        self.stop_reason: str | None = None
-        self._blocks: dict[Any, _Block] = {}
-        self._counts: dict[str, int] = {}
+        self._stop_reason: str | None = None
 
-    def handle(self, event: Any) -> bool:
-        """Feed one event; True when it carried content (resets the idle timer)."""
-        self.events_seen = True
-        kind = getattr(event, "type", "")
+    def feed(self, event: Mapping[str, Any]) -> bool:
+        """Apply one event; True when it carried content (resets the idle timer)."""
+        acc = self.acc
+        acc.events_seen = True
+        kind = event.get("type")
         if kind == "content_block_delta":
-            return self._delta(getattr(event, "index", None), getattr(event, "delta", None))
+            return self._delta(event.get("index"), event.get("delta") or {})
         if kind == "content_block_start":
-            return self._start(getattr(event, "index", None), getattr(event, "content_block", None))
-        if kind == "content_block_stop":
-            self._stop(getattr(event, "index", None))
-        elif kind == "message_start":
-            message = getattr(event, "message", None)
-            self.acc.handle_meta(response_id=getattr(message, "id", None), model=getattr(message, "model", None))
-            self._usage(getattr(message, "usage", None))
+            return self._start(event.get("index"), event.get("content_block") or {})
+        if kind == "message_start":
+            message = event.get("message") or {}
+            acc.handle_meta(response_id=message.get("id"), model=message.get("model"))
+            acc.handle_usage_counts(counts=message.get("usage") or {})
         elif kind == "message_delta":
-            stop_reason = getattr(getattr(event, "delta", None), "stop_reason", None)
+            stop_reason = (event.get("delta") or {}).get("stop_reason")
             if stop_reason:
-                self.stop_reason = stop_reason
-            self._usage(getattr(event, "usage", None))
+                self._stop_reason = stop_reason
+                acc.handle_finish(reason=finish_reason_for(stop_reason))
+            acc.handle_usage_counts(counts=event.get("usage") or {})
+        elif kind == "error":
+            raise IncompleteStream("error_event", error_text(event.get("error") or event))
         return False
 
     def finish(self) -> LLMResponse:
-        """The complete answer.
+        """The answer. Raises `IncompleteStream` if no event or no stop reason arrived (the SDK
+        ends a cut stream quietly)."""
+        return self.acc.complete(state="incomplete" if self._stop_reason == "max_tokens" else "complete")
 
-        Raises:
-            IncompleteStream: no stop reason arrived: the SDK ends a cut stream quietly.
-        """
-        if not self.events_seen:
-            raise IncompleteStream("the Anthropic stream ended before any event (not an SSE stream?)")
-        if self.stop_reason is None:
-            raise IncompleteStream("the Anthropic stream ended without a stop reason (connection cut?)")
-        self.acc.handle_finish(reason=finish_reason_for(self.stop_reason))
-        self.acc.provider_data = thinking_data(self._thinking_blocks()) or {}
-        response = self.acc.build(state="incomplete" if self.stop_reason == "max_tokens" else "complete")
-        for call in response.message.tool_calls or ():
-            # A tool without parameters streams no input_json_delta at all.
-            if not call.function.arguments.strip():
-                call.function.arguments = "{}"
-        return response
-
-    # ── events ──────────────────────────────────────────────────────────
-
-    def _start(self, index: Any, block: Any) -> bool:
-        kind = getattr(block, "type", "") or ""
-        state = _Block(type=kind)
-        self._blocks[index] = state
-        if kind == "thinking":
-            state.signature = getattr(block, "signature", "") or ""
-            return self._reasoning(state, getattr(block, "thinking", "") or "")
-        if kind == "redacted_thinking":
-            state.data = getattr(block, "data", "") or ""
-        elif kind == "text":
-            text = getattr(block, "text", "") or ""
+    def _start(self, index: Any, block: Mapping[str, Any]) -> bool:
+        acc, sink = self.acc, self.sink
+        kind = block.get("type")
+        if kind == "text":
+            text = block.get("text")
             if text:
-                self.sink.emit(self.acc.handle_text_delta(text=text))
+                sink.emit(acc.handle_text_delta(text=text))
                 return True
+        elif kind == "thinking":
+            acc.handle_thinking_start(index=index, signature=block.get("signature") or "")
+            return self._thinking(index, block.get("thinking"))
+        elif kind == "redacted_thinking":
+            acc.handle_thinking_start(index=index, redacted=True, data=block.get("data") or "")
         elif kind == "tool_use":
-            self.sink.close_text()  # a tool-calling turn: the rest of the text is not for display
-            state.start_input = getattr(block, "input", None)
-            self.sink.emit(self.acc.handle_tool_call_delta(index=index, call_id=getattr(block, "id", None), name=getattr(block, "name", None)))
+            sink.close_text()  # a tool-calling turn: the rest of the text is not for display
+            # Some proxies put the whole input here and stream no input_json_delta; a tool
+            # without parameters streams none at all.
+            start_input = block.get("input")
+            sink.emit(
+                acc.handle_tool_call_delta(
+                    index=index,
+                    call_id=block.get("id"),
+                    name=block.get("name"),
+                    fallback_arguments=json.dumps(start_input) if start_input else "{}",
+                )
+            )
             return True
         return False
 
-    def _delta(self, index: Any, delta: Any) -> bool:
-        kind = getattr(delta, "type", None)
-        state = self._blocks.get(index) or self._blocks.setdefault(index, _Block(type=""))
+    def _delta(self, index: Any, delta: Mapping[str, Any]) -> bool:
+        kind = delta.get("type")
         if kind == "text_delta":
-            self.sink.emit(self.acc.handle_text_delta(text=getattr(delta, "text", "") or ""))
+            self.sink.emit(self.acc.handle_text_delta(text=delta.get("text") or ""))
+            return True
+        if kind == "input_json_delta":
+            self.acc.handle_tool_call_delta(index=index, arguments=delta.get("partial_json") or "")
             return True
         if kind == "thinking_delta":
-            return self._reasoning(state, getattr(delta, "thinking", "") or "")
+            return self._thinking(index, delta.get("thinking"))
         if kind == "signature_delta":
-            state.signature = getattr(delta, "signature", "") or ""
-        elif kind == "input_json_delta":
-            state.saw_json = True
-            self.acc.handle_tool_call_delta(index=index, arguments=getattr(delta, "partial_json", "") or "")
-            return True
+            self.acc.handle_signature(index=index, signature=delta.get("signature") or "")
         return False
 
-    def _stop(self, index: Any) -> None:
-        state = self._blocks.get(index)
-        # Some proxies put the whole input in content_block_start and stream no deltas.
-        if state is not None and state.type == "tool_use" and not state.saw_json and state.start_input:
-            self.acc.handle_tool_call_delta(index=index, arguments=json.dumps(state.start_input))
-
-    def _reasoning(self, state: _Block, text: str) -> bool:
-        if not text:
+    def _thinking(self, index: Any, text: Any) -> bool:
+        if not text or not isinstance(text, str):
             return False
-        state.thinking.append(text)
-        self.sink.emit(self.acc.handle_reasoning_delta(text=text))
+        self.sink.emit(self.acc.handle_thinking_delta(index=index, text=text))
         return True
 
-    def _usage(self, usage: Any) -> None:
-        # Anthropic usage is cumulative: each count reported replaces the last, never adds.
-        # Input counts come with message_start (message_delta may repeat them), output with
-        # message_delta; a count left out of a later report keeps its earlier value.
-        if usage is None:
-            return
-        for name in _USAGE_COUNTS:
-            value = getattr(usage, name, None)
-            if isinstance(value, int) and not isinstance(value, bool):
-                self._counts[name] = value
-        prompt = sum(self._counts.get(name, 0) for name in _USAGE_COUNTS[:3])
-        completion = self._counts.get("output_tokens", 0)
-        self.acc.handle_usage(usage=Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion))
 
-    def _thinking_blocks(self) -> list[dict[str, Any]]:
-        blocks = []
-        for state in self._blocks.values():
-            if state.type == "thinking":
-                blocks.append({"type": "thinking", "thinking": "".join(state.thinking), "signature": state.signature})
-            elif state.type == "redacted_thinking":
-                blocks.append({"type": "redacted_thinking", "data": state.data})
-        return blocks
+def finish_reason_for(stop_reason: str | None) -> str | None:
+    """The chat-completions finish reason for an Anthropic `stop_reason` (None stays None)."""
+    if stop_reason is None:
+        return None
+    return _STOP_REASONS.get(stop_reason, "stop")
 
 
-__all__ = ["DEFAULT_MAX_TOKENS", "AnthropicEventReader", "AnthropicWire"]
+def response_from_message(message: Any) -> LLMResponse:
+    """Read a non-streaming Anthropic `Message` into `LLMResponse`, through the stream reader:
+    its content blocks arrive whole, as if each had streamed in one piece.
+
+    Raises:
+        BadResponse: it is not a Message (e.g. an HTML page).
+    """
+    data = plain(message)
+    content = data.get("content") if isinstance(data, dict) else None
+    if not isinstance(content, list):
+        raise BadResponse(f"the provider's answer is not an Anthropic message: {str(message)[:200]}")
+    reader = AnthropicStreamReader(StreamAccumulator(), DeltaSink())
+    reader.feed({"type": "message_start", "message": {**data, "content": []}})
+    for index, block in enumerate(content):
+        reader.feed({"type": "content_block_start", "index": index, "content_block": block})
+    has_calls = any(isinstance(block, dict) and block.get("type") == "tool_use" for block in content)
+    stop_reason = data.get("stop_reason") or ("tool_use" if has_calls else "end_turn")
+    reader.feed({"type": "message_delta", "delta": {"stop_reason": stop_reason}, "usage": {}})
+    response = reader.finish()
+    response.streamed = False
+    return response
+
+
+__all__ = [
+    "DEFAULT_MAX_TOKENS",
+    "AnthropicStreamReader",
+    "AnthropicWire",
+    "finish_reason_for",
+    "open_anthropic_stream",
+    "response_from_message",
+]

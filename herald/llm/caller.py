@@ -1,7 +1,8 @@
 """One model call: stream → fallback → retry → one attempt, each layer closing what it opened.
 
 `LLMCaller` is wire-neutral. The wire (chat completions, Responses, Anthropic Messages)
-knows how to open, read and answer; the caller knows what to do when that goes wrong.
+knows how to open a stream, which pure reader reads its events, and how to answer plainly;
+the caller owns the loop (`stream_loop`) and knows what to do when that goes wrong.
 """
 
 from __future__ import annotations
@@ -9,9 +10,9 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, ContextManager, Iterable, Protocol
 
-from herald.errors import Interrupted
+from herald.errors import Interrupted, ProviderUnreachable, StreamStalled
 from herald.llm.accumulate import StreamAccumulator
 from herald.llm.fallback import (
     StreamSupportMemory,
@@ -23,6 +24,7 @@ from herald.llm.redact import redact
 from herald.llm.retry import RetryPolicy, call_with_retries
 from herald.llm.sdk_errors import translate_errors
 from herald.llm.sink import DeltaSink
+from herald.llm.stream_loop import StreamReader, is_sdk_client, read_objects, read_sse
 from herald.llm.timeouts import StreamTimeouts
 from herald.llm.types import LLMResponse
 
@@ -45,11 +47,17 @@ class Wire(Protocol):
 
     def plain_kwargs(self, api_kwargs: dict[str, Any]) -> dict[str, Any]: ...
 
-    def open_stream(self, client: Any, kwargs: dict[str, Any]) -> Any: ...
+    def reader(self, acc: StreamAccumulator, sink: DeltaSink) -> StreamReader:
+        """This wire's pure reader of decoded events, feeding `acc` and `sink`."""
+        ...
 
-    def read_stream(
-        self, stream: Any, acc: StreamAccumulator, sink: DeltaSink, guard: RequestGuard[Any] | None
-    ) -> LLMResponse: ...
+    def open_raw(self, client: Any, kwargs: dict[str, Any]) -> Any:
+        """The raw fast path: the SDK's `with_streaming_response` context manager (sync or async client)."""
+        ...
+
+    def open_objects(self, client: Any, kwargs: dict[str, Any]) -> ContextManager[Iterable[Any]]:
+        """The object path, for clients that are not SDK clients: a context manager over event objects."""
+        ...
 
     def request(self, client: Any, kwargs: dict[str, Any]) -> LLMResponse: ...
 
@@ -76,6 +84,9 @@ class LLMCaller:
     timeouts: StreamTimeouts = field(default_factory=StreamTimeouts)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     memory: StreamSupportMemory = field(default_factory=StreamSupportMemory)
+    request_timeout: float | None = None
+    """Wall-clock bound on one plain request (a fallback's too). The HTTP timeout is per read:
+    a server trickling bytes would never trip it."""
 
     def __post_init__(self) -> None:
         self._guards: set[RequestGuard[Any]] = set()
@@ -141,8 +152,12 @@ class LLMCaller:
 
         def work(guard: RequestGuard[LLMResponse]) -> LLMResponse:
             with translate_errors(where=where, secrets=hooks.secrets()):
-                stream = wire.open_stream(client, kwargs)
-                return wire.read_stream(stream, acc, sink, guard)
+                reader = wire.reader(acc, sink)
+                if is_sdk_client(client):
+                    with wire.open_raw(client, kwargs) as response:
+                        return read_sse(response, reader, guard)
+                with wire.open_objects(client, kwargs) as events:
+                    return read_objects(events, reader, guard)
 
         guard: RequestGuard[LLMResponse] = RequestGuard(
             timeouts=self.timeouts, is_interrupted=hooks.is_interrupted, on_abandon=abandon, name="herald-stream"
@@ -192,11 +207,17 @@ class LLMCaller:
                 return wire.request(client, kwargs)
 
         guard: RequestGuard[LLMResponse] = RequestGuard(
-            is_interrupted=hooks.is_interrupted, on_abandon=lambda: hooks.close_client(client), name="herald-request"
+            timeouts=StreamTimeouts(first_byte=None, idle=None, total=self.request_timeout),
+            is_interrupted=hooks.is_interrupted,
+            on_abandon=lambda: hooks.close_client(client),
+            name="herald-request",
         )
         self._track(guard, True)
         try:
             return guard.run(work)
+        except StreamStalled as exc:
+            # Retryable, as the SDK's own timeout is.
+            raise ProviderUnreachable(f"{where} timed out: no complete answer within {exc.seconds:g}s") from None
         finally:
             self._track(guard, False)
             hooks.close_client(client)

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from typing import Any, ContextManager, Mapping
 
 from herald.errors import BadResponse, IncompleteStream
 from herald.llm.accumulate import StreamAccumulator
-from herald.llm.fields import fields_of
-from herald.llm.guard import RequestGuard
+from herald.llm.fields import plain
 from herald.llm.history import PROVIDER_DATA_KEY
 from herald.llm.sink import DeltaSink
-from herald.llm.types import (
-    Choice,
-    FunctionCall,
-    LLMResponse,
-    Message,
-    ToolCall,
-    usage_from,
-)
+from herald.llm.stream_loop import closing_events
+from herald.llm.types import LLMResponse, usage_from
 
 
 class ChatCompletionsWire:
@@ -49,16 +42,23 @@ class ChatCompletionsWire:
         kwargs = {k: v for k, v in api_kwargs.items() if k not in ("stream", "stream_options")}
         return kwargs
 
-    def open_stream(self, client: Any, kwargs: dict[str, Any]) -> Iterable[Any]:
-        return client.chat.completions.create(**kwargs)
+    def reader(self, acc: StreamAccumulator, sink: DeltaSink) -> ChatStreamReader:
+        return ChatStreamReader(acc, sink)
 
-    def read_stream(
-        self, chunks: Iterable[Any], acc: StreamAccumulator, sink: DeltaSink, guard: RequestGuard[Any] | None
-    ) -> LLMResponse:
-        return read_chat_stream(chunks, acc, sink, guard)
+    def open_raw(self, client: Any, kwargs: dict[str, Any]) -> Any:
+        return open_chat_stream(client, kwargs)
+
+    def open_objects(self, client: Any, kwargs: dict[str, Any]) -> ContextManager[Any]:
+        return closing_events(client.chat.completions.create(**kwargs))
 
     def request(self, client: Any, kwargs: dict[str, Any]) -> LLMResponse:
         return response_from_completion(client.chat.completions.create(**kwargs))
+
+
+def open_chat_stream(client: Any, kwargs: dict[str, Any]) -> Any:
+    """The SDK's raw streaming response for a chat completion, as a context manager: `with` on
+    an `OpenAI` client, `async with` on an `AsyncOpenAI` one. The request goes out on entry."""
+    return client.chat.completions.with_streaming_response.create(**kwargs)
 
 
 def _without_replay_data(message: dict[str, Any]) -> dict[str, Any]:
@@ -68,126 +68,108 @@ def _without_replay_data(message: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in message.items() if k != PROVIDER_DATA_KEY}
 
 
-def read_chat_stream(
-    chunks: Iterable[Any], acc: StreamAccumulator, sink: DeltaSink, guard: RequestGuard[Any] | None = None
-) -> LLMResponse:
-    """Accumulate chat-completion chunks into a complete response.
+class ChatStreamReader:
+    """Feeds `chat.completion.chunk` dicts to an accumulator and the sink. No I/O.
 
-    Raises:
-        IncompleteStream: the stream yielded nothing, ended without a finish reason (the
-            openai SDK ends a cut connection silently), or carried an error.
+    Raises (from `feed`):
+        IncompleteStream: an in-band `error` object, or `finish_reason: "error"`.
     """
-    seen_chunk = False
-    for chunk in chunks:
-        seen_chunk = True
-        content = _handle_chunk(chunk, acc, sink)
-        if guard is not None:
-            guard.touch(content=content)
-            if guard.abandoned:
-                break
-    if not seen_chunk:
-        raise IncompleteStream("the stream ended before any data (not an SSE stream, or streaming unsupported)")
-    if acc.finish_reason is None:
-        raise IncompleteStream("the stream ended without a finish reason (connection cut?)")
-    return acc.build()
+
+    def __init__(self, acc: StreamAccumulator, sink: DeltaSink) -> None:
+        self.acc = acc
+        self.sink = sink
+
+    def feed(self, event: Mapping[str, Any]) -> bool:
+        """Apply one chunk; True when it carried content (resets the idle timer)."""
+        acc = self.acc
+        acc.events_seen = True
+        error = event.get("error")
+        if error:
+            raise IncompleteStream("error_event", error_text(error))
+        if not acc.id or not acc.model:
+            acc.handle_meta(response_id=event.get("id"), model=event.get("model"))
+        usage = event.get("usage")
+        if usage:
+            acc.handle_usage(usage=usage_from(usage))
+        content = False
+        for choice in event.get("choices") or ():
+            delta = choice.get("delta")
+            if delta:
+                content = self._delta(delta) or content
+            finish_reason = choice.get("finish_reason")
+            if finish_reason:
+                if finish_reason == "error":
+                    raise IncompleteStream("error_finish")
+                acc.handle_finish(reason=finish_reason)
+        return content
+
+    def finish(self) -> LLMResponse:
+        """The answer. Raises `IncompleteStream` if no chunk or no finish reason arrived."""
+        return self.acc.complete()
+
+    def _delta(self, delta: Mapping[str, Any]) -> bool:
+        acc, sink = self.acc, self.sink
+        content = False
+        reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+        if reasoning and isinstance(reasoning, str):
+            sink.emit(acc.handle_reasoning_delta(text=reasoning))
+            content = True
+        text = delta.get("content")
+        if text and isinstance(text, str):
+            sink.emit(acc.handle_text_delta(text=text))
+            content = True
+        tool_calls = delta.get("tool_calls")
+        if tool_calls:
+            sink.close_text()
+            for call in tool_calls:
+                function = call.get("function") or {}
+                sink.emit(
+                    acc.handle_tool_call_delta(
+                        index=call.get("index"),
+                        call_id=call.get("id"),
+                        name=function.get("name"),
+                        arguments=function.get("arguments"),
+                    )
+                )
+            content = True
+        return content
 
 
-def _handle_chunk(chunk: Any, acc: StreamAccumulator, sink: DeltaSink) -> bool:
-    """Feed one chunk; True when it carried content (resets the idle timer)."""
-    fields = fields_of(chunk)
-    error = fields.get("error")
-    if error:
-        raise IncompleteStream(f"the provider sent an error mid-stream: {_error_text(error)}")
-    if not acc.id or not acc.model:
-        acc.handle_meta(response_id=fields.get("id"), model=fields.get("model"))
-    usage = fields.get("usage")
-    if usage is not None:
-        acc.handle_usage(usage=usage_from(usage))
-    content = False
-    for choice in fields.get("choices") or ():
-        choice_fields = fields_of(choice)
-        delta = choice_fields.get("delta")
-        if delta is not None:
-            content = _handle_delta(fields_of(delta), acc, sink) or content
-        finish_reason = choice_fields.get("finish_reason")
-        if finish_reason == "error":
-            raise IncompleteStream("the provider ended the stream with finish_reason 'error'")
-        acc.handle_finish(reason=finish_reason)
-    return content
-
-
-def _handle_delta(delta: Mapping[str, Any] | Any, acc: StreamAccumulator, sink: DeltaSink) -> bool:
-    content = False
-    reasoning = delta.get("reasoning_content") or delta.get("reasoning")
-    if isinstance(reasoning, str) and reasoning:
-        sink.emit(acc.handle_reasoning_delta(text=reasoning))
-        content = True
-    text = delta.get("content")
-    if isinstance(text, str) and text:
-        sink.emit(acc.handle_text_delta(text=text))
-        content = True
-    for fragment in delta.get("tool_calls") or ():
-        sink.close_text()
-        call = fields_of(fragment)
-        function = fields_of(call.get("function"))
-        sink.emit(
-            acc.handle_tool_call_delta(
-                index=call.get("index"),
-                call_id=call.get("id"),
-                name=function.get("name"),
-                arguments=function.get("arguments"),
-            )
-        )
-        content = True
-    return content
-
-
-def _error_text(error: Any) -> str:
+def error_text(error: Any) -> str:
+    """The message of an error object of any common shape."""
     if isinstance(error, dict):
-        return str(error.get("message") or error)
-    return str(getattr(error, "message", None) or error)
+        message = error.get("message") or error
+        code = error.get("code")
+        return f"{code}: {message}" if isinstance(code, str) and code else str(message)
+    return str(error)
 
 
 def response_from_completion(completion: Any) -> LLMResponse:
-    """Read a non-streaming `ChatCompletion` (or anything shaped like one) into `LLMResponse`.
+    """Read a non-streaming `ChatCompletion` (or anything shaped like one) into `LLMResponse`,
+    through the stream reader: the message arrives as one whole delta.
 
     Raises:
         BadResponse: it is not a completion (e.g. an HTML page the SDK handed back as text).
     """
     if isinstance(completion, LLMResponse):
         return completion
-    choices = getattr(completion, "choices", None)
-    if not choices:
+    data = plain(completion)
+    choices = data.get("choices") if isinstance(data, dict) else None
+    if not choices or not isinstance(choices[0], dict):
         raise BadResponse(f"the provider's answer is not a chat completion: {_snippet(completion)}")
     choice = choices[0]
-    message = getattr(choice, "message", None)
-    reasoning = getattr(message, "reasoning_content", None) or getattr(message, "reasoning", None)
-    tool_calls = [
-        ToolCall(
-            id=getattr(call, "id", None) or f"call_{position}",
-            function=FunctionCall(call.function.name or "", call.function.arguments or ""),
-        )
-        for position, call in enumerate(getattr(message, "tool_calls", None) or ())
-    ]
-    return LLMResponse(
-        choices=[
-            Choice(
-                message=Message(
-                    content=getattr(message, "content", None),
-                    tool_calls=tool_calls or None,
-                    reasoning_content=reasoning if isinstance(reasoning, str) else None,
-                ),
-                finish_reason=getattr(choice, "finish_reason", None),
-            )
-        ],
-        id=getattr(completion, "id", None) or "",
-        model=getattr(completion, "model", None) or "",
-        usage=usage_from(getattr(completion, "usage", None)),
-        streamed=False,
-    )
+    message = dict(choice.get("message") or {})
+    # Whole calls, told apart by position: ids may be missing.
+    message["tool_calls"] = [{**call, "index": position} for position, call in enumerate(message.get("tool_calls") or ())]
+    acc = StreamAccumulator()
+    ChatStreamReader(acc, DeltaSink()).feed({**data, "choices": [{"delta": message, "finish_reason": choice.get("finish_reason")}]})
+    return acc.build(streamed=False)
 
 
 def _snippet(value: Any) -> str:
     text = value if isinstance(value, str) else repr(value)
     text = " ".join(text.split())
     return text[:200] + ("…" if len(text) > 200 else "")
+
+
+__all__ = ["ChatCompletionsWire", "ChatStreamReader", "open_chat_stream", "response_from_completion"]

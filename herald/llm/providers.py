@@ -144,7 +144,7 @@ class FallbackCalls:
             is_interrupted=is_interrupted,
         )
         retry = RotatingRetryPolicy(max_retries=max_retries, spare_key=lambda: spare_key(self.key))
-        self.caller = LLMCaller(hooks=hooks, timeouts=timeouts, retry=retry, memory=memory)
+        self.caller = LLMCaller(hooks=hooks, timeouts=timeouts, retry=retry, memory=memory, request_timeout=request_timeout)
 
     def stream(self, api_kwargs: dict[str, Any], sink: DeltaSink) -> LLMResponse:
         return self.caller.stream(api_kwargs, sink)

@@ -1,15 +1,16 @@
 """The OpenAI Responses wire ("codex_responses"): OpenAI, Azure, Codex backends, vLLM…
 
-Streams with the SDK's `responses.stream(...)` context manager. Its fallback is a
-*buffered* stream (`responses.create(stream=True)` read to its terminal event, no
-callbacks), because some Codex backends reject `stream: false`; a plain `stream: false`
-request is used only when the buffered one is refused as a request-shape error (4xx),
-or always when the wire is built with `fallback="plain"`.
+Streams `responses.create(stream=True)`: through the SDK's raw response for a real SDK client,
+through `responses.stream(...)`'s objects otherwise. Its fallback is a *buffered* stream (the
+same request read to its terminal event, no callbacks), because some Codex backends reject
+`stream: false`; a plain `stream: false` request is used only when the buffered one is refused
+as a request-shape error (4xx), or always when the wire is built with `fallback="plain"`.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from contextlib import contextmanager
+from typing import Any, Iterator, Literal, Mapping
 
 import openai
 
@@ -21,18 +22,21 @@ from herald.errors import (
 )
 from herald.llm.accumulate import StreamAccumulator
 from herald.llm.fallback import rejects_streaming
+from herald.llm.fields import plain
 from herald.llm.guard import RequestGuard
 from herald.llm.history import to_responses_input, to_responses_tools
-from herald.llm.pump import pump
-from herald.llm.responses_output import OutputParts, build_response
+from herald.llm.openai_chat import error_text
+from herald.llm.responses_output import settle_final
 from herald.llm.sdk_errors import status_error
 from herald.llm.sink import DeltaSink
-from herald.llm.types import LLMResponse
+from herald.llm.stream_loop import closing_events, is_sdk_client, read_objects, read_sse
+from herald.llm.types import LLMResponse, ResponseState
 
 FallbackKind = Literal["auto", "buffered", "plain"]
 
-_REASONING_DELTAS = ("response.reasoning_summary_text.delta", "response.reasoning_text.delta")
-_TEXT_DELTAS = ("response.output_text.delta", "response.refusal.delta")
+_REASONING_DELTAS = frozenset({"response.reasoning_summary_text.delta", "response.reasoning_text.delta"})
+_TEXT_DELTAS = frozenset({"response.output_text.delta", "response.refusal.delta"})
+_META_EVENTS = frozenset({"response.created", "response.in_progress", "response.queued"})
 
 
 class ResponsesWire:
@@ -64,25 +68,27 @@ class ResponsesWire:
         return kwargs
 
     def stream_kwargs(self, api_kwargs: dict[str, Any], *, stream_options: bool) -> dict[str, Any]:
-        # `responses.stream()` sets `stream` itself and rejects it as an argument.
+        # The openers set `stream` themselves (`responses.stream()` rejects it as an argument).
         return self.plain_kwargs(api_kwargs)
 
     def plain_kwargs(self, api_kwargs: dict[str, Any]) -> dict[str, Any]:
         # A chat-style `stream_options` ({"include_usage": …}) is not valid here.
         return {k: v for k, v in api_kwargs.items() if k not in ("stream", "stream_options")}
 
-    def open_stream(self, client: Any, kwargs: dict[str, Any]) -> Any:
-        """The SDK's stream manager; the request goes out when `read_stream` enters it."""
-        return client.responses.stream(**kwargs)
+    def reader(self, acc: StreamAccumulator, sink: DeltaSink) -> ResponsesStreamReader:
+        return ResponsesStreamReader(acc, sink)
 
-    def read_stream(self, stream: Any, acc: StreamAccumulator, sink: DeltaSink, guard: RequestGuard[Any] | None) -> LLMResponse:
-        reader = ResponsesEventReader(acc, sink, incomplete_is_failure=True)
-        with stream as events:
-            pump(events, reader.handle, guard)
-            return reader.finish(stream=events, streamed=True)
+    def open_raw(self, client: Any, kwargs: dict[str, Any]) -> Any:
+        return open_responses_stream(client, kwargs)
+
+    @contextmanager
+    def open_objects(self, client: Any, kwargs: dict[str, Any]) -> Iterator[Any]:
+        """The events of `responses.stream(...)`, the SDK's helper (or a double shaped like it)."""
+        with client.responses.stream(**kwargs) as stream:
+            yield _with_final_response(stream)
 
     def request(self, client: Any, kwargs: dict[str, Any]) -> LLMResponse:
-        """The fallback: a buffered stream, or a plain request (see the class docstring)."""
+        """The fallback: a buffered stream, or a plain request (see the module docstring)."""
         kwargs = self.plain_kwargs(kwargs)  # idempotent; the buffered request sets `stream` itself
         if self.fallback == "plain":
             return plain_request(client, kwargs)
@@ -92,6 +98,23 @@ class ResponsesWire:
             if self.fallback == "buffered" or not _refuses_streaming(error):
                 raise
             return plain_request(client, kwargs)
+
+
+def open_responses_stream(client: Any, kwargs: dict[str, Any]) -> Any:
+    """The SDK's raw streaming response for a Responses call, as a context manager: `with` on an
+    `OpenAI` client, `async with` on an `AsyncOpenAI` one. The request goes out on entry."""
+    return client.responses.with_streaming_response.create(**kwargs, stream=True)
+
+
+def _with_final_response(stream: Any) -> Iterator[Any]:
+    """The helper's events; a terminal event without its response object gets the helper's
+    own snapshot (`get_final_response()`), as the reference contract's double provides it."""
+    for event in stream:
+        if getattr(event, "type", None) == "response.completed" and getattr(event, "response", None) is None:
+            final = stream.get_final_response() if callable(getattr(stream, "get_final_response", None)) else None
+            yield {"type": "response.completed", "response": plain(final)}
+        else:
+            yield event
 
 
 def _refuses_streaming(error: Exception) -> bool:
@@ -108,8 +131,13 @@ def run_responses_stream(
         IncompleteStream: the stream failed, was incomplete, or ended without a terminal event.
     """
     wire = ResponsesWire()
-    stream = wire.open_stream(client, wire.stream_kwargs(api_kwargs, stream_options=False))
-    return wire.read_stream(stream, StreamAccumulator(), sink, guard)
+    kwargs = wire.stream_kwargs(api_kwargs, stream_options=False)
+    reader = wire.reader(StreamAccumulator(), sink)
+    if is_sdk_client(client):
+        with wire.open_raw(client, kwargs) as response:
+            return read_sse(response, reader, guard)
+    with wire.open_objects(client, kwargs) as events:
+        return read_objects(events, reader, guard)
 
 
 def buffered_request(client: Any, kwargs: dict[str, Any]) -> LLMResponse:
@@ -117,22 +145,22 @@ def buffered_request(client: Any, kwargs: dict[str, Any]) -> LLMResponse:
 
     Raises:
         ProviderUnreachable: the connection ended before the terminal event (retryable).
-        BadResponse: no events at all, `response.failed`, or an `error` event.
+        BadResponse: no events at all, not an event stream, `response.failed`, or an `error` event.
     """
-    reader = ResponsesEventReader(StreamAccumulator(), None, incomplete_is_failure=False)
-    events = client.responses.create(**kwargs, stream=True)
+    reader = ResponsesStreamReader(StreamAccumulator(), DeltaSink(), incomplete_is_failure=False)
     try:
-        for event in events:
-            reader.handle(event)
-        return reader.finish(stream=None, streamed=False)
+        if is_sdk_client(client):
+            with open_responses_stream(client, kwargs) as raw:
+                response = read_sse(raw, reader, None)
+        else:
+            with closing_events(client.responses.create(**kwargs, stream=True)) as events:
+                response = read_objects(events, reader, None)
     except IncompleteStream as exc:
-        if reader.events_seen and not reader.failed:
+        if exc.reason == "no_finish":
             raise ProviderUnreachable(f"the buffered Responses stream was cut: {exc}") from None
         raise BadResponse(str(exc)) from None
-    finally:
-        close = getattr(events, "close", None)
-        if callable(close):
-            close()
+    response.streamed = False
+    return response
 
 
 def plain_request(client: Any, kwargs: dict[str, Any]) -> LLMResponse:
@@ -146,145 +174,114 @@ def plain_request(client: Any, kwargs: dict[str, Any]) -> LLMResponse:
 
 def response_from_responses(response: Any) -> LLMResponse:
     """Read a non-streaming Responses `Response` into `LLMResponse`."""
-    output = getattr(response, "output", None)
-    if output is None:
+    data = plain(response)
+    if not isinstance(data, dict) or data.get("output") is None:
         raise BadResponse(f"the provider's answer is not a Responses object: {str(response)[:200]}")
-    if getattr(response, "status", None) == "failed":
-        raise BadResponse(f"the response failed: {_error_text(getattr(response, 'error', None))}")
-    return build_response(response, parts=OutputParts(output), streamed=False)
+    if data.get("status") == "failed":
+        raise BadResponse(f"the response failed: {_error_text(data.get('error'))}")
+    acc = StreamAccumulator()
+    state = settle_final(acc, data)
+    return acc.build(state=state, streamed=False)
 
 
-class ResponsesEventReader:
-    """Feeds Responses stream events (SDK models or any look-alike) to an accumulator.
+class ResponsesStreamReader:
+    """Feeds Responses stream event dicts to an accumulator and the sink. No I/O.
 
-    Reads with `getattr` defaults throughout: test doubles and proxies send sparse events.
+    Args:
+        incomplete_is_failure: `response.incomplete` fails a live stream (so that the fallback
+            gets its chance), but is a truncated answer in the buffered fallback itself.
+
+    Raises (from `feed`):
+        IncompleteStream: `response.failed`, an `error` event, or (live) `response.incomplete`.
     """
 
-    def __init__(self, acc: StreamAccumulator, sink: DeltaSink | None, *, incomplete_is_failure: bool) -> None:
+    def __init__(self, acc: StreamAccumulator, sink: DeltaSink, *, incomplete_is_failure: bool = True) -> None:
         self.acc = acc
         self.sink = sink
         self.incomplete_is_failure = incomplete_is_failure
-        self.events_seen = False
-        self.failed = False
-        self.status: str | None = None
-        """"completed" or "incomplete" once the terminal event arrived."""
-        self.final: Any = None
-        self._done_items: list[tuple[int, Any]] = []
-        self._call_indexes: set[Any] = set()
+        self._state: ResponseState = "complete"
         self._reasoning_part: Any = None
+        """Which summary / content part the last reasoning delta belonged to."""
 
-    def handle(self, event: Any) -> bool:
-        """Feed one event; True when it carried content (resets the idle timer).
-
-        Raises:
-            IncompleteStream: `response.failed`, an `error` event, or (streaming) `response.incomplete`.
-        """
-        self.events_seen = True
-        kind = getattr(event, "type", "") or ""
+    def feed(self, event: Mapping[str, Any]) -> bool:
+        """Apply one event; True when it carried content (resets the idle timer)."""
+        acc = self.acc
+        acc.events_seen = True
+        kind = event.get("type")
         if kind in _TEXT_DELTAS:
-            self._emit(self.acc.handle_text_delta(text=_text(getattr(event, "delta", ""))))
+            self.sink.emit(acc.handle_text_delta(text=_text(event.get("delta"))))
             return True
         if kind in _REASONING_DELTAS:
             return self._reasoning(event)
+        if kind == "response.function_call_arguments.delta":
+            self.sink.close_text()
+            acc.handle_tool_call_delta(index=event.get("output_index"), arguments=_text(event.get("delta")))
+            return True
         if kind == "response.output_item.added":
             return self._item_added(event)
-        if kind == "response.function_call_arguments.delta":
-            self._close_text()
-            self.acc.handle_tool_call_delta(index=getattr(event, "output_index", None), arguments=_text(getattr(event, "delta", "")))
-            return True
         if kind == "response.output_item.done":
             return self._item_done(event)
-        if kind in ("response.created", "response.in_progress", "response.queued"):
-            response = getattr(event, "response", None)
-            self.acc.handle_meta(response_id=_str(getattr(response, "id", None)), model=_str(getattr(response, "model", None)))
-        elif kind in ("response.completed", "response.incomplete"):
-            self._terminal(kind, getattr(event, "response", None))
+        if kind in _META_EVENTS:
+            response = event.get("response") or {}
+            acc.handle_meta(response_id=_str(response.get("id")), model=_str(response.get("model")))
+        elif kind == "response.completed" or kind == "response.incomplete":
+            self._terminal(kind, event.get("response"))
         elif kind == "response.failed":
-            self.failed = True
-            error = getattr(getattr(event, "response", None), "error", None)
-            raise IncompleteStream(f"the provider reported response.failed: {_error_text(error)}")
+            error = (event.get("response") or {}).get("error")
+            raise IncompleteStream("failed", _error_text(error))
         elif kind == "error":
-            self.failed = True
-            raise IncompleteStream(f"the provider sent an error event mid-stream: {_error_text(event)}")
+            raise IncompleteStream("error_event", _error_text(event.get("error") or event))
         return False
 
-    def finish(self, *, stream: Any, streamed: bool) -> LLMResponse:
-        """The complete answer, once the terminal event was read.
+    def finish(self) -> LLMResponse:
+        """The answer. Raises `IncompleteStream` if no event or no terminal event arrived."""
+        return self.acc.complete(state=self._state)
 
-        Raises:
-            IncompleteStream: the events ended without a terminal event.
-        """
-        if self.status is None:
-            if not self.events_seen:
-                raise IncompleteStream("the Responses stream ended before any event (not an SSE stream?)")
-            raise IncompleteStream("the Responses stream ended without a terminal event (connection cut?)")
-        final = self.final
-        if final is None and stream is not None and callable(getattr(stream, "get_final_response", None)):
-            final = stream.get_final_response()
-        parts = OutputParts(_list(getattr(final, "output", None)))
-        if parts.empty and self._done_items:
-            # Some backends send `response.completed` with `output: []` although items were
-            # streamed: rebuild the answer from the items they finished.
-            parts = OutputParts(item for _, item in sorted(self._done_items, key=lambda pair: pair[0]))
-        return build_response(final, parts=parts, streamed_view=self.acc.build(), streamed=streamed)
-
-    # ── events ──────────────────────────────────────────────────────────
-
-    def _reasoning(self, event: Any) -> bool:
-        part = (getattr(event, "item_id", None), getattr(event, "summary_index", None), getattr(event, "content_index", None))
-        text = _text(getattr(event, "delta", ""))
+    def _reasoning(self, event: Mapping[str, Any]) -> bool:
+        part = (event.get("item_id"), event.get("summary_index"), event.get("content_index"))
+        text = _text(event.get("delta"))
         if self._reasoning_part is not None and part != self._reasoning_part and text:
             text = "\n\n" + text  # a new summary part: keep parts apart, as the final output does
         self._reasoning_part = part
-        self._emit(self.acc.handle_reasoning_delta(text=text))
+        self.sink.emit(self.acc.handle_reasoning_delta(text=text))
         return True
 
-    def _item_added(self, event: Any) -> bool:
-        item = getattr(event, "item", None)
-        if getattr(item, "type", None) != "function_call":
+    def _item_added(self, event: Mapping[str, Any]) -> bool:
+        item = event.get("item") or {}
+        if item.get("type") != "function_call":
             return False
-        index = getattr(event, "output_index", None)
-        self._call_indexes.add(index)
-        self._add_call(index, item)
+        self._add_call(event.get("output_index"), item)
         return True
 
-    def _item_done(self, event: Any) -> bool:
-        item = getattr(event, "item", None)
-        if item is None:
+    def _item_done(self, event: Mapping[str, Any]) -> bool:
+        item = event.get("item")
+        if not item:
             return False
-        index = getattr(event, "output_index", None)
-        self._done_items.append((index if isinstance(index, int) else len(self._done_items), item))
-        if getattr(item, "type", None) == "function_call" and index not in self._call_indexes:
-            self._call_indexes.add(index)  # a call that arrived whole, without an added event
-            self._add_call(index, item)
+        index = event.get("output_index")
+        self.acc.handle_item_done(index=index, item=item)
+        if item.get("type") == "function_call" and not self.acc.has_call(index):
+            self._add_call(index, item)  # a call that arrived whole, without an added event
             return True
         return False
 
-    def _add_call(self, index: Any, item: Any) -> None:
-        self._close_text()
-        self._emit(
+    def _add_call(self, index: Any, item: Mapping[str, Any]) -> None:
+        self.sink.close_text()
+        self.sink.emit(
             self.acc.handle_tool_call_delta(
                 index=index,
-                call_id=_str(getattr(item, "call_id", None)),
-                name=_str(getattr(item, "name", None)),
-                arguments=_str(getattr(item, "arguments", None)),
+                call_id=_str(item.get("call_id")),
+                name=_str(item.get("name")),
+                arguments=_str(item.get("arguments")),
             )
         )
 
-    def _terminal(self, kind: str, response: Any) -> None:
+    def _terminal(self, kind: str, response: Mapping[str, Any] | None) -> None:
         if kind == "response.incomplete" and self.incomplete_is_failure:
-            reason = getattr(getattr(response, "incomplete_details", None), "reason", None)
-            raise IncompleteStream(f"the provider ended the stream with response.incomplete ({reason or 'no reason given'})")
-        self.status = "completed" if kind == "response.completed" else "incomplete"
-        self.final = response
-
-    def _emit(self, delta: Any) -> None:
-        if self.sink is not None:
-            self.sink.emit(delta)
-
-    def _close_text(self) -> None:
-        if self.sink is not None:
-            self.sink.close_text()
+            details = (response or {}).get("incomplete_details") or {}
+            raise IncompleteStream("incomplete", _str(details.get("reason")) or "no reason given")
+        if kind == "response.incomplete":
+            response = {**(response or {}), "status": "incomplete"}
+        self._state = settle_final(self.acc, response)
 
 
 def _text(value: Any) -> str:
@@ -295,25 +292,15 @@ def _str(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _list(value: Any) -> list[Any]:
-    return list(value) if isinstance(value, (list, tuple)) else []
-
-
 def _error_text(error: Any) -> str:
-    if error is None:
-        return "no details"
-    if isinstance(error, dict):
-        return str(error.get("message") or error)
-    message = getattr(error, "message", None)
-    code = getattr(error, "code", None)
-    text = str(message or error)
-    return f"{code}: {text}" if isinstance(code, str) and code else text
+    return "no details" if not error else error_text(error)
 
 
 __all__ = [
-    "ResponsesEventReader",
+    "ResponsesStreamReader",
     "ResponsesWire",
     "buffered_request",
+    "open_responses_stream",
     "plain_request",
     "response_from_responses",
     "run_responses_stream",

@@ -1,12 +1,13 @@
-"""Retry a plain request on transient failures, with backoff, honouring Retry-After."""
+"""Retry a plain request on transient failures, with backoff, honouring Retry-After.
+
+`Retry-After` is parsed where the error is made (`sdk_errors`); this module only waits.
+"""
 
 from __future__ import annotations
 
-import email.utils
 import ipaddress
 import logging
 import random
-import time
 from dataclasses import dataclass
 from typing import Callable, TypeVar
 
@@ -77,21 +78,6 @@ def _is_local_host(host: str) -> bool:
     except ValueError:
         return False
     return address.is_loopback or address.is_private
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a `Retry-After` header: a number of seconds or an HTTP date."""
-    if not value:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(when.timestamp() - time.time(), 0.0)
 
 
 def call_with_retries(

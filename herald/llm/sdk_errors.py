@@ -1,8 +1,15 @@
-"""The one seam where SDK exceptions become Herald errors, with keys scrubbed."""
+"""The one seam where SDK and transport exceptions become Herald errors, with keys scrubbed.
+
+Both stream paths (the SDK's objects, and the raw fast path that reads the SDK's HTTP
+response itself) and plain requests run inside `translate_errors`; nothing else in Herald
+imports the SDKs' HTTP library. `Retry-After` is parsed here, once, into `ProviderError.retry_after`.
+"""
 
 from __future__ import annotations
 
+import email.utils
 import json
+import time
 from contextlib import contextmanager
 from typing import Any, Iterator, Sequence
 
@@ -19,6 +26,7 @@ from herald.errors import (
     ProviderUnreachable,
     RateLimitError,
 )
+from herald.llm.decode import DecodeError
 from herald.llm.redact import redact, redact_data
 
 
@@ -49,21 +57,34 @@ def translate_errors(*, where: str, secrets: Sequence[str | None] = ()) -> Itera
     """
     try:
         yield
+    except IncompleteStream as exc:
+        # A reader words what the provider said in-band (which may echo the key): scrub it here.
+        detail = redact(exc.detail, secrets)
+        if detail == exc.detail:
+            raise
+        raise IncompleteStream(exc.reason, detail) from None
     except HeraldError:
         raise
     except _STATUS_ERRORS as exc:
+        if exc.status_code < 400:
+            # The SDKs raise an `event: error` inside a 200 stream as a status error with the
+            # stream's status (e.g. Anthropic's overloaded_error mid-stream): an in-band failure.
+            message = redact(provider_message_of(redact_data(exc.body, secrets)) or str(exc.message), secrets)
+            raise IncompleteStream("error_event", f"{where}: {message}") from None
         raise status_error(exc, where=where, secrets=secrets) from None
     except _CONNECTION_ERRORS as exc:
         kind = "timed out" if isinstance(exc, (openai.APITimeoutError, anthropic.APITimeoutError)) else "unreachable"
         cause = redact(str(exc.__cause__ or exc), secrets)
         raise ProviderUnreachable(f"{where} {kind}: {cause}") from None
     except _TRANSPORT_ERRORS as exc:
+        # The raw path reads the SDK's HTTP response itself, so a connection cut or reset
+        # mid-body (and the anthropic SDK's own unwrapped protocol errors) arrive raw.
         raise ProviderUnreachable(f"{where}: connection failed: {redact(str(exc), secrets) or type(exc).__name__}") from None
     except _API_ERRORS as exc:
         # No HTTP status: an error the provider sent inside a 200 stream.
         message = redact(str(getattr(exc, "message", exc)), secrets)
-        raise IncompleteStream(f"{where} reported an error mid-stream: {message}") from None
-    except json.JSONDecodeError as exc:
+        raise IncompleteStream("error_event", f"{where}: {message}") from None
+    except (json.JSONDecodeError, DecodeError) as exc:
         raise BadResponse(f"{where} sent data that is not valid JSON: {exc}") from None
 
 
@@ -72,12 +93,34 @@ def status_error(exc: Any, *, where: str, secrets: Sequence[str | None]) -> Prov
     status = int(exc.status_code)
     body = redact_data(exc.body, secrets)
     provider_message = redact(provider_message_of(body) or str(getattr(exc, "message", "")), secrets)
-    headers = dict(exc.response.headers.items()) if getattr(exc, "response", None) is not None else {}
+    headers = {k.lower(): v for k, v in exc.response.headers.items()} if getattr(exc, "response", None) is not None else {}
     error_class = _class_for(status)
     text = f"{where} answered HTTP {status}"
     if provider_message:
         text += f": {provider_message}"
-    return error_class(text, status=status, provider_message=provider_message, headers=headers, body=body)
+    return error_class(
+        text,
+        status=status,
+        provider_message=provider_message,
+        headers=headers,
+        body=body,
+        retry_after=parse_retry_after(headers.get("retry-after")),
+    )
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a `Retry-After` header: a number of seconds or an HTTP date (None if neither)."""
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(when.timestamp() - time.time(), 0.0)
 
 
 def _class_for(status: int) -> type[ProviderError]:

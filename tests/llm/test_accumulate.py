@@ -3,8 +3,9 @@
 from types import SimpleNamespace as NS
 
 from herald.llm.accumulate import ReasoningDelta, StreamAccumulator, TextDelta, ToolCallStarted
-from herald.llm.openai_chat import read_chat_stream
+from herald.llm.openai_chat import ChatStreamReader
 from herald.llm.sink import DeltaSink
+from herald.llm.stream_loop import read_objects
 
 
 def chunk(content=None, tool_calls=None, finish_reason=None, reasoning=None, usage=None, choices=True, **extra):
@@ -21,7 +22,7 @@ def tc(index=None, id=None, name=None, arguments=None, *, no_index=False):
 
 
 def read(chunks, **sink_kwargs):
-    return read_chat_stream(iter(chunks), StreamAccumulator(), DeltaSink(**sink_kwargs))
+    return read_objects(iter(chunks), ChatStreamReader(StreamAccumulator(), DeltaSink(**sink_kwargs)), None)
 
 
 def calls(response):

@@ -9,11 +9,11 @@ import pytest
 
 from herald.errors import BadResponse, IncompleteStream
 from herald.llm.accumulate import StreamAccumulator
-from herald.llm.anthropic import AnthropicWire
-from herald.llm.anthropic_output import finish_reason_for, response_from_message
+from herald.llm.anthropic import AnthropicWire, finish_reason_for, response_from_message
 from herald.llm.endpoint import detect_api_mode
 from herald.llm.history import PROVIDER_DATA_KEY, to_anthropic_messages
 from herald.llm.sink import DeltaSink
+from herald.llm.stream_loop import read_objects
 
 
 class FakeStream:
@@ -53,7 +53,7 @@ def message_delta(stop_reason: str | None, output_tokens: int) -> NS:
 
 def read(events: list[Any], texts: list[str] | None = None, reasoning: list[str] | None = None) -> Any:
     sink = DeltaSink(text_callbacks=[(texts if texts is not None else []).append], reasoning_callback=(reasoning.append if reasoning is not None else None))
-    return AnthropicWire().read_stream(FakeStream(events), StreamAccumulator(), sink, None)
+    return read_objects(FakeStream(events), AnthropicWire().reader(StreamAccumulator(), sink), None)
 
 
 class TestStreaming:
@@ -129,12 +129,14 @@ class TestStreaming:
 
     def test_cut_stream_without_stop_reason_fails(self) -> None:
         # The SDK ends a cut stream quietly; only the missing stop reason tells.
-        with pytest.raises(IncompleteStream, match="stop reason"):
+        with pytest.raises(IncompleteStream, match="without a finish reason") as caught:
             read([start(), block_start(0, type="text", text=""), delta(0, type="text_delta", text="Hal")])
+        assert caught.value.reason == "no_finish"
 
     def test_empty_stream_fails(self) -> None:
-        with pytest.raises(IncompleteStream, match="before any event"):
+        with pytest.raises(IncompleteStream, match="no event arrived") as caught:
             read([])
+        assert caught.value.reason == "no_data"
 
 
 class TestPlain:

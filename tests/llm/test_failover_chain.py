@@ -43,7 +43,7 @@ class Clock:
 def http(status: int, message: str = "boom", retry_after: float | None = None) -> ProviderError:
     cls = {401: AuthenticationError, 403: AuthenticationError, 404: ModelNotFoundError, 429: RateLimitError}.get(status, ProviderError)
     headers = {"retry-after": str(retry_after)} if retry_after is not None else {}
-    return cls(f"h answered HTTP {status}: {message}", status=status, provider_message=message, headers=headers)
+    return cls(f"h answered HTTP {status}: {message}", status=status, provider_message=message, headers=headers, retry_after=retry_after)
 
 
 A = ProviderInfo("m1", "https://a.example/v1", keys=2)

@@ -15,6 +15,7 @@ from herald.llm.endpoint import detect_api_mode
 from herald.llm.history import PROVIDER_DATA_KEY, to_responses_input
 from herald.llm.responses import ResponsesWire, response_from_responses, run_responses_stream
 from herald.llm.sink import DeltaSink
+from herald.llm.stream_loop import read_objects
 
 
 # ── fakes ───────────────────────────────────────────────────────────────
@@ -89,8 +90,11 @@ USAGE = NS(input_tokens=12, output_tokens=7, total_tokens=19, output_tokens_deta
 
 
 def read(events: list[Any], final: Any = None, deltas: list[str] | None = None, reasoning: list[str] | None = None) -> Any:
+    """The object path: the double's objects become the dicts the reader reads."""
     wire = ResponsesWire()
-    return wire.read_stream(FakeStream(events, final), StreamAccumulator(), sink(deltas if deltas is not None else [], reasoning), None)
+    reader = wire.reader(StreamAccumulator(), sink(deltas if deltas is not None else [], reasoning))
+    with wire.open_objects(client(FakeStream(events, final)), {}) as objects:
+        return read_objects(objects, reader, None)
 
 
 # ── streaming ───────────────────────────────────────────────────────────
@@ -187,8 +191,9 @@ class TestStreaming:
             read([text("cut off")])
 
     def test_empty_stream_fails(self) -> None:
-        with pytest.raises(IncompleteStream, match="before any event"):
+        with pytest.raises(IncompleteStream, match="no event arrived") as caught:
             read([])
+        assert caught.value.reason == "no_data"
 
     def test_run_responses_stream_drops_stream_argument(self) -> None:
         fake = client(FakeStream([text("a"), completed([message_item("a")])]))

@@ -5,7 +5,8 @@ import pytest
 from herald.errors import ConfigError, Interrupted, ProviderError, RateLimitError
 from herald.llm.endpoint import detect_api_mode, resolve_endpoint
 from herald.llm.redact import mask_key, redact
-from herald.llm.retry import RetryPolicy, call_with_retries, parse_retry_after
+from herald.llm.retry import RetryPolicy, call_with_retries
+from herald.llm.sdk_errors import parse_retry_after
 from herald.llm.timeouts import StreamTimeouts
 
 
@@ -22,7 +23,7 @@ def failing(errors, result="ok"):
 
 def test_retries_transient_errors_honouring_retry_after():
     waits = []
-    error = RateLimitError("429", status=429, headers={"Retry-After": "2"})
+    error = RateLimitError("429", status=429, headers={"Retry-After": "2"}, retry_after=2.0)
     result = call_with_retries(failing([error, ProviderError("503", status=503)]), policy=RetryPolicy(base_delay=0.5),
                                sleep=lambda s: waits.append(s) or False)
     assert result == "ok"
