@@ -189,7 +189,9 @@ class AIAgent:
             A dict with `final_response` (str or None), `messages` (the whole history of this
             conversation, OpenAI format, without the system prompt), `api_calls`, `completed`,
             `interrupted`, `failed`, `error` (a message fit for a person, or None), `error_type`
-            (the failure's exception class name, e.g. "AuthenticationError", or None).
+            (the failure's exception class name, e.g. "AuthenticationError", or None), `usage`
+            (tokens summed over the turn's answers, see `herald.agent.usage`, or None when none
+            was reported), `fallback_reason` (why a plain request last replaced a stream, or None).
         """
         from herald.agent.loop import ConversationLoop
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Literal
 
 from herald.agent.messages import assistant_message, tool_message
+from herald.agent.usage import UsageTotals
 from herald.errors import HeraldError, Interrupted
 from herald.llm.redact import redact
 from herald.llm.types import LLMResponse, ToolCall
@@ -39,6 +40,8 @@ class ToolProgress:
         duration: seconds the tool ran ("end" only).
         ok: whether it succeeded ("end" only).
         summary: the first line of an error ("end" only, when not ok).
+        arguments: the arguments as the model sent them (JSON text).
+        output: what the tool returned to the model ("end" only).
     """
 
     kind: Literal["start", "end"]
@@ -48,6 +51,8 @@ class ToolProgress:
     duration: float = 0.0
     ok: bool = True
     summary: str = ""
+    arguments: str = ""
+    output: str = ""
 
 
 class ConversationLoop:
@@ -58,6 +63,8 @@ class ConversationLoop:
         self.messages = history
         self._persist = persist
         self.api_calls = 0
+        self.usage = UsageTotals()  # summed over this turn's model answers
+        self.fallback_reason: str | None = None  # why the last fallback replaced a stream
 
     def append(self, message: dict[str, Any]) -> None:
         self.messages.append(message)
@@ -77,6 +84,8 @@ class ConversationLoop:
             except Exception as error:  # a bug or an unexpected SDK error: report it, keep the history
                 log.debug("model call failed unexpectedly", exc_info=True)
                 return self._result(failed=True, error=self._describe(error), error_type=type(error).__name__)
+            self.usage.add(response.usage)
+            self.fallback_reason = response.extras.get("fallback_reason") or self.fallback_reason
             self.append(assistant_message(response))
             calls = response.message.tool_calls
             if calls:
@@ -133,11 +142,14 @@ class ConversationLoop:
         agent = self._agent
         name, raw = call.function.name, call.function.arguments
         preview = agent._tool_preview(name, raw)
-        agent._report_tool(ToolProgress("start", name, preview, call.id))
+        agent._report_tool(ToolProgress("start", name, preview, call.id, arguments=raw))
         started = time.monotonic()
         result = agent._execute_tool(name, raw)
         summary = "" if result.ok else result.content.strip().splitlines()[0][:200] if result.content.strip() else "failed"
-        agent._report_tool(ToolProgress("end", name, preview, call.id, time.monotonic() - started, result.ok, summary))
+        duration = time.monotonic() - started
+        agent._report_tool(
+            ToolProgress("end", name, preview, call.id, duration, result.ok, summary, arguments=raw, output=result.content)
+        )
         return result.content
 
     # ── results ─────────────────────────────────────────────────────────
@@ -168,6 +180,8 @@ class ConversationLoop:
             "error": error,
             # The exception's class name (e.g. "AuthenticationError"), so a UI can say what to do.
             "error_type": error_type,
+            "usage": self.usage.record(),
+            "fallback_reason": self.fallback_reason,
         }
 
 

@@ -214,7 +214,10 @@ class AnthropicEventReader:
                 self._counts[name] = value
         prompt = sum(self._counts.get(name, 0) for name in _USAGE_COUNTS[:3])
         completion = self._counts.get("output_tokens", 0)
-        self.acc.handle_usage(usage=Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion))
+        cached = self._counts.get("cache_read_input_tokens")
+        self.acc.handle_usage(
+            usage=Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion, cached_tokens=cached)
+        )
 
     def _thinking_blocks(self) -> list[dict[str, Any]]:
         blocks = []

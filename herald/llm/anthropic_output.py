@@ -33,7 +33,13 @@ def usage_of(usage: Any) -> Usage | None:
         return None
     prompt = sum(_int(getattr(usage, name, None)) for name in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"))
     completion = _int(getattr(usage, "output_tokens", None))
-    return Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion)
+    cached = getattr(usage, "cache_read_input_tokens", None)
+    return Usage(
+        prompt_tokens=prompt,
+        completion_tokens=completion,
+        total_tokens=prompt + completion,
+        cached_tokens=_int(cached) if cached is not None else None,
+    )
 
 
 def thinking_data(blocks: list[dict[str, Any]]) -> dict[str, Any] | None:
