@@ -97,12 +97,15 @@ def run_turn(
         display.on_text(result["final_response"])  # --no-stream: the answer at the end
     if result.get("interrupted"):
         display.end_turn(interrupted=True)
+        bridge.complete_turn(result)
         return TurnOutcome(result, EXIT_INTERRUPTED)
     display.end_turn()
     if result.get("failed") or not result.get("completed"):
         failure = describe_result(result, (agent.endpoint.api_key,))
         display.error(failure.message)
+        bridge.complete_turn(result, failure)
         return TurnOutcome(result, failure.exit_code or EXIT_FAILED, failure)
+    bridge.complete_turn(result)
     return TurnOutcome(result, EXIT_OK)
 
 
