@@ -304,3 +304,19 @@ def test_plain_interrupt_and_error() -> None:
     display.error("boom\nagain")
     assert out.getvalue() == "half\n"
     assert err.getvalue() == f"thinking\n{INTERRUPTED_MARKER}\nerror: boom again\n"
+
+
+def test_taking_back_a_long_answer_costs_a_screenful(clock: FakeClock) -> None:
+    height = 12
+    console = make_console(height=height)
+    display = RichDisplay(console, auto_refresh=False, clock=clock)
+    display.begin_turn()
+    feed(display, clock, "".join(f"Paragraph {i}.\n\n" for i in range(300)) + "tail", size=50)
+    before = len(console.file.getvalue())
+    display.on_stream_reset()
+    moves = console.file.getvalue()[before:].count("\x1b[1A")
+    # The live tail's own erase plus ours: each at most a screen, however long the answer.
+    assert moves <= 2 * height
+    display.on_text("Done.")
+    display.end_turn()
+    assert screen_lines(console.file.getvalue(), height=height)[-1] == "Done."
