@@ -38,6 +38,7 @@ class EchoGuard:
         return self._saved is not None
 
     def off(self) -> None:
+        """Stop echoing keys (the first call saves the terminal's settings; later ones do nothing)."""
         if self._fd is None or self._saved is not None or termios is None:
             return
         try:
@@ -52,6 +53,7 @@ class EchoGuard:
         self._saved = saved
 
     def restore(self) -> None:
+        """Put back the settings saved by `off` (nothing to do when echo was not switched off)."""
         saved, self._saved = self._saved, None
         if saved is None or self._fd is None or termios is None:
             return

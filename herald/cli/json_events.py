@@ -53,6 +53,7 @@ class JsonLines:
         self._lock = threading.Lock()
 
     def write(self, obj: dict[str, Any], *, scrub: bool = True) -> None:
+        """Write one event as one line; `scrub` masks the key (and key-shaped text) in its strings."""
         if scrub:
             obj = redact_data(obj, self.secrets)
         line = json.dumps(obj, ensure_ascii=False, allow_nan=False) + "\n"
