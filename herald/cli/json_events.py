@@ -106,6 +106,9 @@ class JsonEventDisplay:
     def error(self, message: str) -> None:
         pass  # reported with its type by on_turn_complete, just before turn.completed
 
+    def notice(self, message: str) -> None:
+        pass  # a human's note (e.g. which provider answered): turn.completed carries the facts
+
     def on_turn_complete(self, summary: TurnSummary) -> None:
         if summary.error is not None:
             self.lines.write(error_event(summary.error, summary.error_type))

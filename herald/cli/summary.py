@@ -79,7 +79,8 @@ class TurnSummary:
     """Tokens summed over the turn's answers (see `herald.agent.usage`); None when unreported."""
     session_id: str | None = None
     fallback_reason: str | None = None
-    answered_by: str | None = None
+    answered_by: dict[str, Any] | None = None
+    """Who produced the answer, when the result says (failover: `model`, `base_url`, `skipped`)."""
     error: str | None = None
     """The one-line failure shown to the user (status "failed")."""
     error_type: str | None = None
@@ -108,7 +109,7 @@ def summarize(
         usage=usage if isinstance(usage, dict) else None,
         session_id=session_id,
         fallback_reason=fallback,
-        answered_by=result.get("answered_by"),
+        answered_by=result.get("answered_by") if isinstance(result.get("answered_by"), dict) else None,
         error=error if status == "failed" else None,
         error_type=result.get("error_type") if status == "failed" else None,
         first_token_s=timer.first_token_s if timer is not None else None,
