@@ -39,7 +39,7 @@ def full_response(reply: Reply, ctx: Ctx) -> dict[str, Any]:
     for i, spec in enumerate(reply.tool_calls):
         tool_input = _tool_input(spec.arguments)
         content.append({"type": "tool_use", "id": reply.call_id(i), "name": spec.name, "input": tool_input})
-    prompt, completion = reply.usage
+    _, completion = reply.usage
     return {
         "id": f"msg_{ctx.uid}",
         "type": "message",
@@ -48,19 +48,29 @@ def full_response(reply: Reply, ctx: Ctx) -> dict[str, Any]:
         "content": content,
         "stop_reason": stop_reason(reply),
         "stop_sequence": None,
-        "usage": {"input_tokens": prompt, "output_tokens": completion},
+        "usage": usage_counts(reply, completion),
     }
 
 
+def usage_counts(reply: Reply, output_tokens: int) -> dict[str, int]:
+    """Anthropic's usage: tokens read from the cache are counted apart from `input_tokens`."""
+    prompt, _ = reply.usage
+    cached = reply.cached_tokens
+    usage = {"input_tokens": prompt - (cached or 0), "output_tokens": output_tokens}
+    if cached is not None:
+        usage["cache_read_input_tokens"] = cached
+    return usage
+
+
 def stream_plan(reply: Reply, ctx: Ctx) -> StreamPlan:
-    prompt, completion = reply.usage
+    _, completion = reply.usage
     events: list[Event] = []
 
     def add(name: str, kind: str, payload: dict[str, Any]) -> None:
         events.append(Event(named(name, {"type": name, **payload}), kind))
 
     message = {**full_response(reply, ctx), "content": [], "stop_reason": None}
-    message["usage"] = {"input_tokens": prompt, "output_tokens": 1}
+    message["usage"] = usage_counts(reply, 1)
     add("message_start", HEAD, {"message": message})
     add("ping", HEAD, {})
 
@@ -91,7 +101,7 @@ def stream_plan(reply: Reply, ctx: Ctx) -> StreamPlan:
             [{"type": "input_json_delta", "partial_json": p} for p in pieces],
         )
 
-    usage = {"input_tokens": prompt, "output_tokens": completion}  # cumulative totals
+    usage = usage_counts(reply, completion)  # cumulative totals
     add("message_delta", FINISH, {"delta": {"stop_reason": stop_reason(reply), "stop_sequence": None}, "usage": usage})
     add("message_stop", FINISH, {})
 

@@ -14,9 +14,9 @@ def _usage(reply: Reply) -> dict[str, Any]:
     prompt, completion = reply.usage
     return {
         "input_tokens": prompt,
-        "input_tokens_details": {"cached_tokens": 0},
+        "input_tokens_details": {"cached_tokens": reply.cached_tokens or 0},
         "output_tokens": completion,
-        "output_tokens_details": {"reasoning_tokens": 0},
+        "output_tokens_details": {"reasoning_tokens": reply.reasoning_tokens or 0},
         "total_tokens": prompt + completion,
     }
 

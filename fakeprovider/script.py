@@ -51,6 +51,8 @@ class Reply:
     tool_calls: list[ToolCallSpec] = field(default_factory=list)
     finish_reason: str | None = None  # None -> "tool_calls" if tool calls else "stop"
     usage: tuple[int, int] = (10, 5)  # (prompt tokens, completion tokens)
+    cached_tokens: int | None = None  # of the prompt tokens, read from a cache (reported when set)
+    reasoning_tokens: int | None = None  # of the completion tokens, spent reasoning (reported when set)
     model: str | None = None  # None -> echo the request's model
 
     # Streaming shape.

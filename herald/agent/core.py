@@ -261,7 +261,9 @@ class AIAgent:
             (the answer was cut by `max_tokens` and not continued), `answered_by` (who produced the
             final answer: `model`, `base_url`, and `skipped`, the providers ahead of it that did not
             answer, each with a `reason`; None without an answer).
-            `run_turn` returns the same as a typed `TurnResult`.
+            `usage` (tokens summed over the turn's answers, the `herald.agent.usage` record form, or
+            None when none was reported), `fallback_reason` (why a plain request last replaced a
+            stream, or None). `run_turn` returns the same as a typed `TurnResult`.
         """
         return self.run_turn(user_message, system_message, conversation_history).as_dict()
 

@@ -47,6 +47,7 @@ class ToolProgress:
         ok: whether it succeeded ("end" only).
         summary: the first line of an error ("end" only, when not ok).
         arguments: the arguments as the model sent them (JSON text).
+        output: what the tool returned to the model ("end" only).
     """
 
     kind: Literal["start", "end"]
@@ -57,6 +58,7 @@ class ToolProgress:
     ok: bool = True
     summary: str = ""
     arguments: str = ""
+    output: str = ""
 
 
 # ── steps: what the core asks its driver to do ─────────────────────────
@@ -145,6 +147,7 @@ class ConversationCore:
         self.api_calls = 0
         self.usage: Usage | None = None
         self.answered_by: dict[str, Any] | None = None
+        self.fallback_reason: str | None = None  # why the last fallback replaced a stream
 
     def append(self, message: dict[str, Any]) -> None:
         self.messages.append(message)
@@ -167,6 +170,7 @@ class ConversationCore:
                     log.debug("model call failed unexpectedly", exc_info=True)
                 return self._result("failed", error=error, error_message=self._describe(error))
             self.usage = add_usage(self.usage, response.usage)
+            self.fallback_reason = response.extras.get("fallback_reason") or self.fallback_reason
             self.append(assistant_message(response))
             self.answered_by = response.extras.get("answered_by")
             calls = response.message.tool_calls
@@ -232,7 +236,8 @@ class ConversationCore:
         truncated: bool = False,
     ) -> TurnResult:
         return TurnResult(
-            status, final_response, self.messages, self.api_calls, self.usage, error, error_message, answered_by, truncated
+            status, final_response, self.messages, self.api_calls, self.usage, error, error_message, answered_by, truncated,
+            self.fallback_reason,
         )
 
 
@@ -267,7 +272,9 @@ class _ToolRun:
         duration = time.monotonic() - self._started
         call = self._call
         self._ports.report_progress(
-            ToolProgress("end", call.function.name, self._preview, call.id, duration, result.ok, summary, call.function.arguments)
+            ToolProgress(
+                "end", call.function.name, self._preview, call.id, duration, result.ok, summary, call.function.arguments, result.content
+            )
         )
         return result.content
 

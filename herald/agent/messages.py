@@ -1,13 +1,14 @@
 """Conversation history: Herald's stored form and the form sent to providers.
 
 History entries are OpenAI-format message dicts. Herald may add keys of its own
-(`interrupted`, `reasoning`, `provider_data`, `answered_by`); `for_api` strips them before a request.
+(`interrupted`, `reasoning`, `provider_data`, `answered_by`, `usage`); `for_api` strips them before a request.
 """
 
 from __future__ import annotations
 
 from typing import Any, Iterable
 
+from herald.agent.usage import usage_record
 from herald.llm.types import LLMResponse
 
 INTERRUPTED_NOTE = "\n\n[interrupted by the user]"
@@ -34,6 +35,8 @@ def assistant_message(response: LLMResponse, *, interrupted: bool = False) -> di
         entry["answered_by"] = response.extras["answered_by"]  # which provider answered (failover)
     if interrupted:
         entry["interrupted"] = True
+    if response.usage is not None:
+        entry["usage"] = usage_record(response.usage)
     return entry
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+from herald.agent.usage import usage_record
 from herald.llm.types import Usage
 
 TurnStatus = Literal["completed", "interrupted", "failed", "incomplete"]
@@ -29,6 +30,7 @@ class TurnResult:
         answered_by: who produced the final answer (`model`, `base_url`, `skipped`: the providers
             ahead of it that did not answer, each with a `reason`); None without an answer.
         truncated: the answer was cut by the `max_tokens` limit (and not continued).
+        fallback_reason: why a plain request last replaced a stream in this turn, or None.
     """
 
     status: TurnStatus
@@ -40,6 +42,7 @@ class TurnResult:
     error_message: str | None = None
     answered_by: dict[str, Any] | None = None
     truncated: bool = False
+    fallback_reason: str | None = None
 
     @property
     def completed(self) -> bool:
@@ -69,6 +72,9 @@ class TurnResult:
             "answered_by": self.answered_by,
             # The answer was cut by the max_tokens limit (and not continued).
             "truncated": self.truncated,
+            # Tokens summed over the turn's answers, in the stored form of `herald.agent.usage`.
+            "usage": usage_record(self.usage) if self.usage is not None else None,
+            "fallback_reason": self.fallback_reason,
         }
 
 
@@ -77,13 +83,18 @@ def add_usage(total: Usage | None, more: Usage | None) -> Usage | None:
     if more is None:
         return total
     if total is None:
-        return Usage(more.prompt_tokens, more.completion_tokens, more.total_tokens, more.reasoning_tokens)
-    reasoning = None
-    if total.reasoning_tokens is not None or more.reasoning_tokens is not None:
-        reasoning = (total.reasoning_tokens or 0) + (more.reasoning_tokens or 0)
+        return replace(more)
     return Usage(
         total.prompt_tokens + more.prompt_tokens,
         total.completion_tokens + more.completion_tokens,
         total.total_tokens + more.total_tokens,
-        reasoning,
+        _add_detail(total.reasoning_tokens, more.reasoning_tokens),
+        _add_detail(total.cached_tokens, more.cached_tokens),
     )
+
+
+def _add_detail(total: int | None, more: int | None) -> int | None:
+    # A detail stays None until some answer reports it.
+    if total is None and more is None:
+        return None
+    return (total or 0) + (more or 0)

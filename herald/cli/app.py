@@ -37,6 +37,7 @@ class RunState:
 
     debug: bool = False
     settings: Settings | None = None
+    json_events: bool = False
 
 
 @click.group(
@@ -65,6 +66,8 @@ class RunState:
 @click.option("--max-tokens", type=click.IntRange(min=1), metavar="N", help="Cap each answer at N tokens (local model: 256).")
 @click.option("--max-context-tokens", type=click.IntRange(min=256), metavar="N",
               help="The model's context window; older history is left out to fit it. [env HERALD_MAX_CONTEXT_TOKENS]")
+@click.option("--json", "json_events", is_flag=True, default=False,
+              help="With -q or piped input: the turn as JSON Lines events on stdout (schema in the README).")
 @click.option("--debug", is_flag=True, help="Debug logging, and tracebacks for errors.")
 @click.version_option(__version__, "--version", prog_name="herald", message="%(prog)s %(version)s")
 @click.pass_context
@@ -85,10 +88,12 @@ def herald_command(
     local_model: str | None,
     max_tokens: int | None,
     max_context_tokens: int | None,
+    json_events: bool,
     debug: bool,
 ) -> int:
     state: RunState = ctx.ensure_object(RunState)
     state.debug = debug
+    state.json_events = json_events and ctx.invoked_subcommand is None
     if debug:
         logging.basicConfig(level=logging.DEBUG, stream=sys.stderr, format="%(name)s: %(message)s")
     flags: dict[str, Any] = {
@@ -109,15 +114,16 @@ def herald_command(
     if ctx.invoked_subcommand is not None:
         return EXIT_OK
     question = _question(query)
+    if json_events and question is None:
+        raise click.UsageError("--json needs a question: -q QUESTION, or pipe it on stdin")
     with SessionStore() as store:
         resumed = resolve_resume(store, resume_id, continue_last)
-    if question is None:
-        require_provider(state.settings)  # fail before the first prompt, not after it
+    require_provider(state.settings)  # fail before the first prompt (or request), saying how to fix it
     with local_provider(state.settings) as settings:
         if question is not None:
             from herald.cli.oneshot import run_oneshot
 
-            return run_oneshot(settings, question, resumed)
+            return run_oneshot(settings, question, resumed, json_events=json_events)
         from herald.cli.chat import run_chat
 
         return run_chat(settings, resumed)
@@ -204,6 +210,7 @@ def cli(args: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except click.ClickException as error:
         _report_usage(error)
+        _json_error(state, error.format_message(), type(error).__name__)
         return error.exit_code
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
@@ -222,6 +229,7 @@ def _report(error: BaseException, state: RunState) -> None:
     secrets = (state.settings.api_key,) if state.settings is not None else ()
     failure = describe_exception(error, secrets)
     click.echo(f"{ERROR_PREFIX}{failure.message}", err=True)
+    _json_error(state, failure.message, type(error).__name__)
 
 
 def _report_usage(error: click.ClickException) -> None:
@@ -231,6 +239,15 @@ def _report_usage(error: click.ClickException) -> None:
         command = error.ctx.command_path if error.ctx is not None else "herald"
         message += f" (see: {command} --help)"
     click.echo(f"{ERROR_PREFIX}{message}", err=True)
+
+
+def _json_error(state: RunState, message: str, error_type: str) -> None:
+    """With --json, a failure outside the turn is an `error` event on stdout too."""
+    if state.json_events:
+        from herald.cli.json_events import JsonLines, error_event
+
+        secrets = (state.settings.api_key,) if state.settings is not None else ()
+        JsonLines(sys.stdout, secrets).write(error_event(message, error_type))
 
 
 def main() -> None:

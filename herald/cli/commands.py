@@ -8,7 +8,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Callable
 
+from herald.agent.usage import session_usage
 from herald.cli.config import Settings
+from herald.cli.summary import usage_text
 from herald.errors import ConfigError
 from herald.llm.failover import FailoverPolicy
 from herald.llm.redact import mask_key
@@ -129,8 +131,12 @@ def show_session(store: SessionStore, session_id: str, echo: Echo) -> None:
     echo(_session_line(info))
     if info.cwd:
         echo(f"cwd: {info.cwd}")
-    for message in store.load_messages(info.id):
+    messages = store.load_messages(info.id)
+    for message in messages:
         echo(_message_line(message))
+    totals = session_usage(messages)
+    if totals.responses:
+        echo(f"usage: {usage_text(totals)} over {totals.responses} answer{'s' if totals.responses != 1 else ''}")
 
 
 def search_sessions(store: SessionStore, text: str, echo: Echo, limit: int = 20) -> None:
@@ -164,7 +170,9 @@ def _message_line(message: dict[str, Any]) -> str:
     names = [c.get("function", {}).get("name", "?") for c in calls if isinstance(c, dict)]
     suffix = f" [calls {', '.join(names)}]" if names else ""
     flag = " [interrupted]" if message.get("interrupted") else ""
-    return f"{role}:{flag} {content}{suffix}".rstrip()
+    usage = usage_text(message.get("usage")) if isinstance(message.get("usage"), dict) else ""
+    tokens = f" [{usage}]" if usage else ""
+    return f"{role}:{flag} {content}{suffix}".rstrip() + tokens
 
 
 def _time(value: datetime) -> str:

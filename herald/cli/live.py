@@ -6,6 +6,10 @@ re-rendered at most once per frame.  The tail view is also bounded by the
 screen: only the end of the tail that can be seen is rendered, so a frame
 costs O(screen), not O(tail).  ``finish()`` prints the exact final tail.
 
+A stream counts the rows it printed and how far below its start the cursor
+ever went (``rows_printed``, ``reach``), so a display can tell which of its
+rows are still on screen and take them back (see ``herald.cli.segment``).
+
 ``LiveStream`` is the generic engine; ``LiveMarkdown`` plugs in the markdown
 block splitter and Herald's ``Markdown`` renderable.
 """
@@ -99,6 +103,7 @@ class _TailView:
             # Taller than the screen: show the end; finish() prints it all.
             self._lines = lines[-height:]
             self._key = key
+        self._stream._note_tail_rows(len(self._lines))
         for line in self._lines:
             yield from line
             yield Segment.line()
@@ -135,6 +140,8 @@ class LiveStream:
         self._state = "new"  # "new" -> "live" -> "done"
         self._space_before = False  # a blank line is owed before the next block
         self._printed_any = False
+        self._rows = 0  # rows printed to the console by this stream
+        self._reach = 0  # furthest row below the start the cursor reached (tail included)
         self._dirty = False
         self._last_frame = float("-inf")
 
@@ -154,6 +161,22 @@ class LiveStream:
     @property
     def is_live(self) -> bool:
         return self._state == "live"
+
+    @property
+    def rows_printed(self) -> int:
+        """Rows this stream printed above its live region (its final rows once closed)."""
+        with self._lock:
+            return self._rows
+
+    @property
+    def reach(self) -> int:
+        """How many rows below the stream's first row the cursor went, live region included.
+
+        Rows scroll off the screen when this passes the terminal's height, even when the live
+        region that pushed them is gone again.
+        """
+        with self._lock:
+            return self._reach
 
     def start(self) -> None:
         """Start the live region (idempotent; ``feed`` starts it lazily)."""
@@ -243,6 +266,12 @@ class LiveStream:
             self.stats.tail_chars += len(text)
         return self.make_block(text)
 
+    def _note_tail_rows(self, rows: int) -> None:
+        # Called by the tail view on Live's thread: the cursor ends on the region's last row.
+        if rows:
+            with self._lock:
+                self._reach = max(self._reach, self._rows + rows - 1)
+
     def _print_block(self, text: str) -> None:
         with self._lock:
             self.stats.block_renders += 1
@@ -255,9 +284,27 @@ class LiveStream:
         renderable = block.renderable
         if space_before and not block.self_spaced:
             renderable = Group(Text(), renderable)
+        # Rendered once, here, so the rows are known before they are printed: the tail
+        # repainted by the same print then counts from below them.
+        lines = self.console.render_lines(renderable, self.console.options, pad=False)
+        with self._lock:
+            self._rows += len(lines)
+            self._reach = max(self._reach, self._rows)
         # One print per block: every print while live also repaints the tail.
-        self.console.print(renderable)
+        self.console.print(_Lines(lines))
         self._printed_any = True
+
+
+class _Lines:
+    """Lines rendered already, printed as they are."""
+
+    def __init__(self, lines: list[list[Segment]]) -> None:
+        self.lines = lines
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for line in self.lines:
+            yield from line
+            yield Segment.line()
 
 
 class LiveMarkdown(LiveStream):

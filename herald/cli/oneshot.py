@@ -9,7 +9,9 @@ from rich.console import Console
 
 from herald.cli.approval import TerminalApproval
 from herald.cli.config import Settings
+from herald.cli.display import StreamDisplay
 from herald.cli.errors import EXIT_INTERRUPTED
+from herald.cli.json_events import JsonEventDisplay
 from herald.cli.resume import Resumed
 from herald.cli.turn import InterruptClock, run_turn
 from herald.cli.wiring import DisplayBridge, make_agent, make_display
@@ -23,19 +25,27 @@ def run_oneshot(
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
     interactive: bool | None = None,
+    json_events: bool = False,
 ) -> int:
     """Ask once; 0 on success, 1 failed, 2 configuration error, 130 interrupted.
 
     On a terminal the answer is rendered live (`RichDisplay`) and dangerous actions are
     asked about; otherwise plain text is written as it arrives and nobody is asked
-    (such actions are refused unless --yolo).
+    (such actions are refused unless --yolo). With `json_events`, stdout gets the turn as
+    JSON Lines (`herald.cli.json_events`) and nobody is asked either.
     """
     out = stdout or sys.stdout
     err = stderr or sys.stderr
     tty = out.isatty()
-    if interactive is None:
+    if json_events:
+        interactive = False
+    elif interactive is None:
         interactive = tty and sys.stdin.isatty()
-    display = make_display(settings, tty=tty, out=out, err=err)
+    display: StreamDisplay
+    if json_events:
+        display = JsonEventDisplay(out, model=settings.model)
+    else:
+        display = make_display(settings, tty=tty, out=out, err=err)
     if resumed.note:
         err.write(resumed.note + "\n")
     approval = None
@@ -44,6 +54,8 @@ def run_oneshot(
         approval = TerminalApproval(display, console)
     bridge = DisplayBridge(display)
     agent = make_agent(settings, bridge, approval=approval, session_id=resumed.session_id)
+    if isinstance(display, JsonEventDisplay):
+        display.lines.secrets = (agent.endpoint.api_key, settings.api_key)
     try:
         outcome = run_turn(agent, bridge, question, resumed.history, InterruptClock())
     except KeyboardInterrupt:

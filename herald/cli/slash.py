@@ -1,4 +1,4 @@
-"""Slash commands typed at the chat prompt: /help, /new, /model, /reasoning, /tools, /sessions, /quit."""
+"""Slash commands typed at the chat prompt: /help, /new, /model, /reasoning, /tools, /sessions, /usage, /quit."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from rich.console import Console
 from rich.text import Text
 
 from herald.agent.core import AIAgent
+from herald.agent.usage import session_usage
 from herald.cli.commands import list_sessions
 from herald.cli.display import StreamDisplay
+from herald.cli.summary import usage_text
 
 
 @dataclass
@@ -104,6 +106,16 @@ def _sessions(state: ChatState, arg: str) -> bool:
     return True
 
 
+def _usage(state: ChatState, arg: str) -> bool:
+    totals = session_usage(state.history)
+    if not totals.responses:
+        state.console.print(Text("session: no usage reported yet", style="dim"))
+        return True
+    answers = f"{totals.responses} answer{'s' if totals.responses != 1 else ''}"
+    state.console.print(Text(f"session: {answers} · {usage_text(totals)}", style="dim"))
+    return True
+
+
 def _quit(state: ChatState, arg: str) -> bool:
     return False
 
@@ -117,6 +129,7 @@ COMMANDS: dict[str, Command] = {
         Command("reasoning", "/reasoning [on|off]", "show or hide the model's reasoning", _reasoning),
         Command("tools", "/tools", "the tools the model may use", _tools),
         Command("sessions", "/sessions", "recent stored sessions (resume with herald --resume ID)", _sessions),
+        Command("usage", "/usage", "tokens used in this session so far", _usage),
         Command("quit", "/quit", "leave (also /exit, Ctrl-D)", _quit),
     )
 }

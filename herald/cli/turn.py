@@ -104,6 +104,7 @@ def run_turn(
         display.on_text(result["final_response"])  # --no-stream: the answer at the end
     if result.get("interrupted"):
         display.end_turn(interrupted=True)
+        bridge.complete_turn(result)
         if keys is not None and keys.eof:
             return TurnOutcome(result, EXIT_OK, eof=True)
         return TurnOutcome(result, EXIT_INTERRUPTED)
@@ -113,10 +114,12 @@ def run_turn(
     if result.get("failed") or not result.get("completed"):
         failure = describe_result(turn, (agent.endpoint.api_key,))
         display.error(failure.message)
+        bridge.complete_turn(result, failure)
         return TurnOutcome(result, failure.exit_code or EXIT_FAILED, failure)
     note = answered_by_line(result)
     if note is not None:
         display.notice(note)
+    bridge.complete_turn(result)
     return TurnOutcome(result, EXIT_OK)
 
 

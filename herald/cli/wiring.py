@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Callable, TextIO
+from typing import Any, Callable, TextIO
 
 from rich.console import Console
 
@@ -11,6 +11,8 @@ from herald.agent.core import AIAgent
 from herald.agent.loop import ToolProgress
 from herald.cli.config import Settings
 from herald.cli.display import PlainDisplay, RichDisplay, StreamDisplay
+from herald.cli.errors import Failure
+from herald.cli.summary import TurnTimer, summarize
 from herald.tools.approval import ApprovalRequest, Decision
 
 
@@ -20,19 +22,33 @@ class DisplayBridge:
     `on_first_delta` is sent before the first reasoning/text delta of every model call
     segment (turn start, after a stream reset, after a tool): the loop does not pass one
     to the streaming call, and the displays treat it as "stop the spinner".
+
+    It also times the turn (`TurnTimer`) and, at its end, hands the display a `TurnSummary`.
     """
 
-    def __init__(self, display: StreamDisplay) -> None:
+    def __init__(self, display: StreamDisplay, timer: TurnTimer | None = None) -> None:
         self.display = display
+        self.timer = timer or TurnTimer()
+        self.agent: AIAgent | None = None
+        """The agent this bridge serves (set by `make_agent`), for the session id."""
         self._awaiting_first = True
 
     def begin_turn(self) -> None:
         self._awaiting_first = True
+        self.timer.start()
         self.display.begin_turn()
+
+    def complete_turn(self, result: dict[str, Any], failure: Failure | None = None) -> None:
+        """After the display ended the turn: summarize it for the display (footer, JSON)."""
+        self.timer.call_ended()
+        session_id = self.agent.session_id if self.agent is not None else None
+        summary = summarize(result, self.timer, error=failure.message if failure else None, session_id=session_id)
+        self.display.on_turn_complete(summary)
 
     def _first(self) -> None:
         if self._awaiting_first:
             self._awaiting_first = False
+            self.timer.first_delta()
             self.display.on_first_delta()
 
     def on_text(self, delta: str) -> None:
@@ -45,14 +61,19 @@ class DisplayBridge:
 
     def on_stream_reset(self) -> None:
         self._awaiting_first = True
+        self.timer.stream_reset()
         self.display.on_stream_reset()
 
     def on_tool(self, progress: ToolProgress) -> None:
         if progress.kind == "start":
-            self.display.on_tool_start(progress.name, progress.preview)
+            self.timer.call_ended()
+            self.display.on_tool_start(progress.name, progress.preview, arguments=progress.arguments)
         else:
             self._awaiting_first = True
-            self.display.on_tool_end(progress.name, progress.duration, progress.ok, progress.summary)
+            self.timer.tool_ended()
+            self.display.on_tool_end(
+                progress.name, progress.duration, progress.ok, progress.summary, output=progress.output
+            )
 
 
 def make_display(settings: Settings, *, tty: bool, out: TextIO | None = None, err: TextIO | None = None) -> StreamDisplay:
@@ -76,7 +97,7 @@ def make_agent(
     and the answer is shown when the turn ends.
     """
     streaming = settings.stream
-    return AIAgent(
+    agent = AIAgent(
         settings.model,
         base_url=settings.base_url,
         api_key=settings.api_key,
@@ -99,3 +120,5 @@ def make_agent(
         temperature=settings.temperature,
         notice_callback=bridge.display.notice,
     )
+    bridge.agent = agent
+    return agent

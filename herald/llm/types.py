@@ -69,6 +69,9 @@ class Usage:
     completion_tokens: int = 0
     total_tokens: int = 0
     reasoning_tokens: int | None = None
+    """Output tokens spent on reasoning; None when the provider does not say."""
+    cached_tokens: int | None = None
+    """Prompt tokens read from the provider's cache (counted in `prompt_tokens` too); None when not reported."""
 
 
 @dataclass
@@ -101,12 +104,17 @@ def usage_from(obj: Any) -> Usage | None:
     prompt = _int(get("prompt_tokens")) or _int(get("input_tokens"))
     completion = _int(get("completion_tokens")) or _int(get("output_tokens"))
     total = _int(get("total_tokens")) or prompt + completion
-    details = get("completion_tokens_details") or get("output_tokens_details")
-    reasoning = None
-    if details is not None:
-        value = details.get("reasoning_tokens") if isinstance(details, dict) else getattr(details, "reasoning_tokens", None)
-        reasoning = _int(value) if value is not None else None
-    return Usage(prompt, completion, total, reasoning)
+    reasoning = _detail(get("completion_tokens_details") or get("output_tokens_details"), "reasoning_tokens")
+    cached = _detail(get("prompt_tokens_details") or get("input_tokens_details"), "cached_tokens")
+    return Usage(prompt, completion, total, reasoning, cached)
+
+
+def _detail(details: Any, name: str) -> int | None:
+    """One count of a `*_tokens_details` object or dict; None when it is not reported."""
+    if details is None:
+        return None
+    value = details.get(name) if isinstance(details, dict) else getattr(details, name, None)
+    return _int(value) if value is not None else None
 
 
 def _int(value: Any) -> int:

@@ -42,13 +42,16 @@ def run_pipe(*args: str, env: dict[str, str] | None = None, stdin: str | None = 
     )
 
 
+ROWS, COLUMNS = 40, 100  # the pseudo-terminal's size
+
+
 def spawn(*args: str, env: dict[str, str] | None = None, timeout: float = 20, **kwargs: Any) -> pexpect.spawn:
     """Run herald in a 40x100 pseudo-terminal."""
     return pexpect.spawn(
         sys.executable,
         ["-m", "herald", *args],
         env=env or herald_env(),
-        dimensions=(40, 100),
+        dimensions=(ROWS, COLUMNS),
         encoding="utf-8",
         timeout=timeout,
         cwd=str(ROOT),
@@ -61,5 +64,6 @@ def strip_ansi(text: str) -> str:
 
 
 def screen(output: str) -> list[str]:
-    """Replay a whole program's terminal output into the lines a person finally sees."""
-    return screen_lines(output, strict=False)
+    """Replay a whole program's terminal output into the lines a person finally sees,
+    on a screen of the pseudo-terminal's size (lines wrap, rows scroll out of reach)."""
+    return screen_lines(output, strict=False, width=COLUMNS, height=ROWS)

@@ -18,7 +18,7 @@ from herald.cli.markdown_render import HeraldMarkdown
 
 from .conftest import FakeClock, make_console
 from .docs import TRICKY, chunks
-from .term import screen_lines
+from .term import screen_lines, scrolled_off
 
 ANSWER = "Here is **the answer**:\n\n```py\nprint(1)\n\nprint(2)\n```\n\nAll done."
 REASONING = "SECRET-THOUGHT one.\nSECRET-THOUGHT two, longer than the narrow width.\n"
@@ -99,21 +99,83 @@ def test_reasoning_hidden(clock: FakeClock) -> None:
     assert screen(console) == rendered(ANSWER)
 
 
-def test_stream_reset_shows_marker_then_answer_exactly_once(clock: FakeClock) -> None:
+def test_stream_reset_replaces_the_abandoned_text_in_place(clock: FakeClock) -> None:
     console, display = rich_display(clock)
     display.begin_turn()
     display.on_first_delta()
-    feed(display, clock, ANSWER[:45])  # first paragraph scrolled, code fence still open
+    feed(display, clock, ANSWER[:45])  # first paragraph printed, code fence still open
+    assert screen(console)[0] == "Here is the answer:"
     display.on_stream_reset()
     display.on_text(ANSWER)  # the complete answer as one delta
     display.end_turn()
-    lines = screen(console)
-    marker = lines.index(RESET_MARKER)
-    assert lines[:marker] == ["Here is the answer:", ""]  # scrolled block stays; open tail dropped
-    after = lines[marker + 1 :]
-    assert after[after.index("Here is the answer:") :] == rendered(ANSWER)
-    assert "\n".join(after).count("print(1)") == 1
-    assert "\n".join(lines).count("print(1)") == 1  # abandoned tail not left on screen
+    # The finished paragraph is taken back too: the screen is the answer, once, no marker.
+    assert screen(console) == rendered(ANSWER)
+
+
+def test_stream_reset_takes_back_reasoning_too(clock: FakeClock) -> None:
+    console, display = rich_display(clock)
+    display.begin_turn()
+    feed(display, clock, REASONING, reasoning=True)
+    feed(display, clock, ANSWER[:45])
+    display.on_stream_reset()
+    display.on_reasoning(REASONING)  # a fallback replays reasoning, then the answer
+    display.on_text(ANSWER)
+    display.end_turn()
+    clean_console, clean = rich_display(clock)
+    clean.begin_turn()
+    clean.on_reasoning(REASONING)
+    clean.on_text(ANSWER)
+    clean.end_turn()
+    assert screen(console) == screen(clean_console)
+    assert "\n".join(screen(console)).count("SECRET-THOUGHT one.") == 1
+
+
+def test_stream_reset_after_a_tool_keeps_the_tool_lines(clock: FakeClock) -> None:
+    console, display = rich_display(clock)
+    display.begin_turn()
+    feed(display, clock, "Let me look.")
+    display.on_tool_start("read_file", "x.py")
+    display.on_tool_end("read_file", 0.1, True)
+    feed(display, clock, ANSWER[:45])
+    display.on_stream_reset()
+    display.on_text(ANSWER)
+    display.end_turn()
+    assert screen(console) == ["Let me look.", "", "⚙ read_file x.py", "✓ read_file 0.1s", "", *rendered(ANSWER)]
+
+
+PARAGRAPHS = "".join(f"Abandoned paragraph {i}.\n\n" for i in range(8)) + "Unfinished tail"
+# Few rows printed, but a tall live tail (an open fence) pushed them off the screen.
+TALL_TAIL = "Abandoned paragraph A.\n\nAbandoned paragraph B.\n\n```\n" + "".join(f"Unfinished {i}\n" for i in range(14))
+
+
+@pytest.mark.parametrize("abandoned", [PARAGRAPHS, TALL_TAIL], ids=["paragraphs", "tall-tail"])
+@pytest.mark.parametrize("rows_before", [0, 3, 9])
+def test_stream_reset_keeps_only_what_scrolled_off(clock: FakeClock, rows_before: int, abandoned: str) -> None:
+    height = 10
+    console = make_console(height=height)
+    display = RichDisplay(console, auto_refresh=False, clock=clock)
+    for i in range(rows_before):
+        console.print(f"earlier output {i}")  # the turn starts lower on the screen
+    display.begin_turn()
+    feed(display, clock, abandoned, size=7)
+    before_reset = console.file.getvalue()
+    off_screen = scrolled_off(before_reset, height)  # the emulator's own view of the scrollback
+    display.on_stream_reset()
+    display.on_text("The complete answer.")
+    display.end_turn()
+    lines = screen_lines(console.file.getvalue(), height=height)
+    out_of_reach = screen_lines(before_reset)[:off_screen]
+    assert lines[: len(out_of_reach)] == out_of_reach  # the scrollback is untouched
+    rest = lines[len(out_of_reach) :]
+    kept = [line for line in out_of_reach if line.startswith("Abandoned")]
+    if kept:  # some abandoned text is out of reach: the marker says what follows
+        assert rest == [RESET_MARKER, "", "The complete answer."]
+    else:
+        assert rest == ["The complete answer."]
+    assert "Unfinished" not in "\n".join(lines)
+    # Rows the terminal still showed are gone: no abandoned paragraph outside the scrollback.
+    assert not [line for line in rest if line.startswith("Abandoned")]
+    assert off_screen > rows_before  # the case under test: abandoned rows did scroll away
 
 
 def test_interrupted_turn_keeps_partial_text_and_marks_it(clock: FakeClock) -> None:
@@ -242,3 +304,19 @@ def test_plain_interrupt_and_error() -> None:
     display.error("boom\nagain")
     assert out.getvalue() == "half\n"
     assert err.getvalue() == f"thinking\n{INTERRUPTED_MARKER}\nherald: error: boom again\n"
+
+
+def test_taking_back_a_long_answer_costs_a_screenful(clock: FakeClock) -> None:
+    height = 12
+    console = make_console(height=height)
+    display = RichDisplay(console, auto_refresh=False, clock=clock)
+    display.begin_turn()
+    feed(display, clock, "".join(f"Paragraph {i}.\n\n" for i in range(300)) + "tail", size=50)
+    before = len(console.file.getvalue())
+    display.on_stream_reset()
+    moves = console.file.getvalue()[before:].count("\x1b[1A")
+    # The live tail's own erase plus ours: each at most a screen, however long the answer.
+    assert moves <= 2 * height
+    display.on_text("Done.")
+    display.end_turn()
+    assert screen_lines(console.file.getvalue(), height=height)[-1] == "Done."
