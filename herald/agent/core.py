@@ -10,7 +10,7 @@ import logging
 import os
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 from herald.errors import ConfigError, HeraldError, LLMError
 from herald.llm.caller import CallHooks, LLMCaller, Wire
@@ -26,6 +26,8 @@ from herald.llm.wires import wire_for
 if TYPE_CHECKING:
     from herald.agent.loop import ToolProgress
     from herald.context.memory import MemoryStore
+    from herald.mcp.config import MCPServerConfig
+    from herald.mcp.manager import MCPManager
     from herald.sessions import SessionStore
     from herald.tools.approval import ApprovalRequest, Decision
     from herald.tools.base import ToolResult
@@ -68,6 +70,11 @@ class AIAgent:
         session_store: the store to use (default: the user's data directory).
         max_tokens: cap on each answer's length (None: the provider's default).
         max_continuations: how often an answer cut by the length limit is continued.
+        mcp_servers: MCP servers whose tools are offered as `mcp__<server>__<tool>`:
+            `{"NAME": {"command": …, "args": […]} | {"url": …, "headers": {…}}}`, another
+            agent's `{"mcpServers": {…}}` JSON as it is, or `MCPServerConfig`s (see
+            `herald.mcp.config`; needs `pip install 'herald[mcp]'`). They start on first use
+            of the tools (or `start_mcp()`) and stop with `close()`.
         stream_first_byte_timeout / stream_idle_timeout / stream_total_timeout: see `StreamTimeouts`.
         request_timeout: seconds for one plain request.
         max_retries: retries of a plain request on 429 / 5xx / connection errors.
@@ -103,6 +110,7 @@ class AIAgent:
         session_store: SessionStore | None = None,
         max_tokens: int | None = None,
         max_continuations: int = 3,
+        mcp_servers: Mapping[str, Any] | Iterable[MCPServerConfig] | None = None,
     ) -> None:
         api_mode = api_mode or os.environ.get("HERALD_API_MODE") or None
         if api_mode is not None and api_mode not in API_MODES:
@@ -135,6 +143,8 @@ class AIAgent:
         self._tools: ToolRegistry | None = None
         self._tool_context: Any = None
         self._memory: MemoryStore | None = None
+        self.mcp_servers = _mcp_servers(mcp_servers)
+        self._mcp: MCPManager | None = None
         self._interrupt_event = threading.Event()
         self._llm = LLMCaller(
             hooks=self._call_hooks(),
@@ -264,10 +274,48 @@ class AIAgent:
         if self._tools is None:
             from herald.tools.registry import ToolRegistry
 
-            self._tools = ToolRegistry.from_toolsets(
+            registry = ToolRegistry.from_toolsets(
                 self.enabled_toolsets, self.disabled_toolsets or (), memory_enabled=not self.skip_memory
             )
+            manager = self.mcp
+            self._tools = registry.with_tools(manager.tools()) if manager is not None else registry
         return self._tools
+
+    # ── MCP servers and shutdown ────────────────────────────────────────
+
+    @property
+    def mcp(self) -> MCPManager | None:
+        """The MCP servers (None when none are configured), started on first access.
+        A server that cannot start is a failed status (`mcp.statuses()`), never an exception."""
+        if not self.mcp_servers:
+            return None
+        if self._mcp is None:
+            from herald.mcp.manager import MCPManager
+
+            self._mcp = MCPManager(self.mcp_servers, cwd=self.cwd)
+        self._mcp.start()
+        return self._mcp
+
+    def start_mcp(self) -> list[Any]:
+        """Start the MCP servers now (rather than at the first model call); their `ServerStatus`es."""
+        manager = self.mcp
+        return manager.statuses() if manager is not None else []
+
+    def close(self) -> None:
+        """Stop the MCP servers; no server process outlives this. Idempotent.
+
+        Using the agent afterwards starts them again.
+        """
+        manager, self._mcp = self._mcp, None
+        if manager is not None:
+            self._tools = None  # their tools go with them
+            manager.close()
+
+    def __enter__(self) -> AIAgent:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def _tool_ctx(self) -> Any:
         if self._tool_context is None:
@@ -392,6 +440,17 @@ class AIAgent:
         if isinstance(response, LLMResponse):
             return response
         return response_from_completion(response)
+
+
+def _mcp_servers(value: Any) -> tuple[MCPServerConfig, ...]:
+    if not value:
+        return ()
+    from herald.mcp import parse_mcp_servers, require_mcp
+
+    servers = parse_mcp_servers(value, source="mcp_servers")
+    if any(server.enabled for server in servers):
+        require_mcp()
+    return servers
 
 
 def _timeouts(first_byte: float | None, idle: float | None, total: float | None) -> StreamTimeouts:
