@@ -20,6 +20,7 @@ from rich.text import Text
 from herald.cli.approval import TerminalApproval
 from herald.cli.config import Settings
 from herald.cli.errors import EXIT_INTERRUPTED, EXIT_OK
+from herald.cli.mcp import warn_unavailable
 from herald.cli.resume import Resumed
 from herald.cli.slash import ChatState, is_slash, run_slash
 from herald.cli.turn import InterruptClock, run_turn
@@ -67,6 +68,7 @@ def run_chat(settings: Settings, resumed: Resumed, *, stdout: TextIO | None = No
     bridge = DisplayBridge(display)
     agent = make_agent(settings, bridge, approval=TerminalApproval(display, console), session_id=resumed.session_id)
     state = ChatState(agent, display, console, list(resumed.history))
+    warn_unavailable(agent, lambda line: print(line, file=sys.stderr, flush=True))
     console.print(Text(f"herald · {agent.model} · /help for commands, Ctrl-D to quit", style="dim"))
     if resumed.note:
         console.print(Text(resumed.note, style="dim"))
@@ -101,3 +103,4 @@ def run_chat(settings: Settings, resumed: Resumed, *, stdout: TextIO | None = No
         close = getattr(display, "close", None)
         if close is not None:
             close()
+        agent.close()  # MCP servers go with the chat

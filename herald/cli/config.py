@@ -1,7 +1,8 @@
 """The CLI's effective settings: flags > environment > config file > defaults.
 
 Each setting remembers where its value came from so `herald config` can say so.
-The config file is `config_dir()/config.toml`, a flat table of the keys in `FIELDS`.
+The config file is `config_dir()/config.toml`, a flat table of the keys in `FIELDS`, and
+`[mcp_servers.NAME]` tables (see `herald.mcp.config`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any, Mapping
 from herald.agent.core import DEFAULT_MODEL
 from herald.errors import ConfigError
 from herald.llm.endpoint import API_MODES, Endpoint, resolve_endpoint
+from herald.mcp.config import MCPServerConfig, servers_from_config_file
 from herald.paths import config_dir
 from herald.tools.toolsets import TOOLSETS
 
@@ -33,9 +35,11 @@ FIELDS: dict[str, tuple[tuple[type, ...], str | None]] = {
     "max_tokens": ((int,), None),
     "local": ((bool,), None),
     "local_model": ((str,), "HERALD_LOCAL_MODEL"),
+    "mcp_servers": ((dict,), None),
+    "mcp_config": ((list, str), None),
 }
 
-_TYPE_NAMES = {str: "a string", bool: "true or false", list: "a list of strings", int: "a whole number"}
+_TYPE_NAMES = {str: "a string", bool: "true or false", list: "a list of strings", int: "a whole number", dict: "a table"}
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,8 @@ class Settings:
     max_tokens: int | None = None  # cap on each answer's length (None: the provider's default)
     local: bool = False  # run the bundled local model (herald[local]) instead of a provider
     local_model: str | None = None  # a .gguf file to serve locally instead of the bundled model
+    mcp_servers: tuple[MCPServerConfig, ...] = ()  # from [mcp_servers.NAME] tables and mcp_config files
+    mcp_config: tuple[str, ...] = ()  # other agents' mcpServers JSON files, read as they are
     # key -> where the value came from ("default", "config file", "env HERALD_MODEL", "flag --model")
     sources: Mapping[str, str] = field(default_factory=dict)
     config_path: Path | None = None
@@ -99,6 +105,10 @@ def load_settings(flags: Mapping[str, Any], *, environ: Mapping[str, str] | None
     if values.get("api_mode") is not None and values["api_mode"] not in API_MODES:
         raise ConfigError(
             f"{where['api_mode']}: unknown api_mode {values['api_mode']!r}: choose one of {', '.join(API_MODES)}"
+        )
+    if "mcp_servers" in values or "mcp_config" in values:
+        values["mcp_config"], values["mcp_servers"] = servers_from_config_file(
+            values.get("mcp_servers"), values.get("mcp_config"), path
         )
     settings = Settings(**values, sources=sources, config_path=path)
     return resolve_provider(settings)

@@ -10,6 +10,7 @@ from rich.console import Console
 from herald.cli.approval import TerminalApproval
 from herald.cli.config import Settings
 from herald.cli.errors import EXIT_INTERRUPTED
+from herald.cli.mcp import warn_unavailable
 from herald.cli.resume import Resumed
 from herald.cli.turn import InterruptClock, run_turn
 from herald.cli.wiring import DisplayBridge, make_agent, make_display
@@ -45,6 +46,7 @@ def run_oneshot(
     bridge = DisplayBridge(display)
     agent = make_agent(settings, bridge, approval=approval, session_id=resumed.session_id)
     try:
+        warn_unavailable(agent, lambda line: print(line, file=err, flush=True))
         outcome = run_turn(agent, bridge, question, resumed.history, InterruptClock())
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
@@ -52,4 +54,5 @@ def run_oneshot(
         close = getattr(display, "close", None)
         if close is not None:
             close()
+        agent.close()  # MCP servers go with the answer
     return outcome.exit_code

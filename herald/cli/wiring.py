@@ -92,4 +92,5 @@ def make_agent(
         session_id=session_id,
         max_tokens=settings.max_tokens,
         max_continuations=settings.max_continuations,
+        mcp_servers=settings.mcp_servers,
     )

@@ -12,8 +12,6 @@ Importing this package does not import `mcp`: configuration is checked without t
 
 from __future__ import annotations
 
-import importlib.util
-
 from herald.errors import ConfigError
 from herald.mcp.config import MCPServerConfig, merge_servers, parse_mcp_servers, read_mcp_json
 
@@ -21,8 +19,12 @@ INSTALL_HINT = "pip install 'herald[mcp]'"
 
 
 def mcp_available() -> bool:
-    """Is the `mcp` package (the extra) installed?"""
-    return importlib.util.find_spec("mcp") is not None
+    """Is the `mcp` package (the extra) installed and importable?"""
+    try:
+        import mcp  # noqa: F401 - the servers need it anyway once configured
+    except ImportError:
+        return False
+    return True
 
 
 def require_mcp() -> None:

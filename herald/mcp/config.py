@@ -365,3 +365,27 @@ def _shown(key: str, value: Any) -> str:
     if key in ("url",):
         return type(value).__name__
     return f"{type(value).__name__} {value!r}"[:80]
+
+
+def servers_from_config_file(
+    tables: Any, files: Any, path: Path
+) -> tuple[tuple[str, ...], tuple[MCPServerConfig, ...]]:
+    """The servers a config.toml names: the `mcp_config` JSON files first (other agents'
+    `mcpServers`, read as they are), then its `[mcp_servers.NAME]` tables, which replace a
+    server of the same name. Relative file paths are relative to the config file.
+
+    Returns:
+        The JSON files read, and the servers.
+
+    Raises:
+        ConfigError: one line naming the file and what is wrong.
+    """
+    names = (files,) if isinstance(files, str) else tuple(files or ())
+    if not all(isinstance(name, str) for name in names):
+        raise ConfigError(f"{path}: mcp_config must be a path or a list of paths")
+    paths = tuple(path.parent / Path(name).expanduser() for name in names)
+    from_files = [read_mcp_json(json_path) for json_path in paths]
+    if tables is not None and not isinstance(tables, Mapping):
+        raise ConfigError(f"{path}: mcp_servers must be tables: [mcp_servers.NAME]")
+    own = _parse_table(tables, str(path), foreign=False) if tables else ()
+    return tuple(str(p) for p in paths), merge_servers(*from_files, own)
