@@ -18,35 +18,12 @@ import pytest
 
 from herald.mcp import mcp_available
 
-DEMO = Path(__file__).with_name("demo_server.py")
-
 if not mcp_available():
     if os.environ.get("CI") or os.environ.get("HERALD_REQUIRE_MCP"):
         raise RuntimeError("the MCP tests need the mcp extra: pip install -e '.[mcp]'")
     pytest.skip("the MCP tests need pip install -e '.[mcp]'", allow_module_level=True)
 
-
-def demo(name: str = "demo", **options: Any) -> dict[str, Any]:
-    """Herald's config table for a stdio demo server."""
-    return {name: {"command": sys.executable, "args": [str(DEMO)], **options}}
-
-
-def pid_alive(pid: int) -> bool:
-    """Does process `pid` still exist (a zombie counts as gone: it has exited)?"""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, ProcessLookupError, IndexError):
-        return False
-    return state != "Z"
-
-
-def wait_gone(pid: int, within: float = 10.0) -> bool:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if not pid_alive(pid):
-            return True
-        time.sleep(0.05)
-    return not pid_alive(pid)
+from demo_helpers import DEMO  # noqa: E402 - after the extra is known to be there
 
 
 @pytest.fixture

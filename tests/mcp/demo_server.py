@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from mcp.server.mcpserver import MCPServer
-from mcp_types import ImageContent, TextContent, ToolAnnotations
+from mcp_types import CallToolResult, ImageContent, TextContent, ToolAnnotations
 
 READ_ONLY = ToolAnnotations(read_only_hint=True)
 
@@ -38,10 +38,10 @@ def add(a: int, b: int) -> dict[str, int]:
     return {"sum": a + b}
 
 
-@server.tool(annotations=READ_ONLY, structured_output=True)
-def stats() -> dict[str, object]:
+@server.tool(annotations=READ_ONLY)
+def stats() -> CallToolResult:
     """Structured content only: no text block."""
-    return {"files": 3, "names": ["a", "b"]}
+    return CallToolResult(content=[], structured_content={"files": 3, "names": ["a", "b"]})
 
 
 @server.tool(annotations=READ_ONLY)
