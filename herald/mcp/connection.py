@@ -147,7 +147,7 @@ class ServerConnection:
             if scope.cancelled_caught and not ready.done():
                 self._failed(ready, f"no answer within {config.connect_timeout:g} s (connect_timeout)")
         except ConnectFailed as error:
-            self._failed(ready, str(error))
+            self._failed(ready, self._redact(str(error)))
         except Exception as error:  # the SDK raises anything from OSError to exception groups
             if not ready.done():
                 self._failed(ready, self._describe(error))
@@ -297,8 +297,10 @@ class ServerConnection:
     # ── messages ────────────────────────────────────────────────────────
 
     def _describe(self, error: BaseException) -> str:
-        """One line for people: the innermost cause, without header values."""
-        error = _leaf(error)
+        """One line for people: the innermost cause, without header or env values."""
+        return self._redact(self._cause(_leaf(error)))
+
+    def _cause(self, error: BaseException) -> str:
         config = self.config
         if isinstance(error, FileNotFoundError) and config.transport == "stdio":
             return f"command not found: {config.command}"
@@ -312,7 +314,7 @@ class ServerConnection:
             ended = "the server exited" if config.transport == "stdio" else "the connection closed"
             return f"{ended} before it was ready (see {self.log.path})"
         text = str(error).strip().splitlines()[0] if str(error).strip() else ""
-        return self._redact(f"{type(error).__name__}: {text}" if text else type(error).__name__)
+        return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
     def _redact(self, text: str) -> str:
         return redact(text, self._secrets)
