@@ -30,11 +30,15 @@ def tool_name(server: str, tool: str) -> str:
 
 def function_schema(name: str, description: str | None, input_schema: Mapping[str, Any] | None) -> dict[str, Any]:
     """The OpenAI function schema for an MCP tool, its JSON schema passed through as it is
-    (made an object schema with `properties` when the server left those out)."""
+    (made an object schema with `properties` when the server left those out, and without a
+    malformed `required`, so neither the providers nor Herald's argument check trip on it)."""
     parameters = dict(input_schema or {})
     parameters.setdefault("type", "object")
     if not isinstance(parameters.get("properties"), Mapping):
         parameters["properties"] = {}
+    required = parameters.get("required")
+    if required is not None and not (isinstance(required, list) and all(isinstance(r, str) for r in required)):
+        del parameters["required"]  # malformed: the server still checks its own arguments
     return {
         "type": "function",
         "function": {"name": name, "description": description or "", "parameters": parameters},

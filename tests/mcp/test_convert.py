@@ -70,6 +70,9 @@ def test_function_schema_passes_the_servers_json_schema_through():
     built = function_schema("mcp__s__find", "Find things.", schema)
     assert built == {"type": "function", "function": {"name": "mcp__s__find", "description": "Find things.", "parameters": schema}}
     assert function_schema("t", None, {"type": "object"})["function"]["parameters"] == {"type": "object", "properties": {}}
+    odd = function_schema("t", None, {"type": "object", "properties": ["x"], "required": "x"})["function"]["parameters"]
+    assert odd == {"type": "object", "properties": {}}
+    assert parse_arguments('{"x": 1}', odd) == {"x": 1}
 
 
 def test_union_types_in_server_schemas_are_checked_not_crashed_on():
