@@ -60,6 +60,8 @@ def test_mcp_list_shows_servers_states_and_tools(home: Path):
     assert lines[5].startswith("off: disabled")
     assert "demo stderr" not in done.stdout + done.stderr
     assert herald(home, "mcp").stdout == done.stdout
+    shown = [line for line in herald(home, "config").stdout.splitlines() if line.startswith("mcp_servers")]
+    assert len(shown) == 1 and "gone, demo, off (disabled)" in shown[0] and "claude.json" in shown[0]
 
 
 def test_mcp_list_without_servers_and_with_a_bad_table(home: Path):
