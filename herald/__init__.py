@@ -17,6 +17,7 @@ from herald.errors import (
 )
 from herald.llm.timeouts import StreamTimeouts
 from herald.llm.types import LLMResponse
+from herald.mcp.config import MCPServerConfig
 
 __version__ = "0.1.0"
 
@@ -30,6 +31,7 @@ __all__ = [
     "Interrupted",
     "LLMError",
     "LLMResponse",
+    "MCPServerConfig",
     "ModelNotFoundError",
     "ProviderError",
     "ProviderUnreachable",

@@ -12,7 +12,7 @@ import os
 import threading
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 from herald.agent.loop import SyncPorts, ToolProgress, run_sync
 from herald.agent.result import TurnResult
@@ -33,6 +33,8 @@ from herald.llm.wires import wire_for
 
 if TYPE_CHECKING:
     from herald.context.memory import MemoryStore
+    from herald.mcp.config import MCPServerConfig
+    from herald.mcp.manager import MCPManager
     from herald.sessions import SessionStore
     from herald.tools.approval import ApprovalRequest, Decision
     from herald.tools.base import ToolResult
@@ -81,6 +83,11 @@ class AIAgent:
             context-length error. See `herald.context.budget`.
         temperature: sampling temperature sent with every call (None: the provider's default).
         notice_callback: receives one-line notes for the user, e.g. what was left out to fit the context.
+        mcp_servers: MCP servers whose tools are offered as `mcp__<server>__<tool>`:
+            `{"NAME": {"command": …, "args": […]} | {"url": …, "headers": {…}}}`, another
+            agent's `{"mcpServers": {…}}` JSON as it is, or `MCPServerConfig`s (see
+            `herald.mcp.config`; needs `pip install 'herald[mcp]'`). They start on first use
+            of the tools (or `start_mcp()`) and stop with `close()`.
         stream_first_byte_timeout / stream_idle_timeout / stream_total_timeout: see `StreamTimeouts`.
         request_timeout: seconds for one plain request.
         max_retries: retries of a plain request on 429 / 5xx / connection errors.
@@ -131,6 +138,7 @@ class AIAgent:
         max_context_tokens: int | None = None,
         temperature: float | None = None,
         notice_callback: TextCallback | None = None,
+        mcp_servers: Mapping[str, Any] | Iterable[MCPServerConfig] | None = None,
     ) -> None:
         api_mode = api_mode or os.environ.get("HERALD_API_MODE") or None
         if api_mode is not None and api_mode not in API_MODES:
@@ -172,6 +180,8 @@ class AIAgent:
         self._tools: ToolRegistry | None = None
         self._tool_context: Any = None
         self._memory: MemoryStore | None = None
+        self.mcp_servers = _mcp_servers(mcp_servers)
+        self._mcp: MCPManager | None = None
         self._interrupt_event = threading.Event()
         self._init_failover(
             fallback or (),
@@ -366,10 +376,48 @@ class AIAgent:
         if self._tools is None:
             from herald.tools.registry import ToolRegistry
 
-            self._tools = ToolRegistry.from_toolsets(
+            registry = ToolRegistry.from_toolsets(
                 self.enabled_toolsets, self.disabled_toolsets or (), memory_enabled=not self.skip_memory
             )
+            manager = self.mcp
+            self._tools = registry.with_tools(manager.tools()) if manager is not None else registry
         return self._tools
+
+    # ── MCP servers and shutdown ────────────────────────────────────────
+
+    @property
+    def mcp(self) -> MCPManager | None:
+        """The MCP servers (None when none are configured), started on first access.
+        A server that cannot start is a failed status (`mcp.statuses()`), never an exception."""
+        if not self.mcp_servers:
+            return None
+        if self._mcp is None:
+            from herald.mcp.manager import MCPManager
+
+            self._mcp = MCPManager(self.mcp_servers, cwd=self.cwd)
+        self._mcp.start()
+        return self._mcp
+
+    def start_mcp(self) -> list[Any]:
+        """Start the MCP servers now (rather than at the first model call); their `ServerStatus`es."""
+        manager = self.mcp
+        return manager.statuses() if manager is not None else []
+
+    def close(self) -> None:
+        """Stop the MCP servers; no server process outlives this. Idempotent.
+
+        Using the agent afterwards starts them again.
+        """
+        manager, self._mcp = self._mcp, None
+        if manager is not None:
+            self._tools = None  # their tools go with them
+            manager.close()
+
+    def __enter__(self) -> AIAgent:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def _tool_ctx(self) -> Any:
         if self._tool_context is None:
@@ -574,6 +622,17 @@ class AIAgent:
         if isinstance(response, LLMResponse):
             return response
         return response_from_completion(response)
+
+
+def _mcp_servers(value: Any) -> tuple[MCPServerConfig, ...]:
+    if not value:
+        return ()
+    from herald.mcp import parse_mcp_servers, require_mcp
+
+    servers = parse_mcp_servers(value, source="mcp_servers")
+    if any(server.enabled for server in servers):
+        require_mcp()
+    return servers
 
 
 def _timeouts(first_byte: float | None, idle: float | None, total: float | None) -> StreamTimeouts:

@@ -199,6 +199,25 @@ def sessions_delete(session_id: str) -> int:
     return EXIT_OK
 
 
+@herald_command.group("mcp", invoke_without_command=True)
+@click.pass_context
+def mcp_group(ctx: click.Context) -> int:
+    """MCP servers: list (default) connects to each and shows its state and tools."""
+    if ctx.invoked_subcommand is None:
+        return int(ctx.invoke(mcp_list))
+    return EXIT_OK
+
+
+@mcp_group.command("list")
+@click.pass_obj
+def mcp_list(state: RunState) -> int:
+    """Every configured MCP server: connected or why not, and its tools."""
+    from herald.cli.mcp import list_servers
+
+    assert state.settings is not None
+    return list_servers(state.settings, click.echo)
+
+
 def cli(args: Sequence[str] | None = None) -> int:
     """Run `herald` with `args` (default: sys.argv[1:]); return the exit code, never raise."""
     state = RunState()

@@ -15,6 +15,11 @@ _ANSWERS: dict[str, Decision] = {
     "a": "always", "always": "always",
     "d": "deny", "deny": "deny", "n": "deny", "no": "deny",
 }
+_WHAT = {
+    "command": "run this command",
+    "write": "write outside the working directory",
+    "tool": "call this tool",
+}
 QUESTION = "Allow? [o]nce / [a]lways for this session / [d]eny: "
 
 
@@ -45,7 +50,7 @@ class TerminalApproval:
         close = getattr(self._display, "close", None)
         if close is not None:
             close()  # stop any Live region before the prompt takes the terminal
-        what = "run this command" if request.kind == "command" else "write outside the working directory"
+        what = _WHAT.get(request.kind, request.kind)
         self._console.print(Text.assemble(("⚠ approval needed: ", "bold yellow"), (what, "bold")))
         self._console.print(Text("  " + request.subject, style="bold"))
         for reason in request.reasons:

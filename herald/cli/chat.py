@@ -22,6 +22,7 @@ from herald.cli.approval import TerminalApproval
 from herald.cli.config import Settings
 from herald.cli.errors import EXIT_INTERRUPTED, EXIT_OK
 from herald.cli.keys import KeyWatch
+from herald.cli.mcp import warn_unavailable
 from herald.cli.resume import Resumed
 from herald.cli.slash import ChatState, is_slash, run_slash
 from herald.cli.turn import InterruptClock, run_turn
@@ -71,6 +72,7 @@ def run_chat(settings: Settings, resumed: Resumed, *, stdout: TextIO | None = No
     approval = keys.pausing(TerminalApproval(display, console))  # the question reads the keys itself
     agent = make_agent(settings, bridge, approval=approval, session_id=resumed.session_id)
     state = ChatState(agent, display, console, list(resumed.history))
+    warn_unavailable(agent, lambda line: print(line, file=sys.stderr, flush=True))
     console.print(Text(f"herald · {agent.model} · /help for commands, Ctrl-D to quit", style="dim"))
     if resumed.note:
         console.print(Text(resumed.note, style="dim"))
@@ -109,3 +111,4 @@ def run_chat(settings: Settings, resumed: Resumed, *, stdout: TextIO | None = No
         close = getattr(display, "close", None)
         if close is not None:
             close()
+        agent.close()  # MCP servers go with the chat

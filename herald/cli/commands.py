@@ -51,6 +51,9 @@ def show_config(settings: Settings, echo: Echo) -> None:
             settings.source("show_reasoning"),
         ),
     ]
+    if settings.mcp_servers:
+        names = ", ".join(s.name + ("" if s.enabled else " (disabled)") for s in settings.mcp_servers)
+        rows.append(("mcp_servers", names, "config file" + (f", {', '.join(settings.mcp_config)}" if settings.mcp_config else "")))
     width = max(len(name) for name, _, _ in rows)
     value_width = max(len(value) for _, value, _ in rows)
     for name, value, source in rows:

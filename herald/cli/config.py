@@ -2,7 +2,8 @@
 
 Each setting remembers where its value came from so `herald config` can say so.
 The config file is `config_dir()/config.toml`, a flat table of the keys in `FIELDS`, plus
-`[[fallback]]` tables (providers tried in order when the primary fails for good).
+`[[fallback]]` tables (providers tried in order when the primary fails for good) and
+`[mcp_servers.NAME]` tables (see `herald.mcp.config`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from herald.errors import ConfigError
 from herald.llm.endpoint import API_MODES, Endpoint, resolve_endpoint
 from herald.llm.keypool import parse_keys
 from herald.llm.providers import ProviderSettings, fallback_settings
+from herald.mcp.config import MCPServerConfig, servers_from_config_file
 from herald.paths import config_dir
 from herald.tools.toolsets import TOOLSETS
 
@@ -41,10 +43,13 @@ FIELDS: dict[str, tuple[tuple[type, ...], str | None]] = {
     "failover_cooldown": ((int, float), None),
     "max_context_tokens": ((int,), "HERALD_MAX_CONTEXT_TOKENS"),
     "temperature": ((float, int), None),
+    "mcp_servers": ((dict,), None),
+    "mcp_config": ((list, str), None),
 }
 
 _TYPE_NAMES = {
     str: "a string", bool: "true or false", list: "a list of strings", int: "a whole number", float: "a number",
+    dict: "a table",
 }
 # The smallest value each number setting allows.
 _POSITIVE = {"max_tokens": 1, "max_context_tokens": 256}
@@ -72,6 +77,8 @@ class Settings:
     failover_cooldown: float | None = None  # seconds a failed provider is skipped (None: the library's default)
     max_context_tokens: int | None = None  # the model's context window (None: learned from the provider)
     temperature: float | None = None  # sampling temperature (None: the provider's default)
+    mcp_servers: tuple[MCPServerConfig, ...] = ()  # from [mcp_servers.NAME] tables and mcp_config files
+    mcp_config: tuple[str, ...] = ()  # other agents' mcpServers JSON files, read as they are
     # key -> where the value came from ("default", "config file", "env HERALD_MODEL", "flag --model")
     sources: Mapping[str, str] = field(default_factory=dict)
     config_path: Path | None = None
@@ -134,6 +141,10 @@ def load_settings(flags: Mapping[str, Any], *, environ: Mapping[str, str] | None
     if values.get("api_mode") is not None and values["api_mode"] not in API_MODES:
         raise ConfigError(
             f"{where['api_mode']}: unknown api_mode {values['api_mode']!r}: choose one of {', '.join(API_MODES)}"
+        )
+    if "mcp_servers" in values or "mcp_config" in values:
+        values["mcp_config"], values["mcp_servers"] = servers_from_config_file(
+            values.get("mcp_servers"), values.get("mcp_config"), path
         )
     settings = Settings(**values, sources=sources, config_path=path)
     if settings.fallback:

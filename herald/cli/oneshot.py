@@ -12,6 +12,7 @@ from herald.cli.config import Settings
 from herald.cli.display import StreamDisplay
 from herald.cli.errors import EXIT_INTERRUPTED
 from herald.cli.json_events import JsonEventDisplay
+from herald.cli.mcp import warn_unavailable
 from herald.cli.resume import Resumed
 from herald.cli.turn import InterruptClock, run_turn
 from herald.cli.wiring import DisplayBridge, make_agent, make_display
@@ -57,6 +58,7 @@ def run_oneshot(
     if isinstance(display, JsonEventDisplay):
         display.lines.secrets = (agent.endpoint.api_key, settings.api_key)
     try:
+        warn_unavailable(agent, lambda line: print(line, file=err, flush=True))
         outcome = run_turn(agent, bridge, question, resumed.history, InterruptClock())
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
@@ -64,4 +66,5 @@ def run_oneshot(
         close = getattr(display, "close", None)
         if close is not None:
             close()
+        agent.close()  # MCP servers go with the answer
     return outcome.exit_code

@@ -13,6 +13,7 @@ from herald.agent.usage import session_usage
 from herald.cli.commands import list_sessions
 from herald.cli.display import StreamDisplay
 from herald.cli.summary import usage_text
+from herald.cli.mcp import tools_lines
 
 
 @dataclass
@@ -94,6 +95,8 @@ def _tools(state: ChatState, arg: str) -> bool:
     state.console.print(Text("tools: " + (", ".join(names) if names else "(none)"), style="dim"))
     for name, why in registry.unavailable.items():
         state.console.print(Text(f"  {name} unavailable: {' '.join(why.split())}", style="dim"))
+    for line in tools_lines(state.agent):  # MCP tools, by server
+        state.console.print(Text(line, style="dim"), highlight=False)
     return True
 
 

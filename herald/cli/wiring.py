@@ -119,6 +119,7 @@ def make_agent(
         max_context_tokens=settings.max_context_tokens,
         temperature=settings.temperature,
         notice_callback=bridge.display.notice,
+        mcp_servers=settings.mcp_servers,
     )
     bridge.agent = agent
     return agent

@@ -1,8 +1,9 @@
 """Asking the user before a tool does something dangerous.
 
-`ApprovalGate` decides on two kinds of action: terminal commands that trip a rule in
-`herald.tools.danger`, and file writes outside the working directory. It asks the
-callback the CLI gives it; without one (non-interactive use) it refuses, unless yolo.
+`ApprovalGate` decides on three kinds of action: terminal commands that trip a rule in
+`herald.tools.danger`, file writes outside the working directory, and calls of tools
+(from MCP servers) that may write or run things. It asks the callback the CLI gives it;
+without one (non-interactive use) it refuses, unless yolo.
 """
 
 from __future__ import annotations
@@ -26,13 +27,14 @@ class ApprovalRequest:
     """What the user is asked to approve.
 
     Attributes:
-        kind: "command" (a terminal command) or "write" (a file write outside the working dir).
-        subject: the command line, or the resolved path to be written.
+        kind: "command" (a terminal command), "write" (a file write outside the working dir)
+            or "tool" (a call of a tool that may change things, e.g. from an MCP server).
+        subject: the command line, the resolved path to be written, or the tool and its arguments.
         reasons: why it needs approval, one human sentence per tripped rule.
         keys: the rule keys; answering "always" approves these for the gate's lifetime.
     """
 
-    kind: Literal["command", "write"]
+    kind: Literal["command", "write", "tool"]
     subject: str
     reasons: tuple[str, ...]
     keys: tuple[str, ...]
@@ -105,6 +107,17 @@ class ApprovalGate:
             reasons=(f"writes outside the working directory {root}",),
             keys=(f"write:{target.parent}",),
         )
+        return self._decide(request, is_interrupted)
+
+    def check_tool_call(
+        self, name: str, subject: str, reason: str, *, is_interrupted: Callable[[], bool] | None = None
+    ) -> Verdict:
+        """May this call of tool `name` run? `subject` shows the call, `reason` why it asks.
+        "always" approves every later call of the same tool."""
+        key = f"tool:{name}"
+        if key in self._always:
+            return Verdict(True)
+        request = ApprovalRequest(kind="tool", subject=subject, reasons=(reason,), keys=(key,))
         return self._decide(request, is_interrupted)
 
     def _decide(self, request: ApprovalRequest, is_interrupted: Callable[[], bool] | None) -> Verdict:

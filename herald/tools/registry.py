@@ -86,6 +86,10 @@ class ToolRegistry:
                 unavailable["memory"] = MEMORY_DISABLED
         return cls(tools, unavailable)
 
+    def with_tools(self, tools: Iterable[Tool], unavailable: Mapping[str, str] | None = None) -> ToolRegistry:
+        """A new registry that also offers `tools` (from MCP servers, say); names stay unique."""
+        return ToolRegistry([*self._tools.values(), *tools], {**self.unavailable, **(unavailable or {})})
+
     # --- what the model sees --------------------------------------------
 
     def schemas(self) -> list[dict[str, Any]]:

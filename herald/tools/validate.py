@@ -42,7 +42,19 @@ def _json_type(value: Any) -> str:
     return type(value).__name__
 
 
-def _fits(value: Any, expected: str) -> bool:
+def _type_name(kind: Any) -> str:
+    if isinstance(kind, list):  # JSON schema's union: {"type": ["string", "null"]}
+        return " or ".join(_type_name(k) for k in kind)
+    return _TYPE_NAMES.get(kind, str(kind)) if isinstance(kind, str) else "a value"
+
+
+def _fits(value: Any, expected: Any) -> bool:
+    if isinstance(expected, list):
+        return any(_fits(value, one) for one in expected)
+    if not isinstance(expected, str):
+        return True  # not a type this checker knows: leave it to the tool
+    if expected == "null":
+        return value is None
     actual = _json_type(value)
     if expected == "number":
         return actual in ("integer", "number")
@@ -56,7 +68,11 @@ def signature(parameters: Mapping[str, Any]) -> str:
     required = set(parameters.get("required", ()))
     parts = []
     for key, spec in parameters.get("properties", {}).items():
+        if not isinstance(spec, Mapping):
+            spec = {}
         kind = spec.get("type", "any")
+        if isinstance(kind, list):
+            kind = " | ".join(map(str, kind))
         if "enum" in spec:
             kind = " | ".join(json.dumps(v) for v in spec["enum"])
         parts.append(f'"{key}"{"" if key in required else "?"}: {kind}')
@@ -87,18 +103,18 @@ def parse_arguments(raw: str | Mapping[str, Any] | None, parameters: Mapping[str
     for key in parameters.get("required", ()):
         if key not in args or args[key] is None:
             spec = properties.get(key, {})
-            kind = _TYPE_NAMES.get(spec.get("type", ""), "a value")
-            problems.append(f"missing required field '{key}' ({kind})")
+            wanted = _type_name(spec.get("type")) if isinstance(spec, Mapping) else "a value"
+            problems.append(f"missing required field '{key}' ({wanted})")
     for key, value in list(args.items()):
         spec = properties.get(key)
-        if spec is None:
+        if not isinstance(spec, Mapping):
             continue  # unknown extras are harmless; a misspelt required field is reported above
         if value is None and key not in parameters.get("required", ()):
             del args[key]  # explicit null for an optional field means "not given"
             continue
         kind = spec.get("type")
         if kind and not _fits(value, kind):
-            problems.append(f"field '{key}' must be {_TYPE_NAMES.get(kind, kind)}, got {_json_type(value)} {json.dumps(value)[:60]}")
+            problems.append(f"field '{key}' must be {_type_name(kind)}, got {_json_type(value)} {json.dumps(value)[:60]}")
             continue
         if kind == "integer" and isinstance(value, float):
             args[key] = int(value)
