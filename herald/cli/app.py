@@ -15,6 +15,7 @@ import click
 
 from herald import __version__
 from herald.cli import commands
+from herald.cli.batch import batch_group
 from herald.cli.config import Settings, load_settings, require_provider
 from herald.cli.errors import (
     EXIT_FAILED,
@@ -183,6 +184,9 @@ def sessions_delete(session_id: str) -> int:
     with SessionStore() as store:
         commands.delete_session(store, session_id, click.echo)
     return EXIT_OK
+
+
+herald_command.add_command(batch_group)
 
 
 def cli(args: Sequence[str] | None = None) -> int:
