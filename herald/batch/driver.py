@@ -138,6 +138,11 @@ class Backend(Protocol):
         """The lowest the adaptive limit went."""
         ...
 
+    @property
+    def current_concurrency(self) -> int:
+        """The adaptive limit now."""
+        ...
+
     async def run(self, jobs: JobQueue, emit: Callable[[Outcome], None]) -> None:
         """Run jobs until `jobs` has none; `emit` every outcome as it arrives."""
         ...
@@ -158,6 +163,10 @@ class LocalBackend:
     @property
     def lowest_concurrency(self) -> int:
         return self.limit.lowest
+
+    @property
+    def current_concurrency(self) -> int:
+        return self.limit.limit
 
     async def run(self, jobs: JobQueue, emit: Callable[[Outcome], None]) -> None:
         await self._executor.run(jobs, emit)
@@ -228,6 +237,7 @@ async def execute(
         output=str(files.output),
         concurrency=backend.concurrency,
         concurrency_lowest=backend.lowest_concurrency,
+        concurrency_end=backend.current_concurrency,
         repaired_bytes=prepared.existing.torn_bytes,
         unknown_ids=prepared.unknown_ids,
         interrupted=bool(stopped and stopped.fired),

@@ -67,8 +67,9 @@ class BatchWorker:
         finally:
             task.cancel()
 
-    def lowest_concurrency(self) -> int:
-        return self._limit.lowest
+    def limits(self) -> tuple[int, int]:
+        """(the lowest this worker's limit went, its limit now)."""
+        return self._limit.lowest, self._limit.limit
 
 
 class _ListSource:
@@ -106,7 +107,7 @@ class RayBackend:
         self._config = config
         self._time_limit = time_limit
         self._actors: list[Any] = []
-        self._lowest = concurrency
+        self._lowest = self._current = concurrency
 
     def _connect(self, address: str) -> None:
         ray = self._ray
@@ -125,6 +126,10 @@ class RayBackend:
     def lowest_concurrency(self) -> int:
         return self._lowest
 
+    @property
+    def current_concurrency(self) -> int:
+        return self._current
+
     async def run(self, jobs: JobQueue, emit: Callable[[Outcome], None]) -> None:
         remote = self._ray.remote(BatchWorker).options(num_cpus=0, scheduling_strategy="SPREAD")
         self._actors = [remote.remote(self._config, self.per_worker, self._time_limit) for _ in range(self.workers)]
@@ -135,7 +140,7 @@ class RayBackend:
                     group.create_task(self._feed(actor, jobs, emit, failures))
         if failures and len(failures) == len(self._actors) * SHARDS_PER_WORKER:
             raise RuntimeError(f"every Ray worker failed; the last said: {failures[-1]}")
-        await self._collect_lowest()
+        await self._collect_limits()
 
     async def _feed(self, actor: Any, jobs: JobQueue, emit: Callable[[Outcome], None], failures: list[BaseException]) -> None:
         """Keep one worker busy with shards until the queue is empty or the worker dies."""
@@ -153,12 +158,17 @@ class RayBackend:
                 failures.append(error)
                 return
 
-    async def _collect_lowest(self) -> None:
+    async def _collect_limits(self) -> None:
+        """The workers' adaptive limits, added up (for the summary)."""
+        lowest = current = 0
         for actor in self._actors:
             try:
-                self._lowest = min(self._lowest, await actor.lowest_concurrency.remote() * self.workers)
+                low, now = await actor.limits.remote()
             except self._ray.exceptions.RayError:
                 continue
+            lowest, current = lowest + low, current + now
+        if current:
+            self._lowest, self._current = min(lowest, self.concurrency), min(current, self.concurrency)
 
     async def aclose(self) -> None:
         for actor in self._actors:

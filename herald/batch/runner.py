@@ -64,7 +64,7 @@ async def run_isolated(runner: SampleRunner, job: Job, *, time_limit: float | No
 
 
 def time_limit_message(time_limit: float | None) -> str:
-    return f"the sample did not finish within its time limit of {time_limit:g} s"
+    return f"the sample did not finish within its time limit of {time_limit:.3g} s"
 
 
 class LocalExecutor:

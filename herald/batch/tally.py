@@ -93,6 +93,7 @@ class Summary:
     rate_limited: int
     concurrency: int
     concurrency_lowest: int
+    concurrency_end: int
     duration_s: float
     samples_per_s: float
     usage: dict[str, int]
@@ -110,6 +111,7 @@ class Summary:
         output: str,
         concurrency: int,
         concurrency_lowest: int,
+        concurrency_end: int,
         repaired_bytes: int,
         unknown_ids: int,
         interrupted: bool,
@@ -134,6 +136,7 @@ class Summary:
             rate_limited=tally.rate_limited,
             concurrency=concurrency,
             concurrency_lowest=concurrency_lowest,
+            concurrency_end=concurrency_end,
             duration_s=round(tally.elapsed, 3),
             samples_per_s=round(tally.rate, 3),
             usage=dict(tally.usage),
@@ -169,7 +172,7 @@ class Summary:
         if self.rate_limited:
             out.append(
                 f"rate limited: {self.rate_limited} answers were 429; concurrency went down to "
-                f"{self.concurrency_lowest} of {self.concurrency}"
+                f"{self.concurrency_lowest} of {self.concurrency} (at the end: {self.concurrency_end})"
             )
         if self.repaired_bytes:
             out.append(f"repaired: cut a torn last line ({self.repaired_bytes} bytes) from {self.output}")
