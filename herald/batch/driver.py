@@ -153,8 +153,8 @@ class Backend(Protocol):
 class LocalBackend:
     """Attempts run in this process, up to `concurrency` at once."""
 
-    def __init__(self, runner: SampleRunner, concurrency: int, time_limit: float | None) -> None:
-        self.name = "this machine"
+    def __init__(self, runner: SampleRunner, concurrency: int, time_limit: float | None, *, name: str = "this machine") -> None:
+        self.name = name
         self.concurrency = concurrency
         self.runner = runner
         self.limit = AdaptiveLimit(concurrency)

@@ -131,8 +131,7 @@ class RayBackend:
         return self._current
 
     async def run(self, jobs: JobQueue, emit: Callable[[Outcome], None]) -> None:
-        remote = self._ray.remote(BatchWorker).options(num_cpus=0, scheduling_strategy="SPREAD")
-        self._actors = [remote.remote(self._config, self.per_worker, self._time_limit) for _ in range(self.workers)]
+        self._actors = [self._start_worker(node) for node in self._placement()]
         failures: list[BaseException] = []
         async with asyncio.TaskGroup() as group:
             for actor in self._actors:
@@ -141,6 +140,20 @@ class RayBackend:
         if failures and len(failures) == len(self._actors) * SHARDS_PER_WORKER:
             raise RuntimeError(f"every Ray worker failed; the last said: {failures[-1]}")
         await self._collect_limits()
+
+    def _placement(self) -> list[str]:
+        """A node id per worker, round robin over the alive nodes (Ray's SPREAD may stack them)."""
+        nodes = sorted(node["NodeID"] for node in self._ray.nodes() if node.get("Alive"))
+        return [nodes[i % len(nodes)] for i in range(self.workers)]
+
+    def _start_worker(self, node_id: str) -> Any:
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+        # soft: should the node be gone, the worker starts elsewhere. num_cpus=0: workers wait on
+        # the network, they do not compute, and must not queue behind CPU-bound tasks.
+        placement = NodeAffinitySchedulingStrategy(node_id=node_id, soft=True)
+        remote = self._ray.remote(BatchWorker).options(num_cpus=0, scheduling_strategy=placement)
+        return remote.remote(self._config, self.per_worker, self._time_limit)
 
     async def _feed(self, actor: Any, jobs: JobQueue, emit: Callable[[Outcome], None], failures: list[BaseException]) -> None:
         """Keep one worker busy with shards until the queue is empty or the worker dies."""

@@ -104,7 +104,9 @@ def batch_run(ctx: click.Context, input_path: Path, output_path: Path, **options
 def _execute(prepared: Prepared, config: AgentConfig, settings: Settings, options: dict[str, Any]) -> int:
     time_limit = options["time_limit"] or None
     backend: Backend
-    if options["ray_address"]:
+    if prepared.tally.to_run == 0:  # resuming a finished batch: no cluster to connect to
+        backend = LocalBackend(ThreadRunner(config), options["concurrency"], time_limit, name="nothing to run")
+    elif options["ray_address"]:
         from herald.batch.ray_backend import RayBackend
 
         backend = RayBackend(config, address=options["ray_address"], concurrency=options["concurrency"],
