@@ -109,3 +109,13 @@ def test_messages_split_into_system_history_and_the_users_turn() -> None:
     assert sample.user_message == "and now?" and sample.system == "be brief"
     assert sample.history == ({"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"})
     assert sample.metadata == {"source": "eval"} and sample.line == 4
+
+
+def test_the_readme_example_input_is_valid(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    example = readme.split("cat > questions.jsonl <<'EOF'\n", 1)[1].split("\nEOF\n", 1)[0]
+    path = tmp_path / "questions.jsonl"
+    path.write_text(example + "\n", encoding="utf-8")
+    assert check_input(path) == ['"q1"', '"q2"']
+    second = list(iter_samples(path))[1]
+    assert second.system == "Answer in one word." and second.user_message == "Capital of Italy?"
