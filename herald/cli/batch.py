@@ -8,6 +8,7 @@ errors (nothing is run and the output is not touched), 130 stopped by Ctrl-C / S
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -114,7 +115,10 @@ def _execute(prepared: Prepared, config: AgentConfig, settings: Settings, option
     else:
         backend = LocalBackend(ThreadRunner(config), options["concurrency"], time_limit)
     progress = progress_for(sys.stderr)
-    summary = asyncio.run(execute(prepared, backend, progress, secrets=(config.api_key,)))
+    # stdout carries the --json summary only: whatever a library prints meanwhile (Ray prints
+    # its workers' deaths to stdout) goes to stderr.
+    with contextlib.redirect_stdout(sys.stderr):
+        summary = asyncio.run(execute(prepared, backend, progress, secrets=(config.api_key,)))
     for line in summary.lines():
         click.echo(line, err=True)
     if options["as_json"]:

@@ -69,7 +69,7 @@ class RoutedProvider(FakeProvider):
         self._body.value = request.body
         super()._record(request)
 
-    def _take_reply(self) -> Reply | None:
+    def _take_reply(self, *args: Any, **kwargs: Any) -> Reply | None:  # tolerant of the base's signature
         prompt = first_user_text(getattr(self._body, "value", None))
         with self._lock:
             number = self._count
@@ -81,7 +81,7 @@ class RoutedProvider(FakeProvider):
             reply = self.rule(number, prompt)
             if reply is not None:
                 return reply
-        return super()._take_reply()
+        return super()._take_reply(*args, **kwargs)
 
 
 @pytest.fixture(scope="session")

@@ -26,7 +26,7 @@ import pytest
 
 from fakeprovider import Reply
 
-from .conftest import RoutedProvider, child_env, prompts, provider_args, read_rows, run_batch, write_input
+from .conftest import RoutedProvider, child_env, prompts, provider_args, read_rows, run_batch, spawn_batch, write_input
 
 if importlib.util.find_spec("ray") is None:
     if os.environ.get("HERALD_REQUIRE_EXTRAS") == "1":
@@ -139,3 +139,29 @@ def test_a_batch_runs_on_both_nodes_and_resumes(
     assert again.returncode == 1 and json.loads(again.stdout)["attempts"] == 0
     assert json.loads(again.stdout)["backend"] == "nothing to run"  # a finished batch needs no cluster
     assert routed.prompts_requested() == {}
+
+
+def test_a_worker_that_dies_gives_its_samples_back(
+    cluster: str, ray_env: dict[str, str], routed: RoutedProvider, tmp_path: Path
+) -> None:
+    routed.default = Reply(text="still answered", chunk_chars=2, delay=0.05)  # about 0.4 s a sample
+    source = write_input(tmp_path / "in.jsonl", prompts(60))
+    out = tmp_path / "out.jsonl"
+    args = [str(source), "-o", str(out), *provider_args(routed), "--ray", cluster, "--concurrency", "4", "--json"]
+    child = spawn_batch(args, cwd=tmp_path, env=child_env(tmp_path, **ray_env))
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not (out.exists() and out.read_bytes().count(b"\n") >= 4):
+            time.sleep(0.05)
+        victim = int(read_rows(out)[0]["worker"].rsplit(":", 1)[1])
+        os.kill(victim, signal.SIGKILL)  # the worker process dies with samples in flight
+        stdout, stderr = child.communicate(timeout=180)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.communicate()
+    assert child.returncode == 0, stderr
+    assert json.loads(stdout)["completed"] == 60
+    rows = read_rows(out)
+    assert Counter(r["id"] for r in rows if r["status"] == "completed") == Counter(f"s{n}" for n in range(60))
+    assert len({r["worker"] for r in rows}) == 2 and "a Ray worker failed" in stderr
