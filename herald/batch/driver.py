@@ -225,13 +225,15 @@ async def execute(
         if stopped is not None:
             stopped.remove()
         written.put_nowait(None)
-        with contextlib.suppress(asyncio.CancelledError):
-            await writing  # rows of attempts that ended are written even on a stop
+        await asyncio.wait({writing})  # rows of attempts that ended are written even on a stop
         ticking.cancel()
         tally.in_flight = 0
         progress.stop(tally)
         writer.close()
         await backend.aclose()
+    failed_write = writing.exception()
+    if failed_write is not None:  # while writing the last rows
+        raise failed_write
     return Summary.of(
         tally,
         output=str(files.output),

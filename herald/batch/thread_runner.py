@@ -18,6 +18,7 @@ from herald.batch.jobs import Job, Outcome, crash, failure
 from herald.batch.runner import time_limit_message
 
 PARTIAL_GRACE = 1.0  # seconds an interrupted attempt has to hand back its partial history
+CLOSE_GRACE = 3.0  # seconds `aclose` waits for stopped attempts' threads to end
 
 
 class ThreadRunner:
@@ -25,6 +26,7 @@ class ThreadRunner:
 
     def __init__(self, config: AgentConfig) -> None:
         self.config = config
+        self._threads: set[threading.Thread] = set()
 
     async def run(self, job: Job, *, deadline: float, signals: Signals) -> Outcome:
         loop = asyncio.get_running_loop()
@@ -51,7 +53,10 @@ class ThreadRunner:
                 pass  # the loop is gone: the batch stopped while this attempt ran
 
         started = time.monotonic()
-        threading.Thread(target=work, name=f"herald-batch-{job.attempt}", daemon=True).start()
+        thread = threading.Thread(target=work, name=f"herald-batch-{job.attempt}", daemon=True)
+        self._threads.add(thread)
+        thread.start()
+        done.add_done_callback(lambda _: self._threads.discard(thread))
         try:
             return await asyncio.wait_for(asyncio.shield(done), max(0.0, deadline - time.monotonic()))
         except TimeoutError:
@@ -78,7 +83,11 @@ class ThreadRunner:
             agent.interrupt()
 
     async def aclose(self) -> None:
-        pass
+        """Wait (briefly) for the threads of stopped attempts, so they close their connections."""
+        deadline = time.monotonic() + CLOSE_GRACE
+        while any(thread.is_alive() for thread in self._threads) and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        self._threads = {thread for thread in self._threads if thread.is_alive()}
 
 
 class _LoopSignals:

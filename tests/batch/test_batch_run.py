@@ -241,3 +241,19 @@ def test_ray_without_ray_installed_says_how_to_install_it(routed: RoutedProvider
     code = cli(["batch", str(source), "-o", str(out), *provider_args(routed), "--ray", "auto"])
     err = capsys.readouterr().err
     assert code == 2 and "pip install 'herald[ray]'" in err and not out.exists()
+
+
+def test_an_output_that_cannot_be_written_stops_the_run_with_one_line(routed: RoutedProvider, tmp_path: Path, capsys, monkeypatch) -> None:
+    import errno
+    import os
+
+    def full_disk(fd: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr("herald.batch.output.os.fsync", full_disk)
+    source = write_input(tmp_path / "in.jsonl", prompts(30))
+    capsys.readouterr()
+    code = cli(["batch", str(source), "-o", str(tmp_path / "out.jsonl"), *provider_args(routed), "--concurrency", "2"])
+    err = capsys.readouterr().err
+    assert code == 1 and "No space left on device" in err and "Traceback" not in err
+    assert len(routed.requests) < 30  # it stopped, rather than running every sample for nothing
