@@ -149,9 +149,11 @@ class RayBackend:
     def _start_worker(self, node_id: str) -> Any:
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-        # soft: should the node be gone, the worker starts elsewhere. num_cpus=0: workers wait on
-        # the network, they do not compute, and must not queue behind CPU-bound tasks.
-        placement = NodeAffinitySchedulingStrategy(node_id=node_id, soft=True)
+        # Not soft: a soft placement falls back to any node when the chosen one is busy starting
+        # workers, and then the workers pile up on one node. A node that dies takes its worker
+        # with it, and the driver hands that worker's samples to the others. num_cpus=0: workers
+        # wait on the network, they do not compute, and must not queue behind CPU-bound tasks.
+        placement = NodeAffinitySchedulingStrategy(node_id=node_id, soft=False)
         remote = self._ray.remote(BatchWorker).options(num_cpus=0, scheduling_strategy=placement)
         return remote.remote(self._config, self.per_worker, self._time_limit)
 

@@ -130,7 +130,7 @@ def test_a_batch_runs_on_both_nodes_and_resumes(
     assert Counter(r["id"] for r in rows if r["status"] == "completed") == Counter(f"s{n}" for n in range(40) if n != 3)
     assert [(r["attempt"], r["status"]) for r in rows if r["id"] == "s3"] == [(1, "failed"), (2, "failed")]
     nodes = {r["worker"].split(":")[1] for r in rows}
-    assert all(r["worker"].startswith("ray:") for r in rows) and len(nodes) == 2  # both nodes ran samples
+    assert all(r["worker"].startswith("ray:") for r in rows) and len(nodes) == 2, Counter(r["worker"] for r in rows)  # both nodes ran samples
     good = next(r for r in rows if r["status"] == "completed")
     assert good["final_response"] == "from the cluster" and good["messages"][0]["role"] == "system"
 
