@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,7 @@ import pytest
 from fakeprovider import Reply, ToolCallSpec
 from herald.cli.app import cli
 
-from .conftest import KEY, RoutedProvider, prompts, provider_args, read_rows, write_input
+from .conftest import KEY, RoutedProvider, child_env, prompts, provider_args, read_rows, write_input
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any] | None, str]:
@@ -243,17 +245,22 @@ def test_ray_without_ray_installed_says_how_to_install_it(routed: RoutedProvider
     assert code == 2 and "pip install 'herald[ray]'" in err and not out.exists()
 
 
-def test_an_output_that_cannot_be_written_stops_the_run_with_one_line(routed: RoutedProvider, tmp_path: Path, capsys, monkeypatch) -> None:
-    import errno
-    import os
+FULL_DISK = """
+import errno, os, sys
+def full_disk(fd):
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+os.fsync = full_disk  # this process's disk is full
+from herald.cli.app import cli
+sys.exit(cli(sys.argv[1:]))
+"""
 
-    def full_disk(fd: int) -> None:
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr("herald.batch.output.os.fsync", full_disk)
+def test_an_output_that_cannot_be_written_stops_the_run_with_one_line(routed: RoutedProvider, tmp_path: Path) -> None:
+    # In a child process: the attempts it stops leave the sync agent's abandoned request
+    # threads behind, which a CLI process simply exits past.
     source = write_input(tmp_path / "in.jsonl", prompts(30))
-    capsys.readouterr()
-    code = cli(["batch", str(source), "-o", str(tmp_path / "out.jsonl"), *provider_args(routed), "--concurrency", "2"])
-    err = capsys.readouterr().err
-    assert code == 1 and "No space left on device" in err and "Traceback" not in err
+    args = ["batch", str(source), "-o", str(tmp_path / "out.jsonl"), *provider_args(routed), "--concurrency", "2"]
+    done = subprocess.run([sys.executable, "-c", FULL_DISK, *args], cwd=tmp_path, env=child_env(tmp_path),
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and "No space left on device" in done.stderr and "Traceback" not in done.stderr
     assert len(routed.requests) < 30  # it stopped, rather than running every sample for nothing
