@@ -1,4 +1,4 @@
-"""Section 8: `herald batch` throughput vs the design it replaces (a pool of 4 sync agents).
+"""Section 9: `herald batch` throughput vs the design it replaces (a pool of 4 sync agents).
 
 Short answers (8 chunks, 50 ms apart: about 0.4 s on the wire, like a quick real answer)
 from the loopback fake provider in its own process. Herald: the real `herald batch`
@@ -26,7 +26,7 @@ from typing import Iterator
 from bench.servers import ROOT, _env_with_root
 from bench.table import Row
 
-SECTION = "8 batch throughput"
+SECTION = "9 batch throughput"
 CHUNKS, CHUNK_CHARS, DELAY = 8, 3, 0.05
 ANSWER = "The capital is Paris, ok"  # CHUNKS × CHUNK_CHARS characters
 POOL_PROCESSES = 4

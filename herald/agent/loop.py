@@ -2,28 +2,35 @@
 
 Every message is appended to the history (and the session store) as soon as it exists, so
 an interrupt, a failure or a kill leaves a consistent, resumable history behind.
+
+The loop is sans-IO, like h11's `Connection`: `ConversationCore.steps()` is a generator that
+yields what it needs done (a `ModelCall`, a `ToolBatch`) and is sent the outcome, or has the
+error thrown in. It never calls the agent: it sees only the `LoopPorts` it is given. A driver
+performs the steps: `run_sync` blocks (the `AIAgent`), `run_async` awaits (the `AsyncAIAgent`).
+The two differ only in how they wait; every decision is the core's.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Literal
+from typing import Any, Awaitable, Callable, Generator, Literal
 
 from herald.agent.messages import assistant_message, tool_message
+from herald.agent.result import TurnResult, TurnStatus, add_usage
 from herald.errors import HeraldError, Interrupted
 from herald.llm.redact import redact
-from herald.llm.types import LLMResponse, ToolCall
-
-if TYPE_CHECKING:
-    from herald.agent.core import AIAgent
+from herald.llm.types import LLMResponse, ToolCall, Usage
+from herald.tools.base import ToolResult
 
 log = logging.getLogger("herald.agent")
 
 CONTINUE_PROMPT = "Your answer was cut off by the output limit. Continue exactly where it stopped, without repeating anything."
 NOT_RUN_INTERRUPTED = "Not run: the user interrupted before this tool call started."
+STOPPED_INTERRUPTED = "Stopped: the user interrupted while this tool call ran; its outcome is unknown."
 _PARALLEL_WORKERS = 4
 
 
@@ -39,6 +46,7 @@ class ToolProgress:
         duration: seconds the tool ran ("end" only).
         ok: whether it succeeded ("end" only).
         summary: the first line of an error ("end" only, when not ok).
+        arguments: the arguments as the model sent them (JSON text).
     """
 
     kind: Literal["start", "end"]
@@ -48,127 +56,183 @@ class ToolProgress:
     duration: float = 0.0
     ok: bool = True
     summary: str = ""
+    arguments: str = ""
 
 
-class ConversationLoop:
-    """One `run_conversation` call. Holds the history being built."""
+# ── steps: what the core asks its driver to do ─────────────────────────
 
-    def __init__(self, agent: AIAgent, history: list[dict[str, Any]], persist: Callable[[dict[str, Any]], None]) -> None:
-        self._agent = agent
+
+@dataclass(frozen=True)
+class ModelCall:
+    """Call the model with these native request arguments; send back the `LLMResponse`."""
+
+    api_kwargs: dict[str, Any]
+    messages: list[dict[str, Any]]
+    """The history they were built from (failover rebuilds the request for each fallback provider)."""
+
+
+@dataclass(frozen=True)
+class ToolBatch:
+    """Run these tool calls (in parallel when more than one); send back their contents, in order."""
+
+    calls: list[ToolCall]
+
+
+Step = ModelCall | ToolBatch
+
+
+# ── ports: what the loop needs from its owner ──────────────────────────
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoopPorts:
+    """The owner's side of the loop, apart from the I/O (see `SyncPorts`, `AsyncPorts`).
+
+    Attributes:
+        build_request: native request arguments for the history so far (no I/O).
+        persist: store one new history message (the session row).
+        is_interrupted: True once the user asked to stop.
+        tool_is_read_only: may this call run in parallel with its read-only neighbours?
+        tool_preview: a one-line preview of a call's arguments, for progress.
+        report_progress: tell displays a tool started or ended; must not raise.
+        secrets: values to scrub from error messages (the API key).
+    """
+
+    build_request: Callable[[list[dict[str, Any]]], dict[str, Any]]
+    persist: Callable[[dict[str, Any]], None]
+    is_interrupted: Callable[[], bool]
+    tool_is_read_only: Callable[[str, str], bool]
+    tool_preview: Callable[[str, str], str]
+    report_progress: Callable[[ToolProgress], None]
+    secrets: Callable[[], tuple[str | None, ...]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class SyncPorts(LoopPorts):
+    """Blocking I/O: one model call, one tool call."""
+
+    call_model: Callable[[dict[str, Any], list[dict[str, Any]]], LLMResponse]
+    execute_tool: Callable[[str, str], ToolResult]
+
+
+@dataclass(frozen=True, kw_only=True)
+class AsyncPorts(LoopPorts):
+    """Awaited I/O. Cancelling the task is the interrupt.
+
+    Attributes:
+        cancelled_partial: what the model call that was just cancelled had received (state
+            "interrupted", half-streamed tool calls dropped), if anything.
+    """
+
+    call_model: Callable[[dict[str, Any], list[dict[str, Any]]], Awaitable[LLMResponse]]
+    execute_tool: Callable[[str, str], Awaitable[ToolResult]]
+    cancelled_partial: Callable[[], LLMResponse | None]
+
+
+# ── the core ───────────────────────────────────────────────────────────
+
+
+class ConversationCore:
+    """One conversation turn's decisions. Holds the history being built."""
+
+    def __init__(
+        self, ports: LoopPorts, history: list[dict[str, Any]], *, max_iterations: int, max_continuations: int
+    ) -> None:
+        self._ports = ports
+        self._max_iterations = max_iterations
+        self._max_continuations = max_continuations
         self.messages = history
-        self._persist = persist
         self.api_calls = 0
+        self.usage: Usage | None = None
+        self.answered_by: dict[str, Any] | None = None
 
     def append(self, message: dict[str, Any]) -> None:
         self.messages.append(message)
-        self._persist(message)
+        self._ports.persist(message)
 
-    def run(self, user_message: str, system_prompt: str) -> dict[str, Any]:
+    def steps(self, user_message: str) -> Generator[Step, Any, TurnResult]:
+        """The turn, as steps for a driver; returns how it ended."""
         self.append({"role": "user", "content": user_message})
         answer_parts: list[str] = []
         continuations = 0
-        while self.api_calls < self._agent.max_iterations:
+        while self.api_calls < self._max_iterations:
             try:
-                response = self._call_model(system_prompt)
+                api_kwargs = self._ports.build_request(self.messages)
+                self.api_calls += 1
+                response: LLMResponse = yield ModelCall(api_kwargs, self.messages)
             except Interrupted as stop:
                 return self._interrupted(stop.partial, answer_parts)
-            except HeraldError as error:
-                return self._result(failed=True, error=self._describe(error), error_type=type(error).__name__)
-            except Exception as error:  # a bug or an unexpected SDK error: report it, keep the history
-                log.debug("model call failed unexpectedly", exc_info=True)
-                return self._result(failed=True, error=self._describe(error), error_type=type(error).__name__)
+            except Exception as error:  # HeraldError, or a bug / unexpected SDK error: report it, keep the history
+                if not isinstance(error, HeraldError):
+                    log.debug("model call failed unexpectedly", exc_info=True)
+                return self._result("failed", error=error, error_message=self._describe(error))
+            self.usage = add_usage(self.usage, response.usage)
             self.append(assistant_message(response))
+            self.answered_by = response.extras.get("answered_by")
             calls = response.message.tool_calls
             if calls:
-                if not self._run_tools(calls):
-                    return self._result(interrupted=True, final_response="".join(answer_parts) or None)
+                if not (yield from self._run_tools(calls)):
+                    return self._result("interrupted", "".join(answer_parts) or None)
                 continue
             answer_parts.append(response.message.content or "")
-            if response.finish_reason == "length" and continuations < self._agent.max_continuations:
+            if response.finish_reason == "length" and continuations < self._max_continuations:
                 continuations += 1
                 self.append({"role": "user", "content": CONTINUE_PROMPT, "continuation": True})
                 continue
-            return self._result(completed=True, final_response="".join(answer_parts))
+            return self._result("completed", "".join(answer_parts), answered_by=self.answered_by)
         return self._result(
-            final_response="".join(answer_parts) or None,
-            error=f"stopped after {self.api_calls} model calls (max_iterations) without a final answer",
+            "incomplete",
+            "".join(answer_parts) or None,
+            error_message=f"stopped after {self.api_calls} model calls (max_iterations) without a final answer",
         )
 
-    # ── the model ───────────────────────────────────────────────────────
-
-    def _call_model(self, system_prompt: str) -> LLMResponse:
-        agent = self._agent
-        api_kwargs = agent._build_api_kwargs(system_prompt, self.messages)
-        self.api_calls += 1
-        if agent._has_stream_consumers():
-            return agent._interruptible_streaming_api_call(api_kwargs)
-        return agent._interruptible_api_call(api_kwargs)
-
-    def _interrupted(self, partial: LLMResponse | None, answer_parts: list[str]) -> dict[str, Any]:
+    def _interrupted(self, partial: LLMResponse | None, answer_parts: list[str]) -> TurnResult:
         text = partial.message.content if partial is not None else None
         if text:
             self.append({"role": "assistant", "content": text, "interrupted": True})
             answer_parts.append(text)
-        return self._result(interrupted=True, final_response="".join(answer_parts) or None)
+        return self._result("interrupted", "".join(answer_parts) or None)
 
-    # ── tools ───────────────────────────────────────────────────────────
-
-    def _run_tools(self, calls: list[ToolCall]) -> bool:
+    def _run_tools(self, calls: list[ToolCall]) -> Generator[Step, Any, bool]:
         """Run the calls, appending one result per call in order. False if interrupted."""
-        for batch in _batches(calls, self._agent._tool_is_read_only):
-            if self._agent._interrupt_requested:
-                for call in calls[calls.index(batch[0]):]:
-                    self.append(tool_message(call.id, call.function.name, NOT_RUN_INTERRUPTED))
+        for batch in _batches(calls, self._ports.tool_is_read_only):
+            rest = calls[calls.index(batch[0]) :]
+            if self._ports.is_interrupted():
+                self._answer_all(rest, NOT_RUN_INTERRUPTED)
                 return False
-            if len(batch) == 1:
-                results = [self._run_tool(batch[0])]
-            else:
-                with ThreadPoolExecutor(max_workers=min(len(batch), _PARALLEL_WORKERS)) as pool:
-                    results = list(pool.map(self._run_tool, batch))
+            try:
+                results: list[str] = yield ToolBatch(batch)
+            except Interrupted:  # the batch's task was cancelled while the tools ran
+                self._answer_all(batch, STOPPED_INTERRUPTED)
+                self._answer_all(rest[len(batch) :], NOT_RUN_INTERRUPTED)
+                return False
             for call, content in zip(batch, results):
                 self.append(tool_message(call.id, call.function.name, content))
-        return not self._agent._interrupt_requested
+        return not self._ports.is_interrupted()
 
-    def _run_tool(self, call: ToolCall) -> str:
-        agent = self._agent
-        name, raw = call.function.name, call.function.arguments
-        preview = agent._tool_preview(name, raw)
-        agent._report_tool(ToolProgress("start", name, preview, call.id))
-        started = time.monotonic()
-        result = agent._execute_tool(name, raw)
-        summary = "" if result.ok else result.content.strip().splitlines()[0][:200] if result.content.strip() else "failed"
-        agent._report_tool(ToolProgress("end", name, preview, call.id, time.monotonic() - started, result.ok, summary))
-        return result.content
-
-    # ── results ─────────────────────────────────────────────────────────
+    def _answer_all(self, calls: list[ToolCall], content: str) -> None:
+        # Every tool call in the history needs its result, or the next request is rejected.
+        for call in calls:
+            self.append(tool_message(call.id, call.function.name, content))
 
     def _describe(self, error: BaseException) -> str:
         text = str(error) or type(error).__name__
         if not isinstance(error, HeraldError):
             text = f"{type(error).__name__}: {text}"
-        return redact(text, (self._agent.endpoint.api_key,))
+        return redact(text, self._ports.secrets())
 
     def _result(
         self,
-        *,
+        status: TurnStatus,
         final_response: str | None = None,
-        completed: bool = False,
-        interrupted: bool = False,
-        failed: bool = False,
-        error: str | None = None,
-        error_type: str | None = None,
-    ) -> dict[str, Any]:
-        return {
-            "final_response": final_response,
-            "messages": self.messages,
-            "api_calls": self.api_calls,
-            "completed": completed,
-            "interrupted": interrupted,
-            "failed": failed,
-            "error": error,
-            # The exception's class name (e.g. "AuthenticationError"), so a UI can say what to do.
-            "error_type": error_type,
-        }
+        *,
+        error: BaseException | None = None,
+        error_message: str | None = None,
+        answered_by: dict[str, Any] | None = None,
+    ) -> TurnResult:
+        return TurnResult(
+            status, final_response, self.messages, self.api_calls, self.usage, error, error_message, answered_by
+        )
 
 
 def _batches(calls: list[ToolCall], read_only: Callable[[str, str], bool]) -> list[list[ToolCall]]:
@@ -185,3 +249,109 @@ def _batches(calls: list[ToolCall], read_only: Callable[[str, str], bool]) -> li
             batches.append([call])
     return batches
 
+
+class _ToolRun:
+    """Progress reports around one tool call, shared by both drivers."""
+
+    def __init__(self, ports: LoopPorts, call: ToolCall) -> None:
+        self._ports = ports
+        self._call = call
+        self._preview = ports.tool_preview(call.function.name, call.function.arguments)
+        ports.report_progress(ToolProgress("start", call.function.name, self._preview, call.id, arguments=call.function.arguments))
+        self._started = time.monotonic()
+
+    def finish(self, result: ToolResult) -> str:
+        text = result.content.strip()
+        summary = "" if result.ok else text.splitlines()[0][:200] if text else "failed"
+        duration = time.monotonic() - self._started
+        call = self._call
+        self._ports.report_progress(
+            ToolProgress("end", call.function.name, self._preview, call.id, duration, result.ok, summary, call.function.arguments)
+        )
+        return result.content
+
+
+# ── drivers ────────────────────────────────────────────────────────────
+
+
+def run_sync(
+    ports: SyncPorts, history: list[dict[str, Any]], user_message: str, *, max_iterations: int, max_continuations: int
+) -> TurnResult:
+    """Run one turn, blocking on each model and tool call."""
+    core = ConversationCore(ports, history, max_iterations=max_iterations, max_continuations=max_continuations)
+    steps = core.steps(user_message)
+    outcome: Any = None
+    error: Exception | None = None
+    while True:
+        try:
+            step = steps.send(outcome) if error is None else steps.throw(error)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+        outcome, error = None, None
+        try:
+            outcome = _perform_sync(step, ports)
+        except Exception as exc:
+            error = exc
+
+
+def _perform_sync(step: Step, ports: SyncPorts) -> Any:
+    if isinstance(step, ModelCall):
+        return ports.call_model(step.api_kwargs, step.messages)
+
+    def run_one(call: ToolCall) -> str:
+        run = _ToolRun(ports, call)
+        return run.finish(ports.execute_tool(call.function.name, call.function.arguments))
+
+    if len(step.calls) == 1:
+        return [run_one(step.calls[0])]
+    with ThreadPoolExecutor(max_workers=min(len(step.calls), _PARALLEL_WORKERS)) as pool:
+        return list(pool.map(run_one, step.calls))
+
+
+async def run_async(
+    ports: AsyncPorts, history: list[dict[str, Any]], user_message: str, *, max_iterations: int, max_continuations: int
+) -> TurnResult:
+    """Run one turn, awaiting each model and tool call.
+
+    Cancelling the task is the interrupt: the history records it as the sync interrupt does
+    (the partial answer kept and marked, every tool call answered), then the cancellation
+    propagates.
+    """
+    core = ConversationCore(ports, history, max_iterations=max_iterations, max_continuations=max_continuations)
+    steps = core.steps(user_message)
+    outcome: Any = None
+    error: Exception | None = None
+    while True:
+        try:
+            step = steps.send(outcome) if error is None else steps.throw(error)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+        outcome, error = None, None
+        try:
+            outcome = await _perform_async(step, ports)
+        except asyncio.CancelledError:
+            partial = ports.cancelled_partial() if isinstance(step, ModelCall) else None
+            _conclude(steps, Interrupted(partial=partial))
+            raise
+        except Exception as exc:
+            error = exc
+
+
+async def _perform_async(step: Step, ports: AsyncPorts) -> Any:
+    if isinstance(step, ModelCall):
+        return await ports.call_model(step.api_kwargs, step.messages)
+
+    async def run_one(call: ToolCall) -> str:
+        run = _ToolRun(ports, call)
+        return run.finish(await ports.execute_tool(call.function.name, call.function.arguments))
+
+    return list(await asyncio.gather(*(run_one(call) for call in step.calls)))
+
+
+def _conclude(steps: Generator[Step, Any, TurnResult], interrupt: Interrupted) -> None:
+    """Let the core record an interrupt; it ends the turn there."""
+    try:
+        steps.throw(interrupt)
+    except StopIteration:
+        return
+    steps.close()  # the core never asks for more after an interrupt; make sure it cannot

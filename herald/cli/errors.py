@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import herald.errors as herald_errors
+from herald.agent.result import TurnResult
 from herald.errors import (
     AuthenticationError,
     ConfigError,
@@ -42,42 +42,19 @@ class Failure:
     exit_code: int
 
 
-def error_class(name: str | None) -> type[BaseException] | None:
-    """The Herald exception class a result's `error_type` names, if it is one."""
-    found = getattr(herald_errors, name, None) if name else None
-    return found if isinstance(found, type) and issubclass(found, BaseException) else None
-
-
-def classify_message(message: str) -> type[BaseException] | None:
-    """Best guess of the error class from its text, for results that carry no `error_type`."""
-    if message.startswith("no API key for"):
-        return ConfigError
-    if " answered HTTP 401" in message or " answered HTTP 403" in message:
-        return AuthenticationError
-    if " answered HTTP 404" in message:
-        return ModelNotFoundError
-    if " answered HTTP 429" in message:
-        return RateLimitError
-    if " unreachable: " in message:
-        return ProviderUnreachable
-    return None
-
-
 def describe(message: str, kind: type[BaseException] | None, secrets: tuple[str | None, ...] = ()) -> Failure:
     """One line: the error, then what to do about it."""
     message = " ".join(redact(message, secrets).split())
-    if kind is None:
-        kind = classify_message(message)
     hint = _hint(message, kind)
     line = f"{message} — {hint}" if hint else message
     code = EXIT_USAGE if kind is not None and issubclass(kind, UserError) else EXIT_FAILED
     return Failure(line, code)
 
 
-def describe_result(result: dict[str, object], secrets: tuple[str | None, ...] = ()) -> Failure:
-    """The failure of a `run_conversation` result with `failed=True`."""
-    kind = error_class(result.get("error_type"))  # type: ignore[arg-type]
-    return describe(str(result.get("error") or "the turn failed"), kind, secrets)
+def describe_result(result: TurnResult, secrets: tuple[str | None, ...] = ()) -> Failure:
+    """The failure of a turn that failed (or stopped short): its message, hinted by its error's class."""
+    kind = type(result.error) if result.error is not None else None
+    return describe(result.error_message or "the turn failed", kind, secrets)
 
 
 def describe_exception(error: BaseException, secrets: tuple[str | None, ...] = ()) -> Failure:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
 from herald.agent.core import AIAgent
+from herald.cli.answered import answered_by_line
 from herald.cli.errors import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -88,10 +89,11 @@ def run_turn(
     bridge.begin_turn()
     try:
         with interrupts_stop(agent, clock):
-            result = agent.run_conversation(message, conversation_history=history)
+            turn = agent.run_turn(message, conversation_history=history)
     except BaseException:
         _close(display)
         raise
+    result = turn.as_dict()
     if agent.stream_delta_callback is None and result.get("final_response"):
         display.on_first_delta()
         display.on_text(result["final_response"])  # --no-stream: the answer at the end
@@ -100,9 +102,12 @@ def run_turn(
         return TurnOutcome(result, EXIT_INTERRUPTED)
     display.end_turn()
     if result.get("failed") or not result.get("completed"):
-        failure = describe_result(result, (agent.endpoint.api_key,))
+        failure = describe_result(turn, (agent.endpoint.api_key,))
         display.error(failure.message)
         return TurnOutcome(result, failure.exit_code or EXIT_FAILED, failure)
+    note = answered_by_line(result)
+    if note is not None:
+        display.notice(note)
     return TurnOutcome(result, EXIT_OK)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from rich.console import Console
 
 from herald.agent.loop import ToolProgress
+from herald.agent.result import TurnResult
 from herald.cli.approval import TerminalApproval
 from herald.cli.errors import EXIT_FAILED, EXIT_USAGE, describe, describe_result
 from herald.cli.turn import InterruptClock
@@ -26,11 +27,15 @@ def test_error_lines_have_a_hint_and_an_exit_code() -> None:
     assert "\n" not in describe("multi\nline\nmessage", None).message
 
 
-def test_results_without_error_type_are_classified_from_the_message() -> None:
-    failure = describe_result({"failed": True, "error": "h:1 answered HTTP 401: nope", "error_type": None})
-    assert "check HERALD_API_KEY" in failure.message
-    failure = describe_result({"failed": True, "error": "h:1 answered HTTP 404: nope", "error_type": "ModelNotFoundError"})
-    assert "check --model" in failure.message
+def test_a_failed_turn_is_described_by_its_error_object_not_its_text() -> None:
+    error = ModelNotFoundError("h:1 answered HTTP 404: nope", status=404)
+    failure = describe_result(TurnResult("failed", None, [], error=error, error_message=str(error)))
+    assert "check --model" in failure.message and failure.exit_code == EXIT_FAILED
+    config = ConfigError("bad value")
+    assert describe_result(TurnResult("failed", None, [], error=config, error_message="bad value")).exit_code == EXIT_USAGE
+    # Text that merely looks like an HTTP 401 is not taken for one: the type decides.
+    lookalike = TurnResult("incomplete", None, [], error_message="the model said: h:1 answered HTTP 401: nope")
+    assert "check HERALD_API_KEY" not in describe_result(lookalike).message
 
 
 class Recorder:

@@ -1,0 +1,139 @@
+"""N concurrent streams, read by one contender in its own process: `python -m bench.concurrent_contenders NAME N URL`.
+
+Prints one JSON line: wall seconds for all N streams (started together with `asyncio.gather`),
+the process's CPU seconds over that time, chunks read, streams that came up short, and how
+many streams the server still held open once the contender was done (asked before it exits). Each contender is a
+way to read the same chat-completions streams from `bench.slow_server`:
+
+- `sdk-httpx`: the bare `AsyncOpenAI` stream loop, the SDK's default transport (httpx2);
+- `sdk-aiohttp`: the same loop over `openai.DefaultAioHttpClient` (`openai[aiohttp]`);
+- `raw-httpx` / `raw-aiohttp`: the SDK's `with_streaming_response` (its auth, URL, headers,
+  status errors), bytes split into SSE events by hand, each payload decoded with msgspec (Herald's decoder);
+- `floor`: aiohttp and msgspec alone, no SDK at all.
+
+Every contender sizes its pool for N connections, so none is capped by a default.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from typing import Any, AsyncIterator, Awaitable, Callable, Coroutine
+
+import aiohttp
+import httpx2
+import openai
+
+from bench.slow_server import stats
+import msgspec
+
+MESSAGES = [{"role": "user", "content": "go"}]
+_decode = msgspec.json.Decoder().decode
+Reader = Callable[[str, int], Coroutine[Any, Any, list[int]]]
+
+
+async def sse_payloads(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """`data:` payloads of an SSE byte stream (enough for the bench: one data line per event)."""
+    buffer = b""
+    async for chunk in chunks:
+        buffer += chunk
+        *events, buffer = buffer.split(b"\n\n")
+        for event in events:
+            if event.startswith(b"data: "):
+                yield event[6:]
+
+
+def _limits(n: int) -> httpx2.Limits:
+    return httpx2.Limits(max_connections=n, max_keepalive_connections=n)
+
+
+async def _sdk(client: openai.AsyncOpenAI) -> int:
+    count = 0
+    stream = await client.chat.completions.create(model="bench-model", messages=MESSAGES, stream=True)  # type: ignore[arg-type]
+    async for chunk in stream:  # type: ignore[union-attr]
+        if chunk.choices and chunk.choices[0].delta.content:
+            count += 1
+    return count
+
+
+async def _raw(client: openai.AsyncOpenAI) -> int:
+    count = 0
+    create = client.chat.completions.with_streaming_response.create
+    async with create(model="bench-model", messages=MESSAGES, stream=True) as response:  # type: ignore[arg-type]
+        async for payload in sse_payloads(response.http_response.aiter_raw()):
+            if payload == b"[DONE]":
+                break
+            event = _decode(payload)
+            choices = event.get("choices")
+            if choices and choices[0]["delta"].get("content"):
+                count += 1
+    return count
+
+
+def _sdk_contender(read: Callable[[openai.AsyncOpenAI], Awaitable[int]], aiohttp_transport: bool) -> Reader:
+    async def run(base_url: str, n: int) -> list[int]:
+        http_client_class = openai.DefaultAioHttpClient if aiohttp_transport else openai.DefaultAsyncHttpxClient
+        http_client = http_client_class(limits=_limits(n), timeout=60)
+        async with openai.AsyncOpenAI(base_url=base_url, api_key="k", max_retries=0, http_client=http_client) as client:
+            return list(await asyncio.gather(*(read(client) for _ in range(n))))
+
+    return run
+
+
+async def _floor(base_url: str, n: int) -> list[int]:
+    body = msgspec.json.encode({"model": "bench-model", "messages": MESSAGES, "stream": True})
+    headers = {"content-type": "application/json", "authorization": "Bearer k"}
+
+    async def one(session: aiohttp.ClientSession) -> int:
+        count = 0
+        async with session.post(f"{base_url}/chat/completions", data=body, headers=headers) as response:
+            async for payload in sse_payloads(response.content.iter_any()):
+                if payload == b"[DONE]":
+                    break
+                choices = _decode(payload).get("choices")
+                if choices and choices[0]["delta"].get("content"):
+                    count += 1
+        return count
+
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=n)) as session:
+        return list(await asyncio.gather(*(one(session) for _ in range(n))))
+
+
+CONTENDERS: dict[str, Reader] = {
+    "sdk-httpx": _sdk_contender(_sdk, aiohttp_transport=False),
+    "sdk-aiohttp": _sdk_contender(_sdk, aiohttp_transport=True),
+    "raw-httpx": _sdk_contender(_raw, aiohttp_transport=False),
+    "raw-aiohttp": _sdk_contender(_raw, aiohttp_transport=True),
+    "floor": _floor,
+}
+
+
+def measure(name: str, n: int, base_url: str) -> dict[str, Any]:
+    """Run one contender over N streams; wall and CPU seconds, chunks read."""
+    reader = CONTENDERS[name]
+    started, cpu = time.perf_counter(), time.process_time()
+    counts = asyncio.run(reader(base_url, n))
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    time.sleep(0.1)  # the server notices a closed connection at once; give it a moment anyway
+    return {
+        "name": name,
+        "n": n,
+        "wall": wall,
+        "cpu": cpu,
+        "chunks": sum(counts),
+        "short": sum(1 for count in counts if count != max(counts)),
+        # Asked before this process exits (which would close everything anyway).
+        "left_open": stats(base_url)["open"],
+    }
+
+
+def main(argv: list[str]) -> int:
+    name, n, base_url = argv[0], int(argv[1]), argv[2]
+    print(json.dumps(measure(name, n, base_url)), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,85 @@
+"""How one conversation turn ended: a typed value, and the dict `run_conversation` has always returned."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from herald.llm.types import Usage
+
+TurnStatus = Literal["completed", "interrupted", "failed", "incomplete"]
+
+
+@dataclass
+class TurnResult:
+    """The outcome of one user turn (model calls and tool calls until the model answered).
+
+    Attributes:
+        status: "completed" (the model answered), "interrupted" (the user stopped it),
+            "failed" (a model call or the turn's setup failed), "incomplete" (it stopped
+            short without a failure: `max_iterations` model calls and no final answer).
+        final_response: the answer text (joined across continuations), or what had arrived
+            before an interrupt; None when there is none.
+        messages: the whole history of the conversation, OpenAI format, without the system prompt.
+        api_calls: model calls made in this turn.
+        usage: token usage summed over this turn's model calls (None when no call reported any).
+        error: the exception that failed the turn (None unless "failed").
+        error_message: a message fit for a person, key redacted: the error's, or why the turn
+            stopped short.
+        answered_by: who produced the final answer (`model`, `base_url`, `skipped`: the providers
+            ahead of it that did not answer, each with a `reason`); None without an answer.
+    """
+
+    status: TurnStatus
+    final_response: str | None
+    messages: list[dict[str, Any]]
+    api_calls: int = 0
+    usage: Usage | None = None
+    error: BaseException | None = None
+    error_message: str | None = None
+    answered_by: dict[str, Any] | None = None
+
+    @property
+    def completed(self) -> bool:
+        return self.status == "completed"
+
+    @property
+    def interrupted(self) -> bool:
+        return self.status == "interrupted"
+
+    @property
+    def failed(self) -> bool:
+        return self.status == "failed"
+
+    def as_dict(self) -> dict[str, Any]:
+        """The `run_conversation` dict: the same keys and values as always."""
+        return {
+            "final_response": self.final_response,
+            "messages": self.messages,
+            "api_calls": self.api_calls,
+            "completed": self.completed,
+            "interrupted": self.interrupted,
+            "failed": self.failed,
+            "error": self.error_message,
+            # The exception's class name (e.g. "AuthenticationError"), so a UI can say what to do.
+            "error_type": type(self.error).__name__ if self.error is not None else None,
+            # Who produced the final answer: {"model", "base_url", "skipped": [{"model", "base_url", "reason"}]}.
+            "answered_by": self.answered_by,
+        }
+
+
+def add_usage(total: Usage | None, more: Usage | None) -> Usage | None:
+    """`total` plus `more`, either of which may be missing."""
+    if more is None:
+        return total
+    if total is None:
+        return Usage(more.prompt_tokens, more.completion_tokens, more.total_tokens, more.reasoning_tokens)
+    reasoning = None
+    if total.reasoning_tokens is not None or more.reasoning_tokens is not None:
+        reasoning = (total.reasoning_tokens or 0) + (more.reasoning_tokens or 0)
+    return Usage(
+        total.prompt_tokens + more.prompt_tokens,
+        total.completion_tokens + more.completion_tokens,
+        total.total_tokens + more.total_tokens,
+        reasoning,
+    )
