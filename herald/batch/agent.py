@@ -1,9 +1,9 @@
 """The agent side of a batch: its settings, and a sync `AIAgent` that accounts for one attempt.
 
-`BatchAgent` is a real subclass of `AIAgent` that overrides only the documented seams
-(`_interruptible_api_call`, `_interruptible_streaming_api_call`): it sums usage, counts
-stream fallbacks, reports each 429 and each successful call to the concurrency limit, and
-retries rate limits itself (so the limit hears about every one of them, not only the last).
+`BatchAgent` is a real subclass of `AIAgent` that overrides only its seams: `_call_model`
+(usage and model of whichever provider answered), `_interruptible_streaming_api_call`
+(stream fallbacks), `_interruptible_api_call` (each 429 and each successful call reported to
+the concurrency limit; rate limits retried here, so the limit hears of every one of them).
 """
 
 from __future__ import annotations
@@ -59,6 +59,8 @@ class AgentConfig:
         max_tokens / max_continuations: answer-length settings, as in `AIAgent`.
         max_retries: retries of a failed request (429s get `RATE_LIMIT_RETRIES`).
         workdir_root: where per-attempt working directories are made.
+        api_keys / fallback / failover_cooldown: failover, as `AIAgent` takes it (the config
+            file's key pool and `[[fallback]]` tables).
     """
 
     model: str
@@ -74,6 +76,14 @@ class AgentConfig:
     max_continuations: int = 3
     max_retries: int = 3
     workdir_root: Path = Path("batch.work")
+    api_keys: tuple[str, ...] = field(default=(), repr=False)
+    fallback: tuple[dict[str, Any], ...] = field(default=(), repr=False)
+    failover_cooldown: float | None = None
+
+    @property
+    def fails_over(self) -> bool:
+        """True when another key or provider can take over from a rate-limited one."""
+        return bool(self.api_keys) or bool(self.fallback)
 
     @property
     def touches_machine(self) -> bool:
@@ -148,13 +158,17 @@ class BatchAgent(AIAgent):
             max_tokens=config.max_tokens,
             max_continuations=config.max_continuations,
             max_retries=0,  # retried here, where every failure can be seen
+            api_keys=list(config.api_keys) or None,
+            fallback=list(config.fallback),
+            failover_cooldown=config.failover_cooldown,
         )
         self.stats = AttemptStats()
         self._stream = config.stream
         self._retry = RetryPolicy(max_retries=config.max_retries)
+        # With another key or provider to fail over to, a 429 moves on at once; alone, it waits.
+        self._rate_limit_retries = 0 if config.fails_over else RATE_LIMIT_RETRIES
         self._signals = signals
         self._stopped = threading.Event()
-        self._in_stream = False
 
     # ── stopping ────────────────────────────────────────────────────────
 
@@ -177,17 +191,17 @@ class BatchAgent(AIAgent):
         self.stats.system_prompt = prompt
         return prompt
 
+    def _call_model(self, api_kwargs: dict[str, Any], system_prompt: str, messages: list[dict[str, Any]]) -> LLMResponse:
+        response = super()._call_model(api_kwargs, system_prompt, messages)
+        self.stats.add(response)  # whichever provider answered
+        return response
+
     def _interruptible_streaming_api_call(
         self, api_kwargs: dict[str, Any], *, on_first_delta: Callable[[], object] | None = None
     ) -> LLMResponse:
-        self._in_stream = True
-        try:
-            response = super()._interruptible_streaming_api_call(api_kwargs, on_first_delta=on_first_delta)
-        finally:
-            self._in_stream = False
+        response = super()._interruptible_streaming_api_call(api_kwargs, on_first_delta=on_first_delta)
         if response.extras.get("fallback_reason"):
             self.stats.fallbacks += 1
-        self.stats.add(response)
         return response
 
     def _interruptible_api_call(self, api_kwargs: dict[str, Any]) -> LLMResponse:
@@ -200,7 +214,7 @@ class BatchAgent(AIAgent):
                     limited += 1
                     self.stats.rate_limited += 1
                     self._signals.rate_limited()
-                    give_up = limited > RATE_LIMIT_RETRIES
+                    give_up = limited > self._rate_limit_retries
                 else:
                     failures += 1
                     give_up = not is_transient(error) or failures > self._retry.max_retries
@@ -210,8 +224,6 @@ class BatchAgent(AIAgent):
                     raise Interrupted() from error
                 continue
             self._signals.succeeded()
-            if not self._in_stream:  # a fallback's response is counted by the stream call
-                self.stats.add(response)
             return response
 
 

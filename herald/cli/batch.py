@@ -118,7 +118,7 @@ def _execute(prepared: Prepared, config: AgentConfig, settings: Settings, option
     # stdout carries the --json summary only: whatever a library prints meanwhile (Ray prints
     # its workers' deaths to stdout) goes to stderr.
     with contextlib.redirect_stdout(sys.stderr):
-        summary = asyncio.run(execute(prepared, backend, progress, secrets=(config.api_key,)))
+        summary = asyncio.run(execute(prepared, backend, progress, secrets=_secrets(settings, config)))
     for line in summary.lines():
         click.echo(line, err=True)
     if options["as_json"]:
@@ -200,7 +200,15 @@ def _agent_config(settings: Settings, toolsets: tuple[str, ...], files: BatchFil
         max_tokens=settings.max_tokens,
         max_continuations=settings.max_continuations,
         workdir_root=files.workdir,
+        api_keys=settings.api_keys,
+        fallback=settings.fallback,
+        failover_cooldown=settings.failover_cooldown,
     )
+
+
+def _secrets(settings: Settings, config: AgentConfig) -> tuple[str | None, ...]:
+    """Every key that could reach a row: the primary's, its pool's, every fallback's."""
+    return (config.api_key, *settings.api_keys, *(key for f in settings.fallbacks() for key in f.keys))
 
 
 def _same_file(a: Path, b: Path) -> bool:

@@ -36,8 +36,8 @@ class RoutedProvider(FakeProvider):
     """The fake provider, answering each sample from its own script.
 
     `route(prompt, *replies)`: requests of the sample whose prompt is `prompt` get the
-    replies in order, the last one repeating. `rule(n, prompt)`, when set, is asked first
-    with the request's number (0-based, over all requests) and may return a reply.
+    replies in order, the last one repeating. `rule(n, body)`, when set, is asked next
+    with the request's number (0-based, over all requests) and body, and may return a reply.
     Everything else gets `default`.
     """
 
@@ -46,7 +46,7 @@ class RoutedProvider(FakeProvider):
         self._routes: dict[str, list[Reply]] = {}
         self._body = threading.local()  # the handler thread's current request
         self._count = 0
-        self.rule: Callable[[int, str | None], Reply | None] | None = None
+        self.rule: Callable[[int, Any], Reply | None] | None = None
 
     def route(self, prompt: str, *replies: Reply) -> None:
         with self._lock:
@@ -70,7 +70,8 @@ class RoutedProvider(FakeProvider):
         super()._record(request)
 
     def _take_reply(self, *args: Any, **kwargs: Any) -> Reply | None:  # tolerant of the base's signature
-        prompt = first_user_text(getattr(self._body, "value", None))
+        body = getattr(self._body, "value", None)
+        prompt = first_user_text(body)
         with self._lock:
             number = self._count
             self._count += 1
@@ -78,7 +79,7 @@ class RoutedProvider(FakeProvider):
             if script:
                 return script.pop(0) if len(script) > 1 else script[0]
         if self.rule is not None:
-            reply = self.rule(number, prompt)
+            reply = self.rule(number, body)
             if reply is not None:
                 return reply
         return super()._take_reply(*args, **kwargs)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -110,7 +111,7 @@ def test_failing_samples_are_retried_to_the_limit_then_counted_failed(routed: Ro
 
 def test_429_backs_the_concurrency_off_and_it_recovers(routed: RoutedProvider, tmp_path: Path, capsys) -> None:
     limited = Reply(fault="http_error", status=429, retry_after=0.05)
-    routed.rule = lambda number, prompt: limited if number < 10 else None
+    routed.rule = lambda number, body: limited if number < 10 else None
     source = write_input(tmp_path / "in.jsonl", prompts(60))
     out = tmp_path / "out.jsonl"
     code, summary, err = run(capsys, str(source), "-o", str(out), *provider_args(routed), "--concurrency", "8", "--no-stream")
@@ -120,6 +121,27 @@ def test_429_backs_the_concurrency_off_and_it_recovers(routed: RoutedProvider, t
     assert summary["concurrency_lowest"] < 8 and summary["concurrency_end"] == 8
     assert "rate limited: 10 answers were 429" in err
     assert sum(r["attempt"] for r in read_rows(out)) == 60  # waited out in place, not failed and retried
+
+
+def test_a_rate_limited_primary_fails_over_to_the_configured_fallback(routed: RoutedProvider, tmp_path: Path, capsys) -> None:
+    backup_key = "sk-test-backup-0123456789abcdef"
+    config = Path(os.environ["HERALD_HOME"]) / "config"
+    config.mkdir(parents=True, exist_ok=True)
+    (config / "config.toml").write_text(
+        f'[[fallback]]\nmodel = "backup/model"\nbase_url = "{routed.base_url}"\napi_key = "{backup_key}"\n'
+    )
+    limited = Reply(fault="http_error", status=429, retry_after=30)  # waiting it out would take minutes
+    routed.rule = lambda number, body: limited if body.get("model") == "test/model" else None
+    routed.default = Reply(text="from the backup", usage=(4, 2))
+    source = write_input(tmp_path / "in.jsonl", prompts(4))
+    out = tmp_path / "out.jsonl"
+    code, summary, err = run(capsys, str(source), "-o", str(out), *provider_args(routed), "--no-stream")
+    assert code == 0, err
+    assert summary is not None and summary["completed"] == 4 and summary["rate_limited"] >= 4 and summary["duration_s"] < 20
+    rows = read_rows(out)
+    assert {r["model"] for r in rows} == {"backup/model"} and {r["final_response"] for r in rows} == {"from the backup"}
+    assert all(r["usage"] == {"prompt_tokens": 4, "completion_tokens": 2, "total_tokens": 6} for r in rows)
+    assert backup_key not in out.read_text() and KEY not in out.read_text()
 
 
 def test_a_cut_stream_falls_back_and_is_counted(routed: RoutedProvider, tmp_path: Path, capsys) -> None:
