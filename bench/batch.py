@@ -1,13 +1,11 @@
 """Section 9: `herald batch` throughput vs the design it replaces (a pool of 4 sync agents).
 
 Short answers (8 chunks, 50 ms apart: about 0.4 s on the wire, like a quick real answer)
-from the loopback fake provider in its own process. Herald: the real `herald batch`
+from the loopback slow-stream server (`bench.slow_server`) in its own process. Herald: the real `herald batch`
 command in a child process at concurrency 64, 256 and 1,024, rate from its own summary
 (samples finished per second of the run, rows fsynced). Baseline: a process pool of 4
 processes with one synchronous `AIAgent` each, streaming like Herald, rate = samples / wall
 after the pool and its agents are up. Both read the same answers.
-
-`python -m bench.batch serve CHUNKS CHUNK_CHARS DELAY` is the provider child.
 """
 
 from __future__ import annotations
@@ -19,16 +17,15 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
-from bench.servers import ROOT, _env_with_root
+from bench.servers import _env_with_root
+from bench.slow_server import WORD, slow_server_process
 from bench.table import Row
 
 SECTION = "9 batch throughput"
-CHUNKS, CHUNK_CHARS, DELAY = 8, 3, 0.05
-ANSWER = "The capital is Paris, ok"  # CHUNKS × CHUNK_CHARS characters
+CHUNKS, INTERVAL_MS = 8, 50
+ANSWER = WORD * CHUNKS
 POOL_PROCESSES = 4
 TARGET_RATIO = 10.0
 TARGET_AT = 256
@@ -38,7 +35,7 @@ MODEL, KEY = "bench/model", "sk-bench-batch"
 def run(quick: bool) -> list[Row]:
     levels = (4, 16) if quick else (64, TARGET_AT, 1024)
     pool_samples = 8 if quick else 160
-    with _provider(DELAY / 5 if quick else DELAY) as base_url, tempfile.TemporaryDirectory(prefix="herald-bench-batch-") as work:
+    with slow_server_process(CHUNKS, INTERVAL_MS / 5 if quick else INTERVAL_MS) as base_url, tempfile.TemporaryDirectory(prefix="herald-bench-batch-") as work:
         baseline = pool_rate(base_url, pool_samples)
         rates = {level: herald_rate(base_url, level, Path(work), samples=_samples(level, quick)) for level in levels}
     judged = TARGET_AT if not quick else levels[-1]
@@ -119,52 +116,3 @@ def pool_rate(base_url: str, samples: int) -> float:
     if any(answer != ANSWER for answer in answers):
         raise AssertionError("the pool did not read every answer whole")
     return samples / wall
-
-
-# ── the provider, out of process ────────────────────────────────────────
-
-
-@contextmanager
-def _provider(delay: float) -> Iterator[str]:
-    child = subprocess.Popen(
-        [sys.executable, "-m", "bench.batch", "serve", str(CHUNKS), str(CHUNK_CHARS), str(delay)],
-        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=_env_with_root(),
-    )
-    try:
-        assert child.stdout is not None
-        base_url = child.stdout.readline().strip()
-        if not base_url.startswith("http"):
-            raise RuntimeError(f"bench.batch serve did not start (said {base_url!r})")
-        yield base_url
-    finally:
-        assert child.stdin is not None
-        child.stdin.close()
-        try:
-            child.wait(10)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
-        if child.stdout is not None:
-            child.stdout.close()
-
-
-def serve(chunks: int, chunk_chars: int, delay: float) -> int:
-    from fakeprovider import FakeProvider, Reply
-    from fakeprovider.server import FakeHTTPServer
-
-    # A thousand clients connect at once: the default listen backlog (5) would make them wait
-    # seconds for SYN retries, measuring the kernel's patience instead of Herald.
-    FakeHTTPServer.request_queue_size = 4096
-    with FakeProvider() as fake:
-        fake.default = Reply(text=ANSWER, chunk_chars=chunk_chars, delay=delay)
-        assert len(fake.default.pieces(ANSWER)) == chunks
-        print(fake.base_url, flush=True)
-        sys.stdin.read()  # until the parent closes our stdin (or dies)
-    return 0
-
-
-if __name__ == "__main__":
-    if sys.argv[1:2] == ["serve"]:
-        sys.exit(serve(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])))
-    print("usage: python -m bench.batch serve CHUNKS CHUNK_CHARS DELAY", file=sys.stderr)
-    sys.exit(2)
