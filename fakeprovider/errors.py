@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 # status -> (OpenAI error type, OpenAI error code, default message)
@@ -53,3 +54,20 @@ def mask_key(key: str) -> str:
     if len(key) <= 8:
         return "*" * len(key)
     return key[:3] + "*" * (len(key) - 7) + key[-4:]
+
+
+def prompt_tokens(body: dict[str, Any]) -> int:
+    """A request's prompt size in tokens, as this fake counts them: its text's bytes / 4."""
+    parts = [body.get(key) for key in ("messages", "input", "system", "instructions", "tools")]
+    text = json.dumps([p for p in parts if p is not None], ensure_ascii=False)
+    return len(text.encode("utf-8")) // 4
+
+
+def context_length_message(wire: str, used: int, window: int) -> str:
+    """The words a real provider on `wire` uses when the prompt exceeds its context window."""
+    if wire == "anthropic":
+        return f"prompt is too long: {used} tokens > {window} maximum"
+    return (
+        f"This model's maximum context length is {window} tokens. However, your messages resulted in "
+        f"{used} tokens. Please reduce the length of the messages."
+    )

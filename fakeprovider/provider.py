@@ -24,6 +24,9 @@ class FakeProvider:
         self.api_key: str | None = None
         self.known_models: set[str] | None = None
         self.reject_null_content: bool = False
+        # A context window in tokens (request text bytes / 4): larger requests get the wire's
+        # real context-length error, before any scripted reply is taken.
+        self.context_window: int | None = None
         self._queue: deque[list[Reply | int]] = deque()  # [reply, remaining serves]
         self._keyed: dict[str, deque[list[Reply | int]]] = {}  # marker -> its own queue
         self._lock = threading.Lock()
@@ -111,6 +114,7 @@ class FakeProvider:
         self.default = None
         self.api_key = None
         self.known_models = None
+        self.context_window = None
         self.reject_null_content = False
 
     # -- used by the handler ------------------------------------------------------------

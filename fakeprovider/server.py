@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
 from . import anthropic, chat, responses
-from .errors import default_message, error_body, mask_key
+from .errors import context_length_message, default_message, error_body, mask_key, prompt_tokens
 from .script import STREAM_FAULTS, RecordedRequest, Reply
 from .sse import Ctx
 from .streaming import play
@@ -179,6 +179,10 @@ class Handler(BaseHTTPRequestHandler):
         model = body.get("model")
         if provider.known_models is not None and model not in provider.known_models:
             self._error(wire, 404, f"The model `{model}` does not exist", code="model_not_found")
+            return
+        if provider.context_window is not None and prompt_tokens(body) > provider.context_window:
+            used = prompt_tokens(body)
+            self._error(wire, 400, context_length_message(wire, used, provider.context_window), code="context_length_exceeded")
             return
         if provider.reject_null_content and _has_null_assistant_content(body):
             self._error(wire, 500, "Assistant message must have string content (got null).")

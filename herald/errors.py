@@ -3,7 +3,8 @@
     HeraldError
     ├── UserError                  the caller's mistake: fix the input, don't retry
     │   ├── ConfigError            bad configuration value, file or flag
-    │   └── BatchFileError         a batch input or output file that cannot be used as it is
+    │   ├── BatchFileError         a batch input or output file that cannot be used as it is
+    │   └── ContextOverflow        the conversation does not fit in the model's context window
     └── LLMError                   the model call failed at run time
         ├── ProviderError          the provider answered with an HTTP error
         │   ├── AuthenticationError    401 / 403: wrong or missing key
@@ -53,6 +54,24 @@ class BatchFileError(UserError):
         self.total = len(self.problems) if total is None else total
         more = f" (and {self.total - len(self.problems)} more)" if self.total > len(self.problems) else ""
         super().__init__(f"{path}: {self.problems[0]}{more}" if self.problems else f"{path}: unusable")
+
+
+class ContextOverflow(UserError):
+    """What must be sent does not fit in the model's context window, even with older history left out.
+
+    Raised before sending when Herald knows the window (`max_context_tokens`, the local
+    server's size, or what a provider said earlier), and after a provider's context-length
+    error that leaving out older history cannot fix.
+
+    Attributes:
+        tokens: about how many tokens it needs (Herald's estimate, or the provider's count).
+        limit: the context window in tokens, when known.
+    """
+
+    def __init__(self, message: str, *, tokens: int | None = None, limit: int | None = None) -> None:
+        super().__init__(message)
+        self.tokens = tokens
+        self.limit = limit
 
 
 class LLMError(HeraldError):

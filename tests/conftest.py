@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Iterator
 
 import pytest
@@ -13,6 +15,31 @@ _PROVIDER_VARIABLES = (
     "OPENROUTER_API_KEY", "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_BASE_URL",
     "HERALD_STREAM_FIRST_BYTE_TIMEOUT", "HERALD_STREAM_IDLE_TIMEOUT", "HERALD_STREAM_TOTAL_TIMEOUT",
 )
+
+
+TESTS = Path(__file__).resolve().parent
+REFERENCE_CONTRACT = TESTS.parent.parent / "shared" / "spec" / "test_streaming_seed.py"
+"""The reference contract, beside the clone (it is not part of the repository)."""
+REQUIRE_CONTRACT_ENV = "HERALD_REQUIRE_CONTRACT"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A run of the whole suite includes the reference contract when it lies at ../shared/spec/.
+
+    A plain clone has no ../shared, and the suite still runs; with HERALD_REQUIRE_CONTRACT=1
+    (CI sets it) its absence is an error.
+    """
+    if not any(_resolved(arg) in (TESTS, TESTS.parent) for arg in config.args):
+        return  # a single module or directory: just that
+    if REFERENCE_CONTRACT.is_file():
+        if all(_resolved(arg) != REFERENCE_CONTRACT for arg in config.args):
+            config.args.append(str(REFERENCE_CONTRACT))
+    elif os.environ.get(REQUIRE_CONTRACT_ENV) == "1":
+        raise pytest.UsageError(f"{REQUIRE_CONTRACT_ENV}=1 but the reference contract is missing: {REFERENCE_CONTRACT}")
+
+
+def _resolved(arg: str) -> Path:
+    return Path(arg.split("::", 1)[0]).resolve()
 
 
 @pytest.fixture(autouse=True)

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from herald.agent.loop import SyncPorts, ToolProgress, run_sync
 from herald.agent.result import TurnResult
-from herald.errors import ConfigError, HeraldError, LLMError
+from herald.context.budget import ContextBudget
+from herald.errors import ConfigError, HeraldError, LLMError, ProviderError
 from herald.llm.caller import CallHooks, LLMCaller, Wire
 from herald.llm.clients import close_client, make_anthropic_client, make_openai_client
 from herald.llm.endpoint import API_MODES, Endpoint, resolve_endpoint
@@ -74,6 +75,12 @@ class AIAgent:
         session_store: the store to use (default: the user's data directory).
         max_tokens: cap on each answer's length (None: the provider's default).
         max_continuations: how often an answer cut by the length limit is continued.
+        max_context_tokens: the model's context window in tokens. When known, the history sent is
+            brought under it (old tool outputs cut, then old turns left out) and a message that alone
+            exceeds it is refused before sending; when None it is learned from the provider's
+            context-length error. See `herald.context.budget`.
+        temperature: sampling temperature sent with every call (None: the provider's default).
+        notice_callback: receives one-line notes for the user, e.g. what was left out to fit the context.
         stream_first_byte_timeout / stream_idle_timeout / stream_total_timeout: see `StreamTimeouts`.
         request_timeout: seconds for one plain request.
         max_retries: retries of a plain request on 429 / 5xx / connection errors.
@@ -121,6 +128,9 @@ class AIAgent:
         api_keys: Sequence[str] | None = None,
         fallback: Sequence[Mapping[str, Any]] | None = None,
         failover_cooldown: float | None = None,
+        max_context_tokens: int | None = None,
+        temperature: float | None = None,
+        notice_callback: TextCallback | None = None,
     ) -> None:
         api_mode = api_mode or os.environ.get("HERALD_API_MODE") or None
         if api_mode is not None and api_mode not in API_MODES:
@@ -146,6 +156,10 @@ class AIAgent:
         self.request_timeout = request_timeout
         self.max_tokens = max_tokens
         self.max_continuations = max_continuations
+        self.temperature = temperature
+        self.notice_callback = notice_callback
+        self._context = ContextBudget(max_context_tokens, max_tokens)
+        self._last_note = ""
         self.tool_progress_callback = tool_progress_callback
         self.approval_callback = approval_callback
         self.yolo = yolo
@@ -243,9 +257,10 @@ class AIAgent:
             A dict with `final_response` (str or None), `messages` (the whole history of this
             conversation, OpenAI format, without the system prompt), `api_calls`, `completed`,
             `interrupted`, `failed`, `error` (a message fit for a person, or None), `error_type`
-            (the failure's exception class name, e.g. "AuthenticationError", or None),
-            `answered_by` (who produced the final answer: `model`, `base_url`, and `skipped`, the
-            providers ahead of it that did not answer, each with a `reason`; None without an answer).
+            (the failure's exception class name, e.g. "AuthenticationError", or None), `truncated`
+            (the answer was cut by `max_tokens` and not continued), `answered_by` (who produced the
+            final answer: `model`, `base_url`, and `skipped`, the providers ahead of it that did not
+            answer, each with a `reason`; None without an answer).
             `run_turn` returns the same as a typed `TurnResult`.
         """
         return self.run_turn(user_message, system_message, conversation_history).as_dict()
@@ -261,6 +276,8 @@ class AIAgent:
         history = list(conversation_history or [])
         try:
             system_prompt = self._system_prompt(system_message)
+            self._context.reserve = self.max_tokens
+            self._context.check_message(system_prompt, user_message, self.tools.schemas() or None)
             self._ensure_session(user_message)
         except HeraldError as error:
             return TurnResult("failed", None, history, error=error, error_message=str(error))
@@ -388,9 +405,41 @@ class AIAgent:
         from Herald's chat-format history."""
         from herald.agent.messages import for_api
 
-        history = for_api([{"role": "system", "content": system_prompt}, *messages], keep_replay_data=True)
+        tools = self.tools.schemas() or None
+        self._context.reserve = self.max_tokens
+        fitted = self._context.fit(system_prompt, messages, tools)
+        self._notice(fitted.note)
+        history = for_api([{"role": "system", "content": system_prompt}, *fitted.messages], keep_replay_data=True)
         wire = wire or self._wire()
-        return wire.build_kwargs(model or self.model, history, self.tools.schemas() or None, max_tokens=self.max_tokens)
+        kwargs = wire.build_kwargs(model or self.model, history, tools, max_tokens=self.max_tokens)
+        if self.temperature is not None:
+            kwargs["temperature"] = self.temperature
+        return kwargs
+
+    @property
+    def max_context_tokens(self) -> int | None:
+        """The context window in tokens, as far as known (set, or learned from the provider)."""
+        return self._context.limit
+
+    @max_context_tokens.setter
+    def max_context_tokens(self, value: int | None) -> None:
+        self._context.limit = value
+
+    def _context_overflowed(self, error: BaseException) -> bool:
+        """True when `error` is a context-length error: the window is learned from it, so the
+        next `_build_api_kwargs` leaves out enough old history (or raises ContextOverflow)."""
+        return self._context.learn(error)
+
+    def _notice(self, note: str) -> None:
+        # The same note before every call of a tool loop would be noise: say each once.
+        if not note or note == self._last_note:
+            return
+        self._last_note = note
+        if self.notice_callback is not None:
+            try:
+                self.notice_callback(note)
+            except Exception:  # a display bug must not stop the agent
+                log.debug("notice_callback raised; ignored", exc_info=True)
 
     # ── the LLM-call contract ───────────────────────────────────────────
 
@@ -407,6 +456,15 @@ class AIAgent:
             herald.errors.Interrupted: never failed over.
             The last provider's error, naming every provider tried, when all of them failed.
         """
+        try:
+            return self._call_providers(api_kwargs, system_prompt, messages)
+        except ProviderError as error:
+            if not self._context_overflowed(error):
+                raise
+        # The provider said the history does not fit: send it once more, brought under what it said.
+        return self._call_providers(self._build_api_kwargs(system_prompt, messages), system_prompt, messages)
+
+    def _call_providers(self, api_kwargs: dict[str, Any], system_prompt: str, messages: list[dict[str, Any]]) -> LLMResponse:
         streaming = self._has_stream_consumers()
         if not self._failover:
             response = self._normalize(

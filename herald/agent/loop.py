@@ -179,7 +179,7 @@ class ConversationCore:
                 continuations += 1
                 self.append({"role": "user", "content": CONTINUE_PROMPT, "continuation": True})
                 continue
-            return self._result("completed", "".join(answer_parts), answered_by=self.answered_by)
+            return self._result("completed", "".join(answer_parts), answered_by=self.answered_by, truncated=response.finish_reason == "length")
         return self._result(
             "incomplete",
             "".join(answer_parts) or None,
@@ -229,9 +229,10 @@ class ConversationCore:
         error: BaseException | None = None,
         error_message: str | None = None,
         answered_by: dict[str, Any] | None = None,
+        truncated: bool = False,
     ) -> TurnResult:
         return TurnResult(
-            status, final_response, self.messages, self.api_calls, self.usage, error, error_message, answered_by
+            status, final_response, self.messages, self.api_calls, self.usage, error, error_message, answered_by, truncated
         )
 
 

@@ -28,6 +28,7 @@ class TurnResult:
             stopped short.
         answered_by: who produced the final answer (`model`, `base_url`, `skipped`: the providers
             ahead of it that did not answer, each with a `reason`); None without an answer.
+        truncated: the answer was cut by the `max_tokens` limit (and not continued).
     """
 
     status: TurnStatus
@@ -38,6 +39,7 @@ class TurnResult:
     error: BaseException | None = None
     error_message: str | None = None
     answered_by: dict[str, Any] | None = None
+    truncated: bool = False
 
     @property
     def completed(self) -> bool:
@@ -65,6 +67,8 @@ class TurnResult:
             "error_type": type(self.error).__name__ if self.error is not None else None,
             # Who produced the final answer: {"model", "base_url", "skipped": [{"model", "base_url", "reason"}]}.
             "answered_by": self.answered_by,
+            # The answer was cut by the max_tokens limit (and not continued).
+            "truncated": self.truncated,
         }
 
 

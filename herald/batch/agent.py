@@ -61,6 +61,7 @@ class AgentConfig:
         workdir_root: where per-attempt working directories are made.
         api_keys / fallback / failover_cooldown: failover, as `AIAgent` takes it (the config
             file's key pool and `[[fallback]]` tables).
+        max_context_tokens / temperature: as `AIAgent` takes them.
     """
 
     model: str
@@ -79,6 +80,8 @@ class AgentConfig:
     api_keys: tuple[str, ...] = field(default=(), repr=False)
     fallback: tuple[dict[str, Any], ...] = field(default=(), repr=False)
     failover_cooldown: float | None = None
+    max_context_tokens: int | None = None
+    temperature: float | None = None
 
     @property
     def fails_over(self) -> bool:
@@ -161,6 +164,8 @@ class BatchAgent(AIAgent):
             api_keys=list(config.api_keys) or None,
             fallback=list(config.fallback),
             failover_cooldown=config.failover_cooldown,
+            max_context_tokens=config.max_context_tokens,
+            temperature=config.temperature,
         )
         self.stats = AttemptStats()
         self._stream = config.stream

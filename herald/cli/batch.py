@@ -25,7 +25,7 @@ from herald.batch.thread_runner import ThreadRunner
 from herald.batch.workdirs import default_root
 from herald.cli.config import Settings, load_settings, require_provider
 from herald.cli.errors import EXIT_OK, EXIT_USAGE
-from herald.cli.local import local_provider
+from herald.cli.local import local_provider, uses_local_model
 from herald.errors import BatchFileError, ConfigError
 from herald.llm.endpoint import API_MODES
 
@@ -93,10 +93,10 @@ def batch_run(ctx: click.Context, input_path: Path, output_path: Path, **options
         from herald.batch.ray_backend import require_ray
 
         require_ray()
-        if settings.local or settings.local_model:
+        if uses_local_model(settings):
             raise ConfigError("--ray: the local model runs on this machine only; configure a provider (--base-url, --api-key)")
     require_provider(settings)
-    with local_provider(settings, lambda line: click.echo(line, err=True)) as ready:
+    with local_provider(settings) as ready:
         config = _agent_config(ready, toolsets, files, options)
         summary_code = _execute(prepared, config, ready, options)
     return summary_code
@@ -203,6 +203,8 @@ def _agent_config(settings: Settings, toolsets: tuple[str, ...], files: BatchFil
         api_keys=settings.api_keys,
         fallback=settings.fallback,
         failover_cooldown=settings.failover_cooldown,
+        max_context_tokens=settings.max_context_tokens,
+        temperature=settings.temperature,
     )
 
 

@@ -3,7 +3,8 @@
 Input is prompt_toolkit with a persistent history file in the data directory. Enter sends;
 Esc-Enter (Alt-Enter) inserts a newline, and so does Enter after a trailing backslash.
 Ctrl-C during an answer stops it (a second within 2 s quits); Ctrl-C at the prompt clears
-the line (twice within 2 s quits); Ctrl-D at an empty prompt quits.
+the line (twice within 2 s quits); Ctrl-D at an empty prompt quits, and so does Ctrl-D
+during an answer (after stopping it). Text typed during an answer waits at the next prompt.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from rich.text import Text
 from herald.cli.approval import TerminalApproval
 from herald.cli.config import Settings
 from herald.cli.errors import EXIT_INTERRUPTED, EXIT_OK
+from herald.cli.keys import KeyWatch
 from herald.cli.resume import Resumed
 from herald.cli.slash import ChatState, is_slash, run_slash
 from herald.cli.turn import InterruptClock, run_turn
@@ -65,17 +67,21 @@ def run_chat(settings: Settings, resumed: Resumed, *, stdout: TextIO | None = No
     display = make_display(settings, tty=out.isatty(), out=out)
     console: Console = getattr(display, "console", None) or Console(file=out, highlight=False)
     bridge = DisplayBridge(display)
-    agent = make_agent(settings, bridge, approval=TerminalApproval(display, console), session_id=resumed.session_id)
+    keys = KeyWatch(lambda: agent.interrupt())
+    approval = keys.pausing(TerminalApproval(display, console))  # the question reads the keys itself
+    agent = make_agent(settings, bridge, approval=approval, session_id=resumed.session_id)
     state = ChatState(agent, display, console, list(resumed.history))
     console.print(Text(f"herald · {agent.model} · /help for commands, Ctrl-D to quit", style="dim"))
     if resumed.note:
         console.print(Text(resumed.note, style="dim"))
+    for line in resumed.recap:
+        console.print(Text("  " + line, style="dim"))
     session = make_prompt_session()
     clock = InterruptClock()
     try:
         while True:
             try:
-                text = session.prompt(PROMPT)
+                text = session.prompt(PROMPT, default=keys.take_typed())
             except KeyboardInterrupt:
                 if clock.press():
                     return EXIT_INTERRUPTED
@@ -91,11 +97,13 @@ def run_chat(settings: Settings, resumed: Resumed, *, stdout: TextIO | None = No
                     return EXIT_OK
                 continue
             try:
-                outcome = run_turn(agent, bridge, text, state.history, clock)
+                outcome = run_turn(agent, bridge, text, state.history, clock, keys)
             except KeyboardInterrupt:
                 return EXIT_INTERRUPTED
             # The result's history includes this turn (even a failed or interrupted one).
             state.history[:] = outcome.messages
+            if outcome.eof:
+                return EXIT_OK
             console.print()  # a blank line between the answer and the next prompt
     finally:
         close = getattr(display, "close", None)

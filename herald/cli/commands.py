@@ -13,34 +13,35 @@ from herald.errors import ConfigError
 from herald.llm.failover import FailoverPolicy
 from herald.llm.redact import mask_key
 from herald.sessions import SessionInfo, SessionStore
+from herald.tools.toolsets import TOOLSETS
 
 Echo = Callable[[str], None]
 
 
 def show_config(settings: Settings, echo: Echo) -> None:
-    """Every effective setting with where it came from; the key masked."""
+    """What a command with these settings will run, each value with where it came from; the key masked.
+
+    On the local model, the settings shown are the ones it runs with (`local_settings`).
+    """
+    from herald.cli.local import planned_local_settings, uses_local_model
+
     path = settings.config_path
     echo(f"config file: {path} ({'found' if path is not None and path.exists() else 'not found'})")
-    try:
-        endpoint = settings.endpoint()
-    except ConfigError as error:
-        endpoint = None
-        echo(f"warning: {error}")
+    local = uses_local_model(settings)
+    if local:
+        settings = planned_local_settings(settings)
     rows: list[tuple[str, str, str]] = [("model", settings.model, settings.source("model"))]
-    if endpoint is not None:
-        rows.append(("base_url", endpoint.base_url, settings.source("base_url")))
-        key_source = settings.source("api_key") if settings.api_key else (
-            f"env {endpoint.key_source}" if endpoint.key_source else "not set"
-        )
-        if not settings.api_key and settings.api_keys:
-            key_source = f"first of api_keys: {settings.source('api_keys')}"
-        rows.append(("api_key", mask_key(endpoint.api_key), key_source))
-        mode_source = settings.source("api_mode") if settings.api_mode else "detected from the base URL"
-        rows.append(("api_mode", endpoint.api_mode, mode_source))
+    if local:
+        rows += _local_rows(settings)
+    else:
+        rows += _endpoint_rows(settings, echo)
         rows += _failover_rows(settings)
     rows += [
         ("stream", _bool(settings.stream), settings.source("stream")),
-        ("toolsets", ",".join(settings.toolsets) if settings.toolsets is not None else "all", settings.source("toolsets")),
+        ("toolsets", _toolsets(settings.toolsets), settings.source("toolsets")),
+        ("max_tokens", _number(settings.max_tokens, "the provider's default"), settings.source("max_tokens")),
+        ("max_context_tokens", _number(settings.max_context_tokens, "learned from the provider"), settings.source("max_context_tokens")),
+        ("temperature", _number(settings.temperature, "the provider's default"), settings.source("temperature")),
         ("yolo", _bool(settings.yolo), settings.source("yolo")),
         (
             "show_reasoning",
@@ -70,6 +71,48 @@ def _failover_rows(settings: Settings) -> list[tuple[str, str, str]]:
         cooldown = settings.failover_cooldown if settings.failover_cooldown is not None else FailoverPolicy().cooldown
         rows.append(("failover_cooldown", f"{cooldown:g} s", settings.source("failover_cooldown")))
     return rows
+
+
+def _local_rows(settings: Settings) -> list[tuple[str, str, str]]:
+    from herald.local import default_model_path
+
+    model_file = settings.local_model or f"{default_model_path()} (assembled on first use)"
+    return [
+        ("local", "true", settings.source("local")),
+        ("local_model", str(model_file), settings.source("local_model") if settings.local_model else "bundled: herald[local]"),
+        ("base_url", settings.base_url or "", settings.source("base_url")),
+        ("api_key", "none needed", "local model"),
+        ("api_mode", "chat_completions", "local model"),
+    ]
+
+
+def _endpoint_rows(settings: Settings, echo: Echo) -> list[tuple[str, str, str]]:
+    try:
+        endpoint = settings.endpoint()
+    except ConfigError as error:
+        echo(f"warning: {error}")
+        return []
+    key_source = settings.source("api_key") if settings.api_key else (
+        f"env {endpoint.key_source}" if endpoint.key_source else "not set"
+    )
+    if not settings.api_key and settings.api_keys:
+        key_source = f"first of api_keys: {settings.source('api_keys')}"
+    mode_source = settings.source("api_mode") if settings.api_mode else "detected from the base URL"
+    return [
+        ("base_url", endpoint.base_url, settings.source("base_url")),
+        ("api_key", mask_key(endpoint.api_key), key_source),
+        ("api_mode", endpoint.api_mode, mode_source),
+    ]
+
+
+def _toolsets(toolsets: tuple[str, ...] | None) -> str:
+    if toolsets is None:
+        return "all (" + ",".join(TOOLSETS) + ")"
+    return ",".join(toolsets) if toolsets else "none"
+
+
+def _number(value: float | None, unset: str) -> str:
+    return unset if value is None else f"{value:g}"
 
 
 def list_sessions(store: SessionStore, echo: Echo, limit: int = 20) -> None:

@@ -39,9 +39,15 @@ FIELDS: dict[str, tuple[tuple[type, ...], str | None]] = {
     "api_keys": ((list, str), "HERALD_API_KEYS"),
     "fallback": ((list,), None),
     "failover_cooldown": ((int, float), None),
+    "max_context_tokens": ((int,), "HERALD_MAX_CONTEXT_TOKENS"),
+    "temperature": ((float, int), None),
 }
 
-_TYPE_NAMES = {str: "a string", bool: "true or false", list: "a list of strings", int: "a whole number", float: "a number"}
+_TYPE_NAMES = {
+    str: "a string", bool: "true or false", list: "a list of strings", int: "a whole number", float: "a number",
+}
+# The smallest value each number setting allows.
+_POSITIVE = {"max_tokens": 1, "max_context_tokens": 256}
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,8 @@ class Settings:
     api_keys: tuple[str, ...] = ()  # a key pool for the primary, after api_key
     fallback: tuple[dict[str, Any], ...] = ()  # [[fallback]] providers, in order
     failover_cooldown: float | None = None  # seconds a failed provider is skipped (None: the library's default)
+    max_context_tokens: int | None = None  # the model's context window (None: learned from the provider)
+    temperature: float | None = None  # sampling temperature (None: the provider's default)
     # key -> where the value came from ("default", "config file", "env HERALD_MODEL", "flag --model")
     sources: Mapping[str, str] = field(default_factory=dict)
     config_path: Path | None = None
@@ -102,9 +110,9 @@ def load_settings(flags: Mapping[str, Any], *, environ: Mapping[str, str] | None
     sources: dict[str, str] = {}
     for key, value in read_config_file(path).items():
         values[key], sources[key] = value, "config file"
-    for key, (_, variable) in FIELDS.items():
+    for key, (types, variable) in FIELDS.items():
         if variable and environ.get(variable, "").strip():
-            values[key], sources[key] = environ[variable].strip(), f"env {variable}"
+            values[key], sources[key] = _from_env(environ[variable].strip(), types, variable), f"env {variable}"
     for key, value in flags.items():
         if value is not None:
             values[key], sources[key] = value, f"flag --{key.replace('_', '-')}"
@@ -118,6 +126,11 @@ def load_settings(flags: Mapping[str, Any], *, environ: Mapping[str, str] | None
         values["fallback"] = tuple(values["fallback"])
     if "failover_cooldown" in values:
         values["failover_cooldown"] = _seconds(values["failover_cooldown"], where["failover_cooldown"])
+    for key, smallest in _POSITIVE.items():
+        if values.get(key) is not None and values[key] < smallest:
+            raise ConfigError(f"{where[key]}: {key} must be at least {smallest}, not {values[key]}")
+    if values.get("temperature") is not None and not 0 <= values["temperature"] <= 2:
+        raise ConfigError(f"{where['temperature']}: temperature must be between 0 and 2, not {values['temperature']}")
     if values.get("api_mode") is not None and values["api_mode"] not in API_MODES:
         raise ConfigError(
             f"{where['api_mode']}: unknown api_mode {values['api_mode']!r}: choose one of {', '.join(API_MODES)}"
@@ -156,7 +169,7 @@ def read_config_file(path: Path) -> dict[str, Any]:
         if key not in FIELDS:
             raise ConfigError(f"{path}: unknown key {key!r} (known: {', '.join(FIELDS)})")
         types = FIELDS[key][0]
-        if not isinstance(value, types):
+        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
             wanted = " or ".join(_TYPE_NAMES[t] for t in types)
             raise ConfigError(f"{path}: {key} must be {wanted}, not {type(value).__name__} {value!r}")
     return data
@@ -175,6 +188,16 @@ def _seconds(value: Any, source: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
         raise ConfigError(f"{source}: failover_cooldown must be a number of seconds ≥ 0, not {value!r}")
     return float(value)
+
+
+def _from_env(text: str, types: tuple[type, ...], variable: str) -> Any:
+    """An environment value as the setting's type (the environment only holds strings)."""
+    if str in types:
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise ConfigError(f"env {variable}: must be a whole number, not {text!r}") from None
 
 
 def _toolsets(value: Any, source: str) -> tuple[str, ...]:

@@ -210,11 +210,12 @@ class RichDisplay:
                 self._stop_spinner()
             finally:
                 self._close_streams()
-            self._print(Text(f"error: {_one_line(message)}", style="bold red"), section="error")
+            self._print(Text(f"herald: error: {_one_line(message)}", style="bold red"), section="error")
 
     def notice(self, message: str) -> None:
+        """A dim line for the user (a cut answer, history left out to fit the context)."""
         with self._lock:
-            self._print(Text(_one_line(message), style="dim"), section="notice")
+            self._print(Text(message, style="dim"), section="notice")
 
     # -- helpers ----------------------------------------------------------------
 
@@ -364,11 +365,12 @@ class PlainDisplay:
 
     def error(self, message: str) -> None:
         with self._lock:
-            self._err_line(f"error: {_one_line(message)}")
+            self._err_line(f"herald: error: {_one_line(message)}")
 
     def notice(self, message: str) -> None:
+        """A note for the user, on ``err`` (``out`` carries only the answer)."""
         with self._lock:
-            self._err_line(_one_line(message))
+            self._err_line(message)
 
     # -- helpers ----------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from herald.agent.result import TurnResult
 from herald.errors import (
     AuthenticationError,
     ConfigError,
+    ContextOverflow,
     HeraldError,
     ModelNotFoundError,
     ProviderError,
@@ -19,6 +20,7 @@ from herald.errors import (
     RateLimitError,
     UserError,
 )
+from herald.context.budget import looks_like_overflow
 from herald.llm.redact import redact
 
 EXIT_OK = 0
@@ -26,11 +28,15 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
+ERROR_PREFIX = "herald: error: "
+"""How every error line starts, wherever it is printed."""
+
 _HINTS: list[tuple[type[BaseException], str]] = [
     (AuthenticationError, "check HERALD_API_KEY / --api-key (`herald config` shows which key is used)"),
     (ModelNotFoundError, "check --model / `herald config` (and the base URL)"),
     (RateLimitError, "wait a moment and try again, or use another model"),
     (ProviderUnreachable, "check --base-url / is the server running?"),
+    (ContextOverflow, "shorten the input, or /new to start a new conversation"),
 ]
 
 
@@ -73,6 +79,8 @@ def _hint(message: str, kind: type[BaseException] | None) -> str:
     for cls, hint in _HINTS:
         if issubclass(kind, cls):
             return hint
+    if issubclass(kind, ProviderError) and looks_like_overflow(message):
+        return dict(_HINTS)[ContextOverflow]  # a provider's context-length error
     if issubclass(kind, ProviderError):
         return "the provider failed both streaming and plain requests; try again later or check `herald config`"
     return ""

@@ -17,6 +17,8 @@ class Resumed:
     session_id: str | None = None
     history: list[dict[str, Any]] = field(default_factory=list)
     note: str = ""
+    recap: tuple[str, ...] = ()
+    """The last exchange, a line each for the question and the answer, to show on resuming."""
 
 
 def resolve_resume(store: SessionStore, resume_id: str | None, continue_last: bool, cwd: str | None = None) -> Resumed:
@@ -40,4 +42,41 @@ def resolve_resume(store: SessionStore, resume_id: str | None, continue_last: bo
     else:
         return Resumed()
     history = store.load_messages(info.id)
-    return Resumed(info.id, history, f"resuming session {info.id} ({len(history)} messages)")
+    recap = recap_lines(history)
+    note = f"resuming session {info.id} ({len(history)} messages)" + ("; where it left off:" if recap else "")
+    return Resumed(info.id, history, note, recap)
+
+
+RECAP_CHARS = 240
+
+
+def recap_lines(history: list[dict[str, Any]]) -> tuple[str, ...]:
+    """The last question and what followed it, each shortened to one line.
+
+    The answer is the last assistant text after the question; tool calls in between are
+    counted, not shown. An interrupted or failed turn says so.
+    """
+    last_user = next((i for i in range(len(history) - 1, -1, -1) if _is_question(history[i])), None)
+    if last_user is None:
+        return ()
+    lines = ["› " + _short(history[last_user].get("content"))]
+    after = history[last_user + 1 :]
+    tools = sum(1 for m in after if m.get("role") == "tool")
+    if tools:
+        lines.append(f"  ({tools} tool call{'s' if tools != 1 else ''})")
+    answers = [m for m in after if m.get("role") == "assistant" and m.get("content")]
+    if answers:
+        answer = answers[-1]
+        lines.append(_short(answer.get("content")) + (" [interrupted]" if answer.get("interrupted") else ""))
+    else:
+        lines.append("(no answer)")
+    return tuple(lines)
+
+
+def _is_question(message: dict[str, Any]) -> bool:
+    return message.get("role") == "user" and not message.get("continuation")
+
+
+def _short(content: Any) -> str:
+    text = " ".join(str(content or "").split())
+    return text if len(text) <= RECAP_CHARS else text[: RECAP_CHARS - 1].rstrip() + "…"

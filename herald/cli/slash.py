@@ -47,11 +47,29 @@ def _new(state: ChatState, arg: str) -> bool:
 
 def _model(state: ChatState, arg: str) -> bool:
     if arg:
-        state.agent.model = arg
-        state.console.print(Text(f"model: {arg}", style="dim"))
+        _switch_model(state, arg)
     else:
         state.console.print(Text(f"model: {state.agent.model} (at {state.agent.base_url})", style="dim"))
     return True
+
+
+def _switch_model(state: ChatState, name: str) -> None:
+    """Switch to `name` if the provider's list has it; without a list, switch and say it is unchecked."""
+    from herald.cli.models import check_model
+
+    agent = state.agent
+    check = check_model(agent, name)
+    if check.listed is not None and not check.known:
+        hint = f"did you mean {' or '.join(check.suggestions)}?" if check.suggestions else f"it lists {len(check.listed)}"
+        state.console.print(Text(f"no model {name} at {agent.endpoint.host} ({hint}); still using {agent.model}", style="red"))
+        return
+    agent.model = name
+    if check.context_window is not None:
+        agent.max_context_tokens = check.context_window
+    if check.known:
+        state.console.print(Text(f"model: {name}", style="dim"))
+    else:
+        state.console.print(Text(f"model: {name} (not checked: {agent.endpoint.host} has no model list)", style="yellow"))
 
 
 def _reasoning(state: ChatState, arg: str) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
@@ -18,6 +18,7 @@ from herald.cli.errors import (
     Failure,
     describe_result,
 )
+from herald.cli.keys import KeyWatch
 from herald.cli.wiring import DisplayBridge
 
 DOUBLE_PRESS_S = 2.0
@@ -68,6 +69,8 @@ class TurnOutcome:
     result: dict[str, Any]
     exit_code: int
     failure: Failure | None = None
+    eof: bool = False
+    """Ctrl-D was pressed while the answer streamed: the person wants to leave."""
 
     @property
     def messages(self) -> list[dict[str, Any]]:
@@ -80,15 +83,17 @@ def run_turn(
     message: str,
     history: list[dict[str, Any]],
     clock: InterruptClock,
+    keys: KeyWatch | None = None,
 ) -> TurnOutcome:
     """Ask, stream the answer to the display and end the turn on screen, whatever happens.
 
+    With `keys`, Ctrl-D during the turn stops the answer (the outcome says `eof`).
     Raises KeyboardInterrupt on a second Ctrl-C (the display is closed first).
     """
     display = bridge.display
     bridge.begin_turn()
     try:
-        with interrupts_stop(agent, clock):
+        with interrupts_stop(agent, clock), keys.watching() if keys is not None else nullcontext():
             turn = agent.run_turn(message, conversation_history=history)
     except BaseException:
         _close(display)
@@ -99,8 +104,12 @@ def run_turn(
         display.on_text(result["final_response"])  # --no-stream: the answer at the end
     if result.get("interrupted"):
         display.end_turn(interrupted=True)
+        if keys is not None and keys.eof:
+            return TurnOutcome(result, EXIT_OK, eof=True)
         return TurnOutcome(result, EXIT_INTERRUPTED)
     display.end_turn()
+    if result.get("truncated"):
+        display.notice(cut_marker(agent.max_tokens))
     if result.get("failed") or not result.get("completed"):
         failure = describe_result(turn, (agent.endpoint.api_key,))
         display.error(failure.message)
@@ -109,6 +118,12 @@ def run_turn(
     if note is not None:
         display.notice(note)
     return TurnOutcome(result, EXIT_OK)
+
+
+def cut_marker(max_tokens: int | None) -> str:
+    """The note under an answer the token cap cut short."""
+    where = f"{max_tokens} tokens" if max_tokens else "the provider's output limit"
+    return f"(cut at {where}: --max-tokens to raise)"
 
 
 def _close(display: object) -> None:

@@ -95,4 +95,7 @@ def make_agent(
         api_keys=list(settings.api_keys) or None,
         fallback=list(settings.fallback),
         failover_cooldown=settings.failover_cooldown,
+        max_context_tokens=settings.max_context_tokens,
+        temperature=settings.temperature,
+        notice_callback=bridge.display.notice,
     )

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from herald.local.errors import LocalExtraMissing, LocalModelError, LocalServerError
 from herald.local.model import DEFAULT_MODEL_ALIAS, default_model_path, ensure_model
-from herald.local.serve import CHAT_FORMAT
+from herald.local.serve import CHAT_FORMAT, QA_FORMAT
 from herald.local.server import EXTRA_MISSING, LocalServer, local_extra_available
 
 __all__ = [
@@ -27,14 +27,17 @@ __all__ = [
     "LocalProvider",
     "LocalServer",
     "LocalServerError",
+    "QA_FORMAT",
     "chat_format_for",
     "default_model_path",
     "ensure_model",
     "local_extra_available",
+    "model_alias",
     "start_local_provider",
 ]
 
 _GEMMA3 = re.compile(r"gemma[-_]?3", re.IGNORECASE)
+_INSTRUCTION_TUNED = re.compile(r"(^|[-_.])(it|instruct|chat)([-_.]|$)", re.IGNORECASE)
 
 
 @dataclass
@@ -50,6 +53,11 @@ class LocalProvider:
     @property
     def base_url(self) -> str:
         return self.server.base_url
+
+    @property
+    def n_ctx(self) -> int:
+        """The server's context window in tokens: prompt and answer together must fit in it."""
+        return self.server.n_ctx
 
     def stop(self) -> None:
         """Stop the server (idempotent; also happens at interpreter exit)."""
@@ -76,7 +84,7 @@ def start_local_provider(model: str | None = None, *, n_ctx: int = 4096, startup
     if not local_extra_available():
         raise LocalExtraMissing(EXTRA_MISSING)
     path = ensure_model(model)
-    alias = DEFAULT_MODEL_ALIAS if model is None else Path(path).stem
+    alias = model_alias(model)
     server = LocalServer(
         path,
         alias=alias,
@@ -88,6 +96,20 @@ def start_local_provider(model: str | None = None, *, n_ctx: int = 4096, startup
     return LocalProvider(server=server, model=alias)
 
 
+def model_alias(model: str | Path | None) -> str:
+    """The name the server answers to: "gemma-3-270m" for the packaged model, else the file's stem."""
+    return DEFAULT_MODEL_ALIAS if model is None else Path(model).expanduser().stem
+
+
 def chat_format_for(path: str | Path) -> str | None:
-    """Herald's tool-aware Gemma 3 format for Gemma 3 files; otherwise the GGUF's own template."""
-    return CHAT_FORMAT if _GEMMA3.search(Path(path).name) else None
+    """The prompt frame for a model file, judged by its name.
+
+    Gemma 3 files: Herald's tool-aware chat format for instruction-tuned ones ("-it", as
+    Google names them), the few-shot question-and-answer frame for pretrained ones (the
+    packaged model is one: given chat turns it echoes the question). Other files: the
+    GGUF's own chat template.
+    """
+    name = Path(path).name
+    if not _GEMMA3.search(name):
+        return None
+    return CHAT_FORMAT if _INSTRUCTION_TUNED.search(Path(name).stem) else QA_FORMAT

@@ -7,6 +7,9 @@ renderer follows Gemma 3's turn format and writes calls and results the way Goog
 function-calling guide does: calls as a fenced `tool_call` block in the model's turn, results
 as a fenced `tool_output` block in a user turn.
 
+Herald's own markers (the note on an interrupted answer) are left out of the prompt: small
+models copy them into later answers.
+
 Pure text in, text out: no llama_cpp import, so it is testable without the extra.
 """
 
@@ -14,6 +17,9 @@ from __future__ import annotations
 
 import json
 from typing import Any, Iterable, Mapping
+
+from herald.local.prompt_text import answer_text
+from herald.local.prompt_text import message_text as _text
 
 END_OF_TURN = "<end_of_turn>"
 """Stop sequence: the model closes its turn with it."""
@@ -64,7 +70,7 @@ def render_gemma3(
 
 
 def _assistant_text(message: Mapping[str, Any]) -> str:
-    parts = [_text(message.get("content"))]
+    parts = [answer_text(message)]
     for call in message.get("tool_calls") or ():
         function = call.get("function") or {}
         arguments = function.get("arguments") or "{}"
@@ -81,17 +87,6 @@ def _tools_text(tools: list[Mapping[str, Any]] | None, tool_choice: Any) -> str:
         spec = {"name": function.get("name"), "description": function.get("description", ""), "parameters": function.get("parameters", {})}
         lines.append(json.dumps(spec))
     return "\n".join(lines)
-
-
-def _text(content: Any) -> str:
-    """Message content as text: a string, or the text parts of a content list."""
-    if content is None:
-        return ""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(part.get("text", "") for part in content if isinstance(part, Mapping) and part.get("type") == "text")
-    return str(content)
 
 
 def _join(parts: list[str]) -> str:

@@ -1,8 +1,13 @@
 """The server process: `python -m herald.local.serve <llama_cpp.server arguments>`.
 
-A thin wrapper around llama-cpp-python's own server entry point that adds two things:
+A thin wrapper around llama-cpp-python's own server entry point that adds:
 
-* the "herald-gemma3" chat format (see `chat_format`), registered before the server starts;
+* two chat formats, registered before the server starts: "herald-qa", the few-shot
+  question-and-answer frame for pretrained models (see `qa_format`), and "herald-gemma3",
+  Gemma 3's chat turns with tool calls and results kept (see `chat_format`);
+* in both, control tokens other than end-of-generation are never sampled. Their text is
+  dropped when the answer is decoded, so a pretrained model that "opens a new turn"
+  (`<start_of_turn>user`) glued words together ("mendatanguser");
 * a watchdog that exits when the Herald process that started it is gone. The server runs in
   its own process group (so Ctrl-C in the terminal doesn't reach it and Herald can kill it
   as a whole); without the watchdog a crashed or SIGKILLed Herald would leave it running.
@@ -13,22 +18,78 @@ from __future__ import annotations
 import os
 import threading
 import time
-from typing import Any
+from typing import Any, Callable
 
 CHAT_FORMAT = "herald-gemma3"
+"""Gemma 3's chat turns: for instruction-tuned Gemma 3 models."""
+QA_FORMAT = "herald-qa"
+"""The few-shot question-and-answer frame: for pretrained models, such as the packaged one."""
 PARENT_PID_ENV = "HERALD_LOCAL_PARENT_PID"
 
 
-def register_chat_format() -> None:
-    """Make `--chat_format herald-gemma3` known to llama-cpp-python."""
+def register_chat_formats() -> None:
+    """Make `--chat_format herald-qa` and `--chat_format herald-gemma3` known to llama-cpp-python."""
     from llama_cpp import llama_chat_format
 
     from herald.local.chat_format import END_OF_TURN, render_gemma3
+    from herald.local.qa_format import QA_STOP, lstrip_answer, render_qa
 
-    @llama_chat_format.register_chat_format(CHAT_FORMAT)  # type: ignore[untyped-decorator]
-    def _format(messages: Any, tools: Any = None, tool_choice: Any = None, **_: Any) -> Any:
+    def gemma(messages: Any, tools: Any = None, tool_choice: Any = None, **_: Any) -> Any:
         prompt = render_gemma3(messages, tools=tools, tool_choice=tool_choice)
         return llama_chat_format.ChatFormatterResponse(prompt=prompt, stop=END_OF_TURN)
+
+    def qa(messages: Any, tools: Any = None, tool_choice: Any = None, **_: Any) -> Any:
+        prompt = render_qa(messages, tools=tools, tool_choice=tool_choice)
+        return llama_chat_format.ChatFormatterResponse(prompt=prompt, stop=list(QA_STOP))
+
+    registry = llama_chat_format.LlamaChatCompletionHandlerRegistry()
+    registry.register_chat_completion_handler(CHAT_FORMAT, _handler(gemma), overwrite=True)
+    registry.register_chat_completion_handler(QA_FORMAT, _handler(qa, finish=lstrip_answer), overwrite=True)
+
+
+def _handler(formatter: Callable[..., Any], finish: Callable[[Any], Any] | None = None) -> Callable[..., Any]:
+    """llama-cpp-python's handler for `formatter`, sampling no control token, its result passed to `finish`."""
+    from llama_cpp import LogitsProcessorList, llama_chat_format
+
+    base = llama_chat_format.chat_formatter_to_chat_completion_handler(formatter)
+
+    def handle(*, llama: Any, logits_processor: Any = None, **kwargs: Any) -> Any:
+        processors = LogitsProcessorList([*(logits_processor or []), _control_token_ban(llama)])
+        result = base(llama=llama, logits_processor=processors, **kwargs)
+        return finish(result) if finish is not None else result
+
+    return handle
+
+
+_BANS: dict[int, Callable[[Any, Any], Any]] = {}
+
+
+def _control_token_ban(llama: Any) -> Callable[[Any, Any], Any]:
+    """A logits processor that rules out every control token except end-of-generation ones.
+
+    Built once per model: scanning Gemma's 262k-token vocabulary takes about 0.1 s.
+    """
+    key = id(llama)
+    if key not in _BANS:
+        import llama_cpp
+        import numpy as np
+
+        vocab = llama._model.vocab
+        banned = np.array(
+            [
+                token
+                for token in range(llama.n_vocab())
+                if llama_cpp.llama_vocab_is_control(vocab, token) and not llama_cpp.llama_vocab_is_eog(vocab, token)
+            ],
+            dtype=np.intc,
+        )
+
+        def ban(input_ids: Any, scores: Any) -> Any:
+            scores[banned] = -np.inf
+            return scores
+
+        _BANS[key] = ban
+    return _BANS[key]
 
 
 def watch_parent(parent_pid: int, *, interval: float = 0.5) -> None:
@@ -46,7 +107,7 @@ def main() -> None:
     parent = os.environ.get(PARENT_PID_ENV)
     if parent and parent.isdigit():
         watch_parent(int(parent))
-    register_chat_format()
+    register_chat_formats()
     from llama_cpp.server.__main__ import main as server_main
 
     server_main()  # type: ignore[no-untyped-call]  # parses sys.argv, which holds the llama_cpp.server arguments

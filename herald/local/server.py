@@ -118,7 +118,7 @@ class LocalServer:
     # ── lifecycle ───────────────────────────────────────────────────────
 
     def start(self) -> LocalServer:
-        """Start the server and wait until it answers `GET /v1/models`.
+        """Start the server, wait until it answers `GET /v1/models`, then warm it up with one tiny request.
 
         Raises:
             LocalExtraMissing: llama-cpp-python (with its server) is not installed.
@@ -137,6 +137,7 @@ class LocalServer:
         started = time.monotonic()
         try:
             self._wait_ready(started + self.startup_timeout)
+            _warm_up(self.base_url, self.alias, timeout=max(started + self.startup_timeout - time.monotonic(), 1.0))
         except BaseException:
             self.stop()
             raise
@@ -268,6 +269,18 @@ def _serves(url: str, alias: str) -> bool:
         return False
     models = listing.get("data") if isinstance(listing, dict) else None
     return any(isinstance(m, dict) and m.get("id") == alias for m in models or ())
+
+
+def _warm_up(base_url: str, alias: str, *, timeout: float) -> None:
+    """One tiny chat request, so the first real answer does not pay the server's first-request
+    cost (seconds on a busy 2-core machine: 4.5 s measured, against 0.1 s for the next one)."""
+    body = json.dumps({"model": alias, "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 1}).encode()
+    request = urllib.request.Request(f"{base_url}/chat/completions", body, {"content-type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            response.read()
+    except (urllib.error.URLError, OSError, ValueError):
+        pass  # a server that cannot answer yet will say so on the real request
 
 
 def _terminate_group(process: subprocess.Popen[bytes], timeout: float) -> None:

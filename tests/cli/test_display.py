@@ -130,7 +130,7 @@ def test_error_is_one_red_line(clock: FakeClock) -> None:
     display.begin_turn()
     display.error("connection [bold]reset[/]\nby peer")
     raw = console.file.getvalue()
-    assert screen_lines(raw) == ["error: connection [bold]reset[/] by peer"]
+    assert screen_lines(raw) == ["herald: error: connection [bold]reset[/] by peer"]
     assert "\x1b[1;31m" in raw  # bold red
 
 
@@ -241,4 +241,4 @@ def test_plain_interrupt_and_error() -> None:
     display.end_turn(interrupted=True)
     display.error("boom\nagain")
     assert out.getvalue() == "half\n"
-    assert err.getvalue() == f"thinking\n{INTERRUPTED_MARKER}\nerror: boom again\n"
+    assert err.getvalue() == f"thinking\n{INTERRUPTED_MARKER}\nherald: error: boom again\n"

@@ -17,16 +17,11 @@ from typing import Any
 import pytest
 
 from herald.errors import ProviderError
-from herald.local import LocalProvider, LocalServer, LocalServerError, local_extra_available
+from herald.local import LocalProvider, LocalServer, LocalServerError
 from herald.llm.types import LLMResponse
 from run_agent import AIAgent
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(
-        not local_extra_available(), reason="llama_cpp not importable: the e2e tests need pip install 'herald[local]'"
-    ),
-]
+pytestmark = pytest.mark.e2e  # skipped or failed without the extra: see conftest
 
 WEATHER_TOOL = {
     "type": "function",
@@ -204,3 +199,15 @@ def test_a_corrupt_model_fails_fast_with_the_servers_own_words(tmp_path: Path) -
         server.start()
     assert "Failed to load model from file" in info.value.log_tail
     assert not server.running
+
+
+def test_an_overflow_is_learned_from_the_server_and_the_next_turn_fits(local_provider: LocalProvider) -> None:
+    """The window unknown to the agent: llama-cpp-python's 400 teaches it, the next turn leaves the huge one out."""
+    agent, _ = make_agent(local_provider, persist_session=False, temperature=0.0, max_tokens=16, enabled_toolsets=[])
+    assert agent.max_context_tokens is None
+    result = agent.run_conversation("lorem ipsum dolor sit amet " * 3000)  # about 20k tokens
+    assert result["failed"] and result["error_type"] == "ContextOverflow"
+    assert agent.max_context_tokens == local_provider.n_ctx == 4096  # from "maximum context length is 4096 tokens"
+    result = agent.run_conversation("What is the capital of France?", conversation_history=result["messages"])
+    assert result["completed"], result["error"]
+    assert result["final_response"] == "Paris."

@@ -18,11 +18,13 @@ def test_without_the_extra_the_error_names_the_install_line(monkeypatch: pytest.
 @pytest.mark.parametrize(
     ("name", "expected"),
     [
-        ("gemma-3-270m-q4_k_m.gguf", "herald-gemma3"),
+        ("gemma-3-270m-q4_k_m.gguf", "herald-qa"),  # the packaged model is pretrained
+        ("gemma-3-1b-pt-Q4_K_M.gguf", "herald-qa"),
         ("Gemma3-1B-it.Q8_0.gguf", "herald-gemma3"),
+        ("gemma-3-4b-it-qat-q4_0.gguf", "herald-gemma3"),
         ("gemma-2-2b.gguf", None),
         ("qwen2.5-0.5b-instruct.gguf", None),
     ],
 )
-def test_gemma3_files_get_the_tool_aware_format_others_their_own_template(name: str, expected: str | None) -> None:
+def test_gemma3_files_get_a_frame_for_their_kind_others_their_own_template(name: str, expected: str | None) -> None:
     assert chat_format_for(Path("/models") / name) == expected
