@@ -2,7 +2,7 @@
 
 The cluster is started in a temporary directory, in process sessions of its own, and
 stopped by ending exactly those sessions: other Ray processes on the machine are left alone.
-Ray is an optional extra: without it these tests skip, unless HERALD_REQUIRE_EXTRAS=1 (CI).
+Ray is an optional extra: without it these tests skip, unless HERALD_REQUIRE_RAY=1 (CI sets it).
 """
 
 from __future__ import annotations
@@ -28,12 +28,19 @@ from fakeprovider import Reply
 
 from .conftest import RoutedProvider, child_env, prompts, provider_args, read_rows, run_batch, spawn_batch, write_input
 
-if importlib.util.find_spec("ray") is None:
-    if os.environ.get("HERALD_REQUIRE_EXTRAS") == "1":
-        pytest.fail("the ray extra is required here (HERALD_REQUIRE_EXTRAS=1): pip install -e '.[ray]'", pytrace=False)
-    pytest.skip("needs the ray extra: pip install 'herald[ray]'", allow_module_level=True)
-
+REQUIRE_ENV = "HERALD_REQUIRE_RAY"
+MISSING = "the Ray tests need the ray extra: pip install -e '.[ray]'"
 RAY = str(Path(sys.executable).with_name("ray"))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _ray_extra_installed() -> None:
+    """Skip without the extra; fail instead when the run requires these tests (CI)."""
+    if importlib.util.find_spec("ray") is not None:
+        return
+    if os.environ.get(REQUIRE_ENV) == "1":
+        pytest.fail(f"{REQUIRE_ENV}=1 but {MISSING}", pytrace=False)
+    pytest.skip(MISSING)
 
 
 def free_port() -> int:
@@ -79,7 +86,7 @@ def _alive(pids: list[int]) -> bool:
 
 
 @pytest.fixture(scope="module")
-def ray_env() -> dict[str, str]:
+def ray_env(_ray_extra_installed: None) -> dict[str, str]:
     """What the cluster and its drivers share: a token of their own (never ~/.ray's), no usage stats."""
     return {"RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}
 
