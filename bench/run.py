@@ -23,6 +23,7 @@ if __package__ in (None, ""):  # `python bench/run.py`
 from bench import bad_provider, concurrent, first_delta, interrupt, memory, render, stream_overhead  # noqa: E402
 from bench import failover  # noqa: E402
 from bench import mcp_calls  # noqa: E402
+from bench import batch  # noqa: E402
 from bench.machine import describe  # noqa: E402
 from bench.table import Row, render_markdown, render_text  # noqa: E402
 
@@ -36,6 +37,7 @@ SECTIONS: dict[str, tuple[str, Callable[[bool], list[Row]]]] = {
     "7": (concurrent.SECTION, concurrent.run),
     "8": (failover.SECTION, failover.run),
     "9": (mcp_calls.SECTION, mcp_calls.run),
+    "10": (batch.SECTION, batch.run),
 }
 
 

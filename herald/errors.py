@@ -3,6 +3,7 @@
     HeraldError
     ├── UserError                  the caller's mistake: fix the input, don't retry
     │   ├── ConfigError            bad configuration value, file or flag
+    │   ├── BatchFileError         a batch input or output file that cannot be used as it is
     │   └── ContextOverflow        the conversation does not fit in the model's context window
     └── LLMError                   the model call failed at run time
         ├── ProviderError          the provider answered with an HTTP error
@@ -38,6 +39,21 @@ class UserError(HeraldError):
 
 class ConfigError(UserError):
     """A configuration value, file or flag is invalid."""
+
+
+class BatchFileError(UserError):
+    """A `herald batch` input (or an output to resume) has problems; nothing was run.
+
+    Attributes:
+        problems: one line per problem, each naming the file's line number.
+    """
+
+    def __init__(self, path: str, problems: list[str], total: int | None = None) -> None:
+        self.path = path
+        self.problems = list(problems)
+        self.total = len(self.problems) if total is None else total
+        more = f" (and {self.total - len(self.problems)} more)" if self.total > len(self.problems) else ""
+        super().__init__(f"{path}: {self.problems[0]}{more}" if self.problems else f"{path}: unusable")
 
 
 class ContextOverflow(UserError):

@@ -15,6 +15,7 @@ import click
 
 from herald import __version__
 from herald.cli import commands
+from herald.cli.batch import batch_group
 from herald.cli.config import Settings, load_settings, require_provider
 from herald.cli.errors import (
     EXIT_FAILED,
@@ -216,6 +217,9 @@ def mcp_list(state: RunState) -> int:
 
     assert state.settings is not None
     return list_servers(state.settings, click.echo)
+
+
+herald_command.add_command(batch_group)
 
 
 def cli(args: Sequence[str] | None = None) -> int:

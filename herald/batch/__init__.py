@@ -1,0 +1,15 @@
+"""`herald batch`: many samples through the full agent, saved as resumable JSONL trajectories.
+
+    samples   input rows, checked in full before anything runs
+    output    the append-only output (fsync per row, torn-line repair)
+    plan      resume keyed by (id, attempt)
+    limit     the adaptive concurrency limit (AIMD on 429)
+    jobs      Job in, Outcome out, the output row
+    agent     the agent's settings, and the sync agent that accounts for one attempt
+    runner    the SampleRunner port and the local executor (isolation, time limits)
+    thread_runner   a SampleRunner over the sync agent, one daemon thread per attempt
+    driver    prepare → execute: plan, run, write, retry
+    tally / progress   counters, the summary, the progress display
+    export    completed rows as OpenAI messages or ShareGPT
+    ray_backend   the same job on a Ray cluster (herald[ray])
+"""
