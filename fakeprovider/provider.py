@@ -25,6 +25,7 @@ class FakeProvider:
         self.known_models: set[str] | None = None
         self.reject_null_content: bool = False
         self._queue: deque[list[Reply | int]] = deque()  # [reply, remaining serves]
+        self._keyed: dict[str, deque[list[Reply | int]]] = {}  # marker -> its own queue
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._stop = threading.Event()  # wakes stalls and paced streams on close()
@@ -84,6 +85,17 @@ class FakeProvider:
             for reply in replies:
                 self._queue.append([reply, reply.repeat])
 
+    def enqueue_for(self, marker: str, *replies: Reply) -> None:
+        """Replies only for requests whose body contains `marker` (FIFO, like `enqueue`).
+
+        Concurrent conversations arrive in any order; giving each a marker in its messages
+        gives each its own script. Requests matching no marker use the shared queue.
+        """
+        with self._lock:
+            queue = self._keyed.setdefault(marker, deque())
+            for reply in replies:
+                queue.append([reply, reply.repeat])
+
     @property
     def pending(self) -> int:
         """Queued replies not yet fully served (the default is not counted)."""
@@ -94,6 +106,7 @@ class FakeProvider:
         """Forget queue, default, recorded requests and options (for a provider shared by tests)."""
         with self._lock:
             self._queue.clear()
+            self._keyed.clear()
             self.requests.clear()
         self.default = None
         self.api_key = None
@@ -102,14 +115,15 @@ class FakeProvider:
 
     # -- used by the handler ------------------------------------------------------------
 
-    def _take_reply(self) -> Reply | None:
+    def _take_reply(self, body_text: str = "") -> Reply | None:
         with self._lock:
-            if not self._queue:
+            queue = next((q for marker, q in self._keyed.items() if q and marker in body_text), self._queue)
+            if not queue:
                 return self.default
-            entry = self._queue[0]
+            entry = queue[0]
             entry[1] = int(entry[1]) - 1
             if entry[1] <= 0:
-                self._queue.popleft()
+                queue.popleft()
             reply = entry[0]
             assert isinstance(reply, Reply)
             return reply

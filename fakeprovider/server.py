@@ -183,7 +183,7 @@ class Handler(BaseHTTPRequestHandler):
         if provider.reject_null_content and _has_null_assistant_content(body):
             self._error(wire, 500, "Assistant message must have string content (got null).")
             return
-        reply = provider._take_reply()
+        reply = provider._take_reply(json.dumps(body))
         if reply is None:
             self._error(wire, 500, "no scripted reply")
             return
