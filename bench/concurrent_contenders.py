@@ -9,6 +9,7 @@ way to read the same chat-completions streams from `bench.slow_server`:
 - `sdk-aiohttp`: the same loop over `openai.DefaultAioHttpClient` (`openai[aiohttp]`);
 - `raw-httpx` / `raw-aiohttp`: the SDK's `with_streaming_response` (its auth, URL, headers,
   status errors), bytes split into SSE events by hand, each payload decoded with msgspec (Herald's decoder);
+- `herald`: one `AsyncAIAgent`, N `stream()` conversations (no tools offered, no session store);
 - `floor`: aiohttp and msgspec alone, no SDK at all.
 
 Every contender sizes its pool for N connections, so none is capped by a default.
@@ -27,6 +28,7 @@ import httpx2
 import openai
 
 from bench.slow_server import stats
+from herald import AsyncAIAgent
 import msgspec
 
 MESSAGES = [{"role": "user", "content": "go"}]
@@ -101,7 +103,32 @@ async def _floor(base_url: str, n: int) -> list[int]:
         return list(await asyncio.gather(*(one(session) for _ in range(n))))
 
 
+async def _herald(base_url: str, n: int) -> list[int]:
+    agent = AsyncAIAgent(
+        model="bench-model",
+        base_url=base_url,
+        api_key="k",
+        skip_context_files=True,
+        skip_memory=True,
+        persist_session=False,
+        enabled_toolsets=[],
+    )
+
+    async def one(number: int) -> int:
+        count = 0
+        async for event in agent.stream("go"):
+            if event.kind == "text":
+                count += 1
+            elif event.kind == "done" and not event.result["completed"]:
+                raise RuntimeError(f"conversation {number} failed: {event.result['error']}")
+        return count
+
+    async with agent:
+        return list(await asyncio.gather(*(one(i) for i in range(n))))
+
+
 CONTENDERS: dict[str, Reader] = {
+    "herald": _herald,
     "sdk-httpx": _sdk_contender(_sdk, aiohttp_transport=False),
     "sdk-aiohttp": _sdk_contender(_sdk, aiohttp_transport=True),
     "raw-httpx": _sdk_contender(_raw, aiohttp_transport=False),
