@@ -20,7 +20,7 @@ from herald.llm.accumulate import StreamAccumulator
 from herald.llm.async_guard import StallWatch
 from herald.llm.async_requests import plain_request_async
 from herald.llm.async_retry import call_with_retries_async
-from herald.llm.async_stream_loop import read_sse_async
+from herald.llm.async_stream_loop import open_raw_async, read_sse_async
 from herald.llm.caller import Wire
 from herald.llm.fallback import StreamSupportMemory, rejects_stream_options, rejects_streaming
 from herald.llm.redact import redact
@@ -94,7 +94,7 @@ class AsyncLLMCaller:
         try:
             async with StallWatch(self.timeouts) as watch:
                 with translate_errors(where=self.endpoint()[1], secrets=self.secrets()):
-                    async with wire.open_raw(client, kwargs) as response:
+                    async with open_raw_async(client, wire.mode, kwargs) as response:
                         return await read_sse_async(response, reader, watch)
         except asyncio.CancelledError:
             sink.abandon()

@@ -14,14 +14,13 @@ import openai
 from herald.errors import BadResponse, IncompleteStream, ProviderError, ProviderUnreachable
 from herald.llm.accumulate import StreamAccumulator
 from herald.llm.anthropic import response_from_message
-from herald.llm.async_stream_loop import read_sse_async
+from herald.llm.async_stream_loop import open_raw_async, read_sse_async
 from herald.llm.caller import Wire
 from herald.llm.openai_chat import response_from_completion
 from herald.llm.responses import (
     ResponsesStreamReader,
     ResponsesWire,
     _refuses_streaming,
-    open_responses_stream,
     response_from_responses,
 )
 from herald.llm.sink import DeltaSink
@@ -53,7 +52,7 @@ async def _buffered_responses(client: Any, kwargs: dict[str, Any]) -> LLMRespons
     """`responses.create(stream=True)` consumed to its terminal event, delivering nothing."""
     reader = ResponsesStreamReader(StreamAccumulator(), DeltaSink(), incomplete_is_failure=False)
     try:
-        async with open_responses_stream(client, kwargs) as raw:
+        async with open_raw_async(client, "codex_responses", kwargs) as raw:
             response = await read_sse_async(raw, reader, None)
     except IncompleteStream as exc:
         if exc.reason == "no_finish":
