@@ -306,3 +306,29 @@ def test_tools_report_events_and_coroutine_approvals_decide(fake: FakeProvider, 
     assert not victim.exists() and len(asked) == 1
     assert screen.kinds.index("tool_started") < screen.kinds.index("tool_finished") < screen.kinds.index("done")
     assert screen.result is not None and screen.result["final_response"] == "deleted"
+
+
+def test_a_rejected_stream_options_is_remembered_for_every_conversation(fake: FakeProvider) -> None:
+    fake.enqueue(Reply(fault="reject_stream_options"))
+    fake.default = Reply(text="fine")
+    agent = make_agent(fake)
+
+    async def main() -> None:
+        first = await watch(agent, "one")
+        assert first.shown == "fine" and first.resets == 0
+        await asyncio.gather(*(watch(agent, f"n{i}") for i in range(3)))
+
+    asyncio.run(main())
+    with_options = ["stream_options" in (r.body or {}) for r in fake.requests]
+    assert with_options == [True, False, False, False, False]
+    assert all(r.stream for r in fake.requests)
+
+
+def test_one_instance_serves_several_event_loops_and_leaves_nothing_open(fake: FakeProvider) -> None:
+    fake.default = Reply(text="again")
+    agent = make_agent(fake)
+    for _ in range(2):  # each asyncio.run is a new loop: the pool follows it
+        result = asyncio.run(agent.run_conversation("hi"))
+        assert result["final_response"] == "again"
+        assert agent._pool.open_clients == 0
+    gc.collect()
