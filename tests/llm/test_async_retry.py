@@ -29,8 +29,9 @@ def test_transient_errors_are_retried_honouring_retry_after_capped() -> None:
         waits.append(seconds)
 
     errors: list[Exception] = [
-        RateLimitError("429", status=429, headers={"Retry-After": "0.25"}),
-        ProviderError("503", status=503, headers={"retry-after": "9999"}),
+        # After the readers merge, Retry-After is parsed at the SDK seam and handed to the error.
+        RateLimitError("429", status=429, retry_after=0.25),
+        ProviderError("503", status=503, retry_after=9999),
     ]
     calls: list[float] = []
     policy = RetryPolicy(max_retries=3, max_delay=2.0)
@@ -52,7 +53,7 @@ def test_a_permanent_error_is_not_retried_and_retries_run_out() -> None:
 
 def test_the_wait_does_not_block_the_loop_and_cancelling_it_stops_at_once() -> None:
     async def main() -> tuple[int, float]:
-        errors: list[Exception] = [RateLimitError("429", status=429, headers={"retry-after": "30"})]
+        errors: list[Exception] = [RateLimitError("429", status=429, retry_after=30)]
         task = asyncio.create_task(call_with_retries_async(flaky(errors, []), policy=RetryPolicy(max_retries=2)))
         ticks = 0
         for _ in range(10):  # the loop keeps running other work while the retry waits
