@@ -21,6 +21,7 @@ if __package__ in (None, ""):  # `python bench/run.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import bad_provider, concurrent, first_delta, interrupt, memory, render, stream_overhead  # noqa: E402
+from bench import failover  # noqa: E402
 from bench.machine import describe  # noqa: E402
 from bench.table import Row, render_markdown, render_text  # noqa: E402
 
@@ -32,6 +33,7 @@ SECTIONS: dict[str, tuple[str, Callable[[bool], list[Row]]]] = {
     "5": (render.SECTION, render.run),
     "6": (memory.SECTION, memory.run),
     "7": (concurrent.SECTION, concurrent.run),
+    "8": (failover.SECTION, failover.run),
 }
 
 

@@ -6,11 +6,13 @@ integrations patch them. They stay thin and delegate to `herald.llm`.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from herald.agent.loop import SyncPorts, ToolProgress, run_sync
 from herald.agent.result import TurnResult
@@ -18,7 +20,10 @@ from herald.errors import ConfigError, HeraldError, LLMError
 from herald.llm.caller import CallHooks, LLMCaller, Wire
 from herald.llm.clients import close_client, make_anthropic_client, make_openai_client
 from herald.llm.endpoint import API_MODES, Endpoint, resolve_endpoint
+from herald.llm.failover import FailoverPolicy, ProviderChain, RotatingRetryPolicy, call_with_failover
+from herald.llm.keypool import parse_keys, pool_keys
 from herald.llm.openai_chat import response_from_completion
+from herald.llm.providers import FallbackCalls, ProviderSettings, fallback_settings
 from herald.llm.retry import RetryPolicy
 from herald.llm.sink import DeltaSink
 from herald.llm.timeouts import StreamTimeouts
@@ -72,6 +77,15 @@ class AIAgent:
         stream_first_byte_timeout / stream_idle_timeout / stream_total_timeout: see `StreamTimeouts`.
         request_timeout: seconds for one plain request.
         max_retries: retries of a plain request on 429 / 5xx / connection errors.
+        api_keys: a pool of keys for the primary (`HERALD_API_KEYS`, comma-separated), after
+            `api_key` if both are given: a key answered 401/403 is skipped for the agent's life,
+            one out of quota (402) rests, a 429 rotates to the next key before any waiting, and
+            the key that worked last is tried first.
+        fallback: providers to try in order when the current one fails for good, each a dict
+            like the primary's settings (`model`, `base_url`, `api_key` / `api_keys`, `api_mode`;
+            see `herald.llm.providers`). The answer's provider is in the result's `answered_by`.
+        failover_cooldown: seconds a provider that failed for good is skipped by later calls
+            before it is tried again (default 120).
     """
 
     def __init__(
@@ -104,6 +118,9 @@ class AIAgent:
         session_store: SessionStore | None = None,
         max_tokens: int | None = None,
         max_continuations: int = 3,
+        api_keys: Sequence[str] | None = None,
+        fallback: Sequence[Mapping[str, Any]] | None = None,
+        failover_cooldown: float | None = None,
     ) -> None:
         api_mode = api_mode or os.environ.get("HERALD_API_MODE") or None
         if api_mode is not None and api_mode not in API_MODES:
@@ -111,7 +128,12 @@ class AIAgent:
         if max_iterations < 1:
             raise ConfigError(f"max_iterations must be at least 1, got {max_iterations}")
         self.model = model or os.environ.get("HERALD_MODEL") or DEFAULT_MODEL
+        pool = list(api_keys) if api_keys is not None else list(parse_keys(os.environ.get("HERALD_API_KEYS", "")))
+        if pool:
+            api_key = pool_keys(api_key, pool)[0]
         self._endpoint = resolve_endpoint(model=self.model, base_url=base_url, api_key=api_key, api_mode=api_mode)
+        self._primary_keys = pool_keys(self._endpoint.api_key, pool)
+        self._primary_key = 0
         self.api_mode = self._endpoint.api_mode
         self.quiet_mode = quiet_mode
         self.skip_context_files = skip_context_files
@@ -137,11 +159,40 @@ class AIAgent:
         self._tool_context: Any = None
         self._memory: MemoryStore | None = None
         self._interrupt_event = threading.Event()
-        self._llm = LLMCaller(
-            hooks=self._call_hooks(),
+        self._init_failover(
+            fallback or (),
+            FailoverPolicy() if failover_cooldown is None else FailoverPolicy(cooldown=failover_cooldown),
             timeouts=_timeouts(stream_first_byte_timeout, stream_idle_timeout, stream_total_timeout),
-            retry=RetryPolicy(max_retries=max_retries),
+            max_retries=max_retries,
         )
+
+    def _init_failover(
+        self, fallback: Sequence[Mapping[str, Any]], policy: FailoverPolicy, *, timeouts: StreamTimeouts, max_retries: int
+    ) -> None:
+        """The primary's call path (through the seams), the fallbacks' own, and the chain between them."""
+        primary = ProviderSettings(self.model, self._endpoint, self._primary_keys)
+        settings = fallback_settings(fallback, primary=primary)
+        self._chain = ProviderChain([primary.info(), *(s.info() for s in settings)], policy)
+        self._failover = len(settings) > 0 or len(self._primary_keys) > 1
+        """False: one provider with one key, called exactly as without failover."""
+        retry = RetryPolicy(max_retries=max_retries)
+        if self._failover:
+            retry = RotatingRetryPolicy(max_retries=max_retries, spare_key=lambda: self._chain.has_spare_key(0, self._primary_key))
+        self._llm = LLMCaller(hooks=self._call_hooks(), timeouts=timeouts, retry=retry)
+        self._fallbacks = [
+            FallbackCalls(
+                s,
+                spare_key=functools.partial(self._chain.has_spare_key, index),
+                secrets=self._secrets,
+                normalize=self._normalize,
+                is_interrupted=lambda: self._interrupt_requested,
+                timeouts=timeouts,
+                max_retries=max_retries,
+                request_timeout=self.request_timeout,
+                memory=self._llm.memory,
+            )
+            for index, s in enumerate(settings, 1)
+        ]
 
     # ── configuration ───────────────────────────────────────────────────
 
@@ -165,6 +216,8 @@ class AIAgent:
         if value:
             self._interrupt_event.set()
             self._llm.wake()
+            for fallback in self._fallbacks:
+                fallback.caller.wake()
         else:
             self._interrupt_event.clear()
 
@@ -190,7 +243,9 @@ class AIAgent:
             A dict with `final_response` (str or None), `messages` (the whole history of this
             conversation, OpenAI format, without the system prompt), `api_calls`, `completed`,
             `interrupted`, `failed`, `error` (a message fit for a person, or None), `error_type`
-            (the failure's exception class name, e.g. "AuthenticationError", or None).
+            (the failure's exception class name, e.g. "AuthenticationError", or None),
+            `answered_by` (who produced the final answer: `model`, `base_url`, and `skipped`, the
+            providers ahead of it that did not answer, each with a `reason`; None without an answer).
             `run_turn` returns the same as a typed `TurnResult`.
         """
         return self.run_turn(user_message, system_message, conversation_history).as_dict()
@@ -221,20 +276,15 @@ class AIAgent:
         # Lambdas, not bound methods: the seams are looked up per call, so patching works.
         return SyncPorts(
             build_request=lambda messages: self._build_api_kwargs(system_prompt, messages),
-            call_model=lambda api_kwargs: self._call_model(api_kwargs),
+            call_model=lambda api_kwargs, messages: self._call_model(api_kwargs, system_prompt, messages),
             execute_tool=lambda name, raw: self._execute_tool(name, raw),
             tool_is_read_only=lambda name, raw: self._tool_is_read_only(name, raw),
             tool_preview=lambda name, raw: self._tool_preview(name, raw),
             report_progress=lambda progress: self._report_tool(progress),
             is_interrupted=lambda: self._interrupt_requested,
             persist=lambda message: self._persist(message),
-            secrets=lambda: (self._endpoint.api_key,),
+            secrets=lambda: self._secrets(),
         )
-
-    def _call_model(self, api_kwargs: dict[str, Any]) -> LLMResponse:
-        if self._has_stream_consumers():
-            return self._interruptible_streaming_api_call(api_kwargs)
-        return self._interruptible_api_call(api_kwargs)
 
     def chat(self, message: str) -> str:
         """Ask one question, get the answer text (empty when there is none).
@@ -331,12 +381,16 @@ class AIAgent:
             except Exception:  # a display bug must not stop the agent
                 log.debug("tool_progress_callback raised; ignored", exc_info=True)
 
-    def _build_api_kwargs(self, system_prompt: str, messages: list[dict[str, Any]]) -> dict[str, Any]:
-        """Native request arguments for the current wire, from Herald's chat-format history."""
+    def _build_api_kwargs(
+        self, system_prompt: str, messages: list[dict[str, Any]], *, wire: Wire | None = None, model: str | None = None
+    ) -> dict[str, Any]:
+        """Native request arguments for the current wire (or a fallback's `wire` and `model`),
+        from Herald's chat-format history."""
         from herald.agent.messages import for_api
 
         history = for_api([{"role": "system", "content": system_prompt}, *messages], keep_replay_data=True)
-        return self._wire().build_kwargs(self.model, history, self.tools.schemas() or None, max_tokens=self.max_tokens)
+        wire = wire or self._wire()
+        return wire.build_kwargs(model or self.model, history, self.tools.schemas() or None, max_tokens=self.max_tokens)
 
     # ── the LLM-call contract ───────────────────────────────────────────
 
@@ -344,10 +398,36 @@ class AIAgent:
         """True when someone displays deltas, so a call should stream."""
         return any(cb is not None for cb in (self.stream_delta_callback, self._stream_callback, self.reasoning_callback))
 
+    def _call_model(self, api_kwargs: dict[str, Any], system_prompt: str, messages: list[dict[str, Any]]) -> LLMResponse:
+        """One model call of the conversation loop: `api_kwargs` (the primary's request) streamed
+        when someone displays deltas, else a plain request; when the primary fails for good, the
+        fallbacks in order, each with the same history. `extras["answered_by"]` says who answered.
+
+        Raises:
+            herald.errors.Interrupted: never failed over.
+            The last provider's error, naming every provider tried, when all of them failed.
+        """
+        streaming = self._has_stream_consumers()
+        if not self._failover:
+            response = self._normalize(
+                self._interruptible_streaming_api_call(api_kwargs) if streaming else self._interruptible_api_call(api_kwargs)
+            )
+            response.extras["answered_by"] = {"model": self.model, "base_url": self.base_url, "skipped": []}
+            return response
+        from herald.agent.attempts import ProviderAttempts
+
+        self._chain.update(0, ProviderSettings(self.model, self._endpoint, self._primary_keys).info())
+        attempts = ProviderAttempts(self, api_kwargs, system_prompt, messages, streaming=streaming)
+        plan = self._chain.plan()
+        response = call_with_failover(plan, attempts.run, is_interrupted=lambda: self._interrupt_requested)
+        response.extras["answered_by"] = plan.answered_by()
+        return response
+
     def _interruptible_streaming_api_call(
         self, api_kwargs: dict[str, Any], *, on_first_delta: Callable[[], object] | None = None
     ) -> LLMResponse:
-        """Stream one model call to the consumers; fall back to `_interruptible_api_call` on any failure.
+        """Stream one call to the primary; fall back to `_interruptible_api_call` on any failure.
+        (Failover to other providers happens above, in `_call_model`.)
 
         Raises:
             herald.errors.Interrupted: the user interrupted; `.partial` holds what arrived.
@@ -356,7 +436,7 @@ class AIAgent:
         return self._llm.stream(api_kwargs, self._make_sink(on_first_delta))
 
     def _interruptible_api_call(self, api_kwargs: dict[str, Any]) -> LLMResponse:
-        """One plain (non-streaming) model call, retried on transient failures, interruptible."""
+        """One plain (non-streaming) call to the primary, retried on transient failures, interruptible."""
         return self._llm.request(api_kwargs)
 
     def _run_codex_stream(
@@ -379,15 +459,24 @@ class AIAgent:
 
     def _create_request_openai_client(self, *, reason: str = "") -> Any:
         """A fresh openai client for one request: closing it to interrupt never poisons another."""
-        return make_openai_client(self._endpoint, timeout=self.request_timeout)
+        return make_openai_client(self._keyed_endpoint(), timeout=self.request_timeout)
 
     def _close_request_openai_client(self, client: Any, *, reason: str = "") -> None:
         close_client(client)
 
     def _create_request_client(self, reason: str) -> Any:
         if self.api_mode == "anthropic_messages":
-            return make_anthropic_client(self._endpoint, timeout=self.request_timeout)
+            return make_anthropic_client(self._keyed_endpoint(), timeout=self.request_timeout)
         return self._create_request_openai_client(reason=reason)
+
+    def _keyed_endpoint(self) -> Endpoint:
+        """The primary's endpoint with the key of the current attempt (the first key without a pool)."""
+        key = self._primary_keys[self._primary_key]
+        return self._endpoint if key == self._endpoint.api_key else replace(self._endpoint, api_key=key)
+
+    def _secrets(self) -> tuple[str | None, ...]:
+        """Every key of every provider: all of them are scrubbed from every message."""
+        return (*self._primary_keys, *(key for f in self._fallbacks for key in f.settings.keys))
 
     def _close_request_client(self, client: Any) -> None:
         if self.api_mode == "anthropic_messages":
@@ -413,7 +502,7 @@ class AIAgent:
         return CallHooks(
             wire=lambda: self._wire(),
             endpoint=lambda: (self._endpoint.base_url, self._endpoint.host),
-            secrets=lambda: (self._endpoint.api_key,),
+            secrets=lambda: self._secrets(),
             create_client=lambda reason: self._create_request_client(reason),
             close_client=lambda client: self._close_request_client(client),
             plain_call=lambda kwargs: self._interruptible_api_call(kwargs),

@@ -67,6 +67,8 @@ class ModelCall:
     """Call the model with these native request arguments; send back the `LLMResponse`."""
 
     api_kwargs: dict[str, Any]
+    messages: list[dict[str, Any]]
+    """The history they were built from (failover rebuilds the request for each fallback provider)."""
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,7 @@ class LoopPorts:
 class SyncPorts(LoopPorts):
     """Blocking I/O: one model call, one tool call."""
 
-    call_model: Callable[[dict[str, Any]], LLMResponse]
+    call_model: Callable[[dict[str, Any], list[dict[str, Any]]], LLMResponse]
     execute_tool: Callable[[str, str], ToolResult]
 
 
@@ -122,7 +124,7 @@ class AsyncPorts(LoopPorts):
             "interrupted", half-streamed tool calls dropped), if anything.
     """
 
-    call_model: Callable[[dict[str, Any]], Awaitable[LLMResponse]]
+    call_model: Callable[[dict[str, Any], list[dict[str, Any]]], Awaitable[LLMResponse]]
     execute_tool: Callable[[str, str], Awaitable[ToolResult]]
     cancelled_partial: Callable[[], LLMResponse | None]
 
@@ -142,6 +144,7 @@ class ConversationCore:
         self.messages = history
         self.api_calls = 0
         self.usage: Usage | None = None
+        self.answered_by: dict[str, Any] | None = None
 
     def append(self, message: dict[str, Any]) -> None:
         self.messages.append(message)
@@ -156,7 +159,7 @@ class ConversationCore:
             try:
                 api_kwargs = self._ports.build_request(self.messages)
                 self.api_calls += 1
-                response: LLMResponse = yield ModelCall(api_kwargs)
+                response: LLMResponse = yield ModelCall(api_kwargs, self.messages)
             except Interrupted as stop:
                 return self._interrupted(stop.partial, answer_parts)
             except Exception as error:  # HeraldError, or a bug / unexpected SDK error: report it, keep the history
@@ -165,6 +168,7 @@ class ConversationCore:
                 return self._result("failed", error=error, error_message=self._describe(error))
             self.usage = add_usage(self.usage, response.usage)
             self.append(assistant_message(response))
+            self.answered_by = response.extras.get("answered_by")
             calls = response.message.tool_calls
             if calls:
                 if not (yield from self._run_tools(calls)):
@@ -175,7 +179,7 @@ class ConversationCore:
                 continuations += 1
                 self.append({"role": "user", "content": CONTINUE_PROMPT, "continuation": True})
                 continue
-            return self._result("completed", "".join(answer_parts))
+            return self._result("completed", "".join(answer_parts), answered_by=self.answered_by)
         return self._result(
             "incomplete",
             "".join(answer_parts) or None,
@@ -224,8 +228,11 @@ class ConversationCore:
         *,
         error: BaseException | None = None,
         error_message: str | None = None,
+        answered_by: dict[str, Any] | None = None,
     ) -> TurnResult:
-        return TurnResult(status, final_response, self.messages, self.api_calls, self.usage, error, error_message)
+        return TurnResult(
+            status, final_response, self.messages, self.api_calls, self.usage, error, error_message, answered_by
+        )
 
 
 def _batches(calls: list[ToolCall], read_only: Callable[[str, str], bool]) -> list[list[ToolCall]]:
@@ -289,7 +296,7 @@ def run_sync(
 
 def _perform_sync(step: Step, ports: SyncPorts) -> Any:
     if isinstance(step, ModelCall):
-        return ports.call_model(step.api_kwargs)
+        return ports.call_model(step.api_kwargs, step.messages)
 
     def run_one(call: ToolCall) -> str:
         run = _ToolRun(ports, call)
@@ -332,7 +339,7 @@ async def run_async(
 
 async def _perform_async(step: Step, ports: AsyncPorts) -> Any:
     if isinstance(step, ModelCall):
-        return await ports.call_model(step.api_kwargs)
+        return await ports.call_model(step.api_kwargs, step.messages)
 
     async def run_one(call: ToolCall) -> str:
         run = _ToolRun(ports, call)

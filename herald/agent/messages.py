@@ -1,7 +1,7 @@
 """Conversation history: Herald's stored form and the form sent to providers.
 
 History entries are OpenAI-format message dicts. Herald may add keys of its own
-(`interrupted`, `reasoning`, `provider_data`); `for_api` strips them before a request.
+(`interrupted`, `reasoning`, `provider_data`, `answered_by`); `for_api` strips them before a request.
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ def assistant_message(response: LLMResponse, *, interrupted: bool = False) -> di
         entry["reasoning"] = message.reasoning_content
     if message.provider_data:
         entry["provider_data"] = message.provider_data
+    if response.extras.get("answered_by"):
+        entry["answered_by"] = response.extras["answered_by"]  # which provider answered (failover)
     if interrupted:
         entry["interrupted"] = True
     return entry

@@ -26,6 +26,8 @@ class TurnResult:
         error: the exception that failed the turn (None unless "failed").
         error_message: a message fit for a person, key redacted: the error's, or why the turn
             stopped short.
+        answered_by: who produced the final answer (`model`, `base_url`, `skipped`: the providers
+            ahead of it that did not answer, each with a `reason`); None without an answer.
     """
 
     status: TurnStatus
@@ -35,6 +37,7 @@ class TurnResult:
     usage: Usage | None = None
     error: BaseException | None = None
     error_message: str | None = None
+    answered_by: dict[str, Any] | None = None
 
     @property
     def completed(self) -> bool:
@@ -60,6 +63,8 @@ class TurnResult:
             "error": self.error_message,
             # The exception's class name (e.g. "AuthenticationError"), so a UI can say what to do.
             "error_type": type(self.error).__name__ if self.error is not None else None,
+            # Who produced the final answer: {"model", "base_url", "skipped": [{"model", "base_url", "reason"}]}.
+            "answered_by": self.answered_by,
         }
 
 

@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 from herald.cli.config import Settings
 from herald.errors import ConfigError
+from herald.llm.failover import FailoverPolicy
 from herald.llm.redact import mask_key
 from herald.sessions import SessionInfo, SessionStore
 
@@ -31,9 +32,12 @@ def show_config(settings: Settings, echo: Echo) -> None:
         key_source = settings.source("api_key") if settings.api_key else (
             f"env {endpoint.key_source}" if endpoint.key_source else "not set"
         )
+        if not settings.api_key and settings.api_keys:
+            key_source = f"first of api_keys: {settings.source('api_keys')}"
         rows.append(("api_key", mask_key(endpoint.api_key), key_source))
         mode_source = settings.source("api_mode") if settings.api_mode else "detected from the base URL"
         rows.append(("api_mode", endpoint.api_mode, mode_source))
+        rows += _failover_rows(settings)
     rows += [
         ("stream", _bool(settings.stream), settings.source("stream")),
         ("toolsets", ",".join(settings.toolsets) if settings.toolsets is not None else "all", settings.source("toolsets")),
@@ -48,6 +52,24 @@ def show_config(settings: Settings, echo: Echo) -> None:
     value_width = max(len(value) for _, value, _ in rows)
     for name, value, source in rows:
         echo(f"{name:<{width}}  {value:<{value_width}}  ({source})")
+
+
+def _failover_rows(settings: Settings) -> list[tuple[str, str, str]]:
+    """The key pool and the fallback providers, keys masked (nothing when none is configured)."""
+    rows: list[tuple[str, str, str]] = []
+    if settings.api_keys:
+        masked = ", ".join(mask_key(key) for key in settings.api_keys)
+        rows.append(("api_keys", f"{len(settings.api_keys)} keys: {masked}", settings.source("api_keys")))
+    if settings.fallback:
+        for number, provider in enumerate(settings.fallbacks(), 1):
+            keys = ", ".join(mask_key(key) for key in provider.keys)
+            where = provider.endpoint.key_source or "no key"
+            value = f"{provider.model} via {provider.endpoint.base_url} ({provider.endpoint.api_mode}; key {keys})"
+            rows.append((f"fallback[{number}]", value, f"{settings.source('fallback')}; key from {where}"))
+    if settings.failover_cooldown is not None or settings.fallback or settings.api_keys:
+        cooldown = settings.failover_cooldown if settings.failover_cooldown is not None else FailoverPolicy().cooldown
+        rows.append(("failover_cooldown", f"{cooldown:g} s", settings.source("failover_cooldown")))
+    return rows
 
 
 def list_sessions(store: SessionStore, echo: Echo, limit: int = 20) -> None:

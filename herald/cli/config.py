@@ -1,7 +1,8 @@
 """The CLI's effective settings: flags > environment > config file > defaults.
 
 Each setting remembers where its value came from so `herald config` can say so.
-The config file is `config_dir()/config.toml`, a flat table of the keys in `FIELDS`.
+The config file is `config_dir()/config.toml`, a flat table of the keys in `FIELDS`, plus
+`[[fallback]]` tables (providers tried in order when the primary fails for good).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from typing import Any, Mapping
 from herald.agent.core import DEFAULT_MODEL
 from herald.errors import ConfigError
 from herald.llm.endpoint import API_MODES, Endpoint, resolve_endpoint
+from herald.llm.keypool import parse_keys
+from herald.llm.providers import ProviderSettings, fallback_settings
 from herald.paths import config_dir
 from herald.tools.toolsets import TOOLSETS
 
@@ -33,9 +36,12 @@ FIELDS: dict[str, tuple[tuple[type, ...], str | None]] = {
     "max_tokens": ((int,), None),
     "local": ((bool,), None),
     "local_model": ((str,), "HERALD_LOCAL_MODEL"),
+    "api_keys": ((list, str), "HERALD_API_KEYS"),
+    "fallback": ((list,), None),
+    "failover_cooldown": ((int, float), None),
 }
 
-_TYPE_NAMES = {str: "a string", bool: "true or false", list: "a list of strings", int: "a whole number"}
+_TYPE_NAMES = {str: "a string", bool: "true or false", list: "a list of strings", int: "a whole number", float: "a number"}
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,9 @@ class Settings:
     max_tokens: int | None = None  # cap on each answer's length (None: the provider's default)
     local: bool = False  # run the bundled local model (herald[local]) instead of a provider
     local_model: str | None = None  # a .gguf file to serve locally instead of the bundled model
+    api_keys: tuple[str, ...] = ()  # a key pool for the primary, after api_key
+    fallback: tuple[dict[str, Any], ...] = ()  # [[fallback]] providers, in order
+    failover_cooldown: float | None = None  # seconds a failed provider is skipped (None: the library's default)
     # key -> where the value came from ("default", "config file", "env HERALD_MODEL", "flag --model")
     sources: Mapping[str, str] = field(default_factory=dict)
     config_path: Path | None = None
@@ -64,7 +73,14 @@ class Settings:
 
     def endpoint(self) -> Endpoint:
         """Where requests would go, as the library resolves it (raises ConfigError)."""
-        return resolve_endpoint(model=self.model, base_url=self.base_url, api_key=self.api_key, api_mode=self.api_mode)
+        api_key = self.api_key or (self.api_keys[0] if self.api_keys else None)
+        return resolve_endpoint(model=self.model, base_url=self.base_url, api_key=api_key, api_mode=self.api_mode)
+
+    def fallbacks(self) -> list[ProviderSettings]:
+        """The `[[fallback]]` providers as the library resolves them (raises ConfigError naming the entry)."""
+        primary = self.endpoint()
+        keys = tuple(k for k in (primary.api_key, *self.api_keys) if k) or (None,)
+        return fallback_settings(self.fallback, primary=ProviderSettings(self.model, primary, keys))
 
 
 def config_path() -> Path:
@@ -96,12 +112,32 @@ def load_settings(flags: Mapping[str, Any], *, environ: Mapping[str, str] | None
     where = {key: str(path) if source == "config file" else source for key, source in sources.items()}
     if "toolsets" in values:
         values["toolsets"] = _toolsets(values["toolsets"], where["toolsets"])
+    if "api_keys" in values:
+        values["api_keys"] = _api_keys(values["api_keys"], where["api_keys"])
+    if "fallback" in values:
+        values["fallback"] = tuple(values["fallback"])
+    if "failover_cooldown" in values:
+        values["failover_cooldown"] = _seconds(values["failover_cooldown"], where["failover_cooldown"])
     if values.get("api_mode") is not None and values["api_mode"] not in API_MODES:
         raise ConfigError(
             f"{where['api_mode']}: unknown api_mode {values['api_mode']!r}: choose one of {', '.join(API_MODES)}"
         )
     settings = Settings(**values, sources=sources, config_path=path)
+    if settings.fallback:
+        _check_fallbacks(settings, where["fallback"])
     return resolve_provider(settings)
+
+
+def _check_fallbacks(settings: Settings, source: str) -> None:
+    """Bad `[[fallback]]` tables fail now, naming the file; a bad primary is reported when used."""
+    try:
+        settings.endpoint()
+    except ConfigError:
+        return
+    try:
+        settings.fallbacks()
+    except ConfigError as error:
+        raise ConfigError(f"{source}: {error}") from None
 
 
 def read_config_file(path: Path) -> dict[str, Any]:
@@ -124,6 +160,21 @@ def read_config_file(path: Path) -> dict[str, Any]:
             wanted = " or ".join(_TYPE_NAMES[t] for t in types)
             raise ConfigError(f"{path}: {key} must be {wanted}, not {type(value).__name__} {value!r}")
     return data
+
+
+def _api_keys(value: Any, source: str) -> tuple[str, ...]:
+    """A comma list ("k1,k2") or a list of keys."""
+    if isinstance(value, str):
+        return parse_keys(value)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return parse_keys(",".join(value))
+    raise ConfigError(f"{source}: api_keys must be a list of strings")
+
+
+def _seconds(value: Any, source: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise ConfigError(f"{source}: failover_cooldown must be a number of seconds ≥ 0, not {value!r}")
+    return float(value)
 
 
 def _toolsets(value: Any, source: str) -> tuple[str, ...]:

@@ -71,6 +71,10 @@ class StreamDisplay(Protocol):
 
     def error(self, message: str) -> None: ...
 
+    def notice(self, message: str) -> None:
+        """A dim one-line note after the answer (e.g. which fallback provider answered)."""
+        ...
+
 
 def _one_line(text: str) -> str:
     """Collapse whitespace (newlines included) so a status line stays one line."""
@@ -207,6 +211,10 @@ class RichDisplay:
             finally:
                 self._close_streams()
             self._print(Text(f"error: {_one_line(message)}", style="bold red"), section="error")
+
+    def notice(self, message: str) -> None:
+        with self._lock:
+            self._print(Text(_one_line(message), style="dim"), section="notice")
 
     # -- helpers ----------------------------------------------------------------
 
@@ -357,6 +365,10 @@ class PlainDisplay:
     def error(self, message: str) -> None:
         with self._lock:
             self._err_line(f"error: {_one_line(message)}")
+
+    def notice(self, message: str) -> None:
+        with self._lock:
+            self._err_line(_one_line(message))
 
     # -- helpers ----------------------------------------------------------------
 

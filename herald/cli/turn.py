@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
 from herald.agent.core import AIAgent
+from herald.cli.answered import answered_by_line
 from herald.cli.errors import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -104,6 +105,9 @@ def run_turn(
         failure = describe_result(turn, (agent.endpoint.api_key,))
         display.error(failure.message)
         return TurnOutcome(result, failure.exit_code or EXIT_FAILED, failure)
+    note = answered_by_line(result)
+    if note is not None:
+        display.notice(note)
     return TurnOutcome(result, EXIT_OK)
 
 

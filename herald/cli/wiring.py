@@ -92,4 +92,7 @@ def make_agent(
         session_id=session_id,
         max_tokens=settings.max_tokens,
         max_continuations=settings.max_continuations,
+        api_keys=list(settings.api_keys) or None,
+        fallback=list(settings.fallback),
+        failover_cooldown=settings.failover_cooldown,
     )

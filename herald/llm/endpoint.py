@@ -94,6 +94,12 @@ def detect_api_mode(base_url: str, model: str = "") -> str:
     return "chat_completions"
 
 
+def key_variable(base_url: str) -> str | None:
+    """The provider's own key variable for this base URL (e.g. ANTHROPIC_API_KEY), if it is a known host."""
+    host = urlparse(base_url).hostname or ""
+    return next((variable for fragment, variable in _KEY_VARIABLES if fragment in host), None)
+
+
 def _default_base_url(api_mode: str | None, environ: Mapping[str, str]) -> str:
     if api_mode == "anthropic_messages" or (environ.get("ANTHROPIC_API_KEY") and not _any_openai_key(environ)):
         return ANTHROPIC_URL

@@ -30,6 +30,10 @@ class RetryPolicy:
     base_delay: float = 1.0
     max_delay: float = 60.0
 
+    def should_retry(self, error: BaseException) -> bool:
+        """Whether a failed attempt is worth another (by default: when it is transient)."""
+        return is_transient(error)
+
     def delay_for(self, attempt: int, error: BaseException) -> float:
         """Seconds to wait before retry number `attempt` (1-based)."""
         asked = error.retry_after if isinstance(error, ProviderError) else None
@@ -82,7 +86,7 @@ def call_with_retries(
         try:
             return attempt()
         except Exception as error:
-            if number == policy.max_retries or not is_transient(error):
+            if number == policy.max_retries or not policy.should_retry(error):
                 raise
             delay = policy.delay_for(number + 1, error)
             log.info("request failed (%s); retry %d/%d in %.1fs", error, number + 1, policy.max_retries, delay)

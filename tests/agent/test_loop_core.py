@@ -45,7 +45,7 @@ class Script:
         self.progress: list[ToolProgress] = []
         self.interrupted = False
 
-    def model(self, api_kwargs: dict[str, Any]) -> LLMResponse:
+    def model(self, api_kwargs: dict[str, Any], messages: list[dict[str, Any]] | None = None) -> LLMResponse:
         self.requests.append(list(api_kwargs["messages"]))
         item = self.responses.pop(0)
         if isinstance(item, BaseException):
@@ -71,9 +71,9 @@ class Script:
         return SyncPorts(call_model=self.model, execute_tool=self.tool, **self.common())
 
     def async_ports(self, partial: LLMResponse | None = None) -> AsyncPorts:
-        async def call_model(api_kwargs: dict[str, Any]) -> LLMResponse:
+        async def call_model(api_kwargs: dict[str, Any], messages: list[dict[str, Any]]) -> LLMResponse:
             await asyncio.sleep(0)
-            return self.model(api_kwargs)
+            return self.model(api_kwargs, messages)
 
         async def execute_tool(name: str, raw: str) -> ToolResult:
             await asyncio.sleep(0)
@@ -108,6 +108,7 @@ def test_as_dict_keeps_the_run_conversation_contract() -> None:
     sync, _, _, _ = run_both(lambda: Script(answer("x")))
     assert list(sync.as_dict()) == [
         "final_response", "messages", "api_calls", "completed", "interrupted", "failed", "error", "error_type",
+        "answered_by",
     ]
     assert sync.as_dict()["completed"] is True and sync.as_dict()["error_type"] is None
 
@@ -138,9 +139,9 @@ def test_length_cut_answers_are_continued_then_max_iterations_stops_honestly() -
 def test_interrupt_before_a_tool_batch_answers_every_call_without_running_it() -> None:
     script = Script(calls("write", "write"))
 
-    def interrupt_on_call(api_kwargs: dict[str, Any]) -> LLMResponse:
+    def interrupt_on_call(api_kwargs: dict[str, Any], messages: list[dict[str, Any]]) -> LLMResponse:
         script.interrupted = True
-        return script.model(api_kwargs)
+        return script.model(api_kwargs, messages)
 
     ports = script.sync_ports()
     ports = replace(ports, call_model=interrupt_on_call)
@@ -160,7 +161,7 @@ def test_cancelling_the_async_turn_records_the_partial_then_propagates() -> None
     script = Script()
     partial = answer("so far")
 
-    async def never(api_kwargs: dict[str, Any]) -> LLMResponse:
+    async def never(api_kwargs: dict[str, Any], messages: list[dict[str, Any]]) -> LLMResponse:
         await asyncio.sleep(30)
         raise AssertionError("not reached")
 
@@ -197,3 +198,13 @@ def test_cancelling_during_tools_answers_every_call() -> None:
 
     asyncio.run(main())
     assert [m["content"] for m in script.stored if m["role"] == "tool"] == [STOPPED_INTERRUPTED, NOT_RUN_INTERRUPTED]
+
+
+def test_who_answered_is_carried_from_the_response_to_the_result() -> None:
+    final = answer("ok")
+    final.extras["answered_by"] = {"model": "m2", "base_url": "http://b", "skipped": [{"model": "m1"}]}
+    sync, async_, _, _ = run_both(lambda: Script(calls("read_x"), final))
+    for result in (sync, async_):
+        assert result.answered_by == final.extras["answered_by"] == result.as_dict()["answered_by"]
+    failed, _, _, _ = run_both(lambda: Script(KeyError("boom")))
+    assert failed.as_dict()["answered_by"] is None
