@@ -80,7 +80,7 @@ class AsyncAIAgent:
         self._llm = AsyncLLMCaller(
             wire=self._base._wire,
             endpoint=lambda: (self._base.endpoint.base_url, self._base.endpoint.host),
-            secrets=lambda: (self._base.endpoint.api_key,),
+            secrets=lambda: self._base._secrets(),
             timeouts=self._base._llm.timeouts,
             retry=self._base._llm.retry,
             memory=self._base._llm.memory,
@@ -222,7 +222,7 @@ class AsyncAIAgent:
                 tool_is_read_only=lambda name, raw: base._tool_is_read_only(name, raw),
                 tool_preview=lambda name, raw: base._tool_preview(name, raw),
                 report_progress=conversation.report,
-                secrets=lambda: (base.endpoint.api_key,),
+                secrets=lambda: base._secrets(),
             )
             try:
                 return await run_async(
@@ -286,11 +286,16 @@ class _Conversation:
 
     # ── the model ───────────────────────────────────────────────────────
 
-    async def call_model(self, api_kwargs: dict[str, Any]) -> LLMResponse:
+    async def call_model(self, api_kwargs: dict[str, Any], messages: list[dict[str, Any]]) -> LLMResponse:
+        # Failover to other providers (the sync agent's `_call_model`) is not wired here yet:
+        # the primary answers, or its error ends the turn.
         llm = self._agent._llm
         if self._streams():
-            return await llm.stream(self._client, api_kwargs, self._sink(), on_cancel=self._keep_partial)
-        return await llm.request(self._client, api_kwargs)
+            response = await llm.stream(self._client, api_kwargs, self._sink(), on_cancel=self._keep_partial)
+        else:
+            response = await llm.request(self._client, api_kwargs)
+        response.extras["answered_by"] = {"model": self._base.model, "base_url": self._base.base_url, "skipped": []}
+        return response
 
     def take_partial(self) -> LLMResponse | None:
         partial, self._partial = self._partial, None
