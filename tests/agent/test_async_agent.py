@@ -68,6 +68,10 @@ class Screen:
         return "".join(self.text)
 
 
+def agent_url(fake: FakeProvider, mode: str) -> str:
+    return fake.anthropic_base_url if mode == "anthropic_messages" else fake.base_url
+
+
 async def watch(agent: AsyncAIAgent, message: str) -> Screen:
     screen = Screen()
     async for event in agent.stream(message):
@@ -87,7 +91,10 @@ def test_run_conversation_returns_the_sync_dict(fake: FakeProvider, mode: str) -
     fake.enqueue(Reply(text="The answer is 42."))
     result = asyncio.run(make_agent(fake, mode).run_conversation("question"))
     assert result["completed"] and result["final_response"] == "The answer is 42."
-    assert list(result) == ["final_response", "messages", "api_calls", "completed", "interrupted", "failed", "error", "error_type"]
+    assert list(result) == [
+        "final_response", "messages", "api_calls", "completed", "interrupted", "failed", "error", "error_type", "answered_by",
+    ]
+    assert result["answered_by"] == {"model": "test/model", "base_url": agent_url(fake, mode), "skipped": []}
     assert [m["role"] for m in result["messages"]] == ["user", "assistant"]
     # No consumer: a plain request, as the sync agent makes (on Responses, its buffered stream).
     assert fake.requests[-1].stream is (mode == "codex_responses")
