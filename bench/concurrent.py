@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from bench.concurrent_contenders import CONTENDERS
 from bench.servers import ROOT, _env_with_root
 from bench.slow_server import slow_server_process
-from bench.table import Row
+from bench.stats import percentile
+from bench.table import Row, ms
 
 SECTION = "7 concurrency"
 CHUNKS = 100
@@ -25,6 +26,7 @@ INTERVAL_MS = 30.0
 WIRE_SECONDS = CHUNKS * INTERVAL_MS / 1000
 TARGET_WALL_OVER_WIRE = 1.3
 TARGET_VS_SDK = 0.5
+TARGET_CANCEL_P95 = 0.050
 HERALD = "herald"
 BARE = "sdk-httpx"
 FLOOR = "floor"
@@ -64,6 +66,23 @@ def run_contender(name: str, n: int, base_url: str) -> Run:
     return Run(name, n, data["wall"], data["cpu"], data["chunks"], data["short"], data["left_open"])
 
 
+def run_cancellations(n: int, base_url: str) -> tuple[list[float], int]:
+    """Cancel N concurrent Herald streams mid-answer (child process); latencies and streams left open."""
+    child = subprocess.run(
+        [sys.executable, "-m", "bench.concurrent_contenders", "cancel", str(n), base_url],
+        cwd=ROOT,
+        env=_env_with_root(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    if child.returncode != 0:
+        raise RuntimeError(f"cancellation run failed: {child.stderr.strip().splitlines()[-1:]}")
+    data = json.loads(child.stdout.strip().splitlines()[-1])
+    return data["latencies"], data["left_open"]
+
+
 def run(quick: bool) -> list[Row]:
     sizes = (20,) if quick else (100, 1000)
     chunks, interval = (10, 30.0) if quick else (CHUNKS, INTERVAL_MS)
@@ -75,6 +94,19 @@ def run(quick: bool) -> list[Row]:
         for n in sizes:
             runs = {name: run_contender(name, n, base_url) for name in names}
             rows.extend(_rows(n, wire, runs))
+        n = sizes[-1]
+        latencies, left_open = run_cancellations(n, base_url)
+        p50, p95 = percentile(latencies, 50), percentile(latencies, 95)
+        rows.append(
+            Row(
+                SECTION,
+                f"N={n:,} Herald streams cancelled mid-answer: cancel → task done",
+                f"p50 {ms(p50)} / p95 {ms(p95)}",
+                target=f"p95 ≤ {ms(TARGET_CANCEL_P95)}",
+                met=p95 <= TARGET_CANCEL_P95,
+            )
+        )
+        rows.append(Row(SECTION, f"N={n:,} cancelled: streams left open on the server", str(left_open), target="0", met=left_open == 0))
     return rows
 
 
