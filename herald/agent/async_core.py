@@ -10,35 +10,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from contextlib import AsyncExitStack, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import TracebackType
-from typing import Any, AsyncIterator, Callable
+from typing import Any, AsyncIterator
 
-from herald.agent.async_tools import DEFAULT_TOOL_TIMEOUT, DEFAULT_TOOL_WORKERS, AsyncToolRunner, blocking_approval
+from herald.agent.async_conversation import Conversation, Emit
+from herald.agent.async_tools import DEFAULT_TOOL_TIMEOUT, DEFAULT_TOOL_WORKERS, AsyncToolRunner
 from herald.agent.core import AIAgent
-from herald.agent.events import (
-    DoneEvent,
-    ReasoningEvent,
-    ResetEvent,
-    StreamEvent,
-    TextEvent,
-    ToolFinishedEvent,
-    ToolStartedEvent,
-)
-from herald.agent.loop import AsyncPorts, ToolProgress, run_async
+from herald.agent.events import DoneEvent, StreamEvent
+from herald.agent.loop import AsyncPorts, run_async
 from herald.agent.result import TurnResult
 from herald.errors import ConfigError, HeraldError
 from herald.llm.async_caller import AsyncLLMCaller
 from herald.llm.async_clients import ClientPool, make_async_anthropic_client, make_async_openai_client
-from herald.llm.sink import DeltaSink
-from herald.llm.types import LLMResponse
-from herald.tools.approval import ApprovalGate
-from herald.tools.base import ToolContext
+from herald.llm.endpoint import Endpoint
+from herald.llm.failover import Attempt, RotatingRetryPolicy
 
 log = logging.getLogger("herald.agent")
-
-Emit = Callable[[StreamEvent], None]
 
 
 class AsyncAIAgent:
@@ -71,21 +61,49 @@ class AsyncAIAgent:
         if max_concurrency is not None and max_concurrency < 1:
             raise ConfigError(f"max_concurrency must be at least 1 (or None for no limit), got {max_concurrency}")
         self._base = AIAgent(model, **options)
+        """The sync agent: everything that is not I/O (settings, tools, prompt, sessions, requests, chain)."""
         self.max_concurrency = max_concurrency
-        self._limits: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
         self._tools = AsyncToolRunner(
             lambda name, raw, ctx: self._base.tools.execute(name, raw, ctx), workers=tool_workers, timeout=tool_timeout
         )
-        self._pool = ClientPool(self._make_client)
-        self._llm = AsyncLLMCaller(
-            wire=self._base._wire,
-            endpoint=lambda: (self._base.endpoint.base_url, self._base.endpoint.host),
-            secrets=lambda: self._base._secrets(),
-            timeouts=self._base._llm.timeouts,
-            retry=self._base._llm.retry,
-            memory=self._base._llm.memory,
-            request_timeout=self._base.request_timeout,
+        self._limits: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
+        self._pool = ClientPool(lambda: Clients(self._make_client))
+        self._callers = self._make_callers()
+
+    def _make_callers(self) -> list[AsyncLLMCaller]:
+        """One awaited call path per provider: the primary, then each fallback. What endpoints taught
+        (`memory`) is the sync side's, shared by every conversation."""
+        base = self._base
+        sync = base._llm
+        primary = AsyncLLMCaller(
+            wire=lambda: base._wire(),
+            endpoint=lambda: (base.endpoint.base_url, base.endpoint.host),
+            secrets=lambda: base._secrets(),
+            timeouts=sync.timeouts,
+            retry=sync.retry,
+            memory=sync.memory,
+            request_timeout=base.request_timeout,
         )
+        callers = [primary]
+        for fallback in base._fallbacks:
+            endpoint = fallback.settings.endpoint
+            where = (endpoint.base_url, endpoint.host)
+            callers.append(
+                replace(primary, wire=lambda fallback=fallback: fallback.wire, endpoint=lambda where=where: where)  # type: ignore[misc]
+            )
+        return callers
+
+    def _caller(self, attempt: Attempt) -> AsyncLLMCaller:
+        """The attempt's provider's call path; with failover, retries that rotate rather than wait
+        when another of its keys is ready (the key is the attempt's, not shared state)."""
+        caller = self._callers[attempt.provider]
+        if not self._base._failover:
+            return caller
+        chain = self._base._chain
+        retry = RotatingRetryPolicy(
+            max_retries=caller.retry.max_retries, spare_key=lambda: chain.has_spare_key(attempt.provider, attempt.key)
+        )
+        return replace(caller, retry=retry)
 
     # ── configuration (the sync agent's) ────────────────────────────────
 
@@ -203,15 +221,15 @@ class AsyncAIAgent:
         history = list(conversation_history or [])
         base = self._base
         try:
-            system_prompt = base._system_prompt(system_message)
-            session_id = self._new_session(user_message)
+            system_prompt = base._prepare_turn(user_message, system_message)
+            session_id = self._session_for(user_message)
         except HeraldError as error:
             return TurnResult("failed", None, history, error=error, error_message=str(error))
         async with AsyncExitStack() as stack:
             if self.max_concurrency is not None:
                 await stack.enter_async_context(self._limit())
-            client = await stack.enter_async_context(self._pool.lease())
-            conversation = _Conversation(self, client, emit)
+            clients = await stack.enter_async_context(self._pool.lease())
+            conversation = Conversation(self, clients, system_prompt, emit)
             ports = AsyncPorts(
                 build_request=lambda messages: base._build_api_kwargs(system_prompt, messages),
                 call_model=conversation.call_model,
@@ -226,14 +244,10 @@ class AsyncAIAgent:
             )
             try:
                 return await run_async(
-                    ports,
-                    history,
-                    user_message,
-                    max_iterations=base.max_iterations,
-                    max_continuations=base.max_continuations,
+                    ports, history, user_message, max_iterations=base.max_iterations, max_continuations=base.max_continuations
                 )
             except asyncio.CancelledError:
-                conversation.stopped = True  # tools still running on a worker see it and stop
+                conversation.stopped = True
                 raise
         raise AssertionError("unreachable")  # mypy: the exit stack does not swallow exceptions
 
@@ -244,11 +258,15 @@ class AsyncAIAgent:
             self._limits[loop] = asyncio.Semaphore(self.max_concurrency)
         return self._limits[loop]
 
-    def _new_session(self, first_message: str) -> str | None:
-        store = self._base.session_store
+    def _session_for(self, first_message: str) -> str | None:
+        """The conversation's session row: a new one, or the `session_id` the agent was given
+        (then every conversation of the instance continues that session, as with `AIAgent`)."""
+        base = self._base
+        store = base.session_store
         if store is None:
             return None
-        base = self._base
+        if base.session_id is not None:
+            return base.session_id
         return store.create_session(model=base.model, base_url=base.endpoint.base_url, cwd=str(base.cwd), title=first_message)
 
     def _persist(self, session_id: str | None, message: dict[str, Any]) -> None:
@@ -256,106 +274,39 @@ class AsyncAIAgent:
         if store is not None and session_id is not None:
             store.append_message(session_id, message)
 
-    def _make_client(self) -> Any:
+    def _make_client(self, provider: int, key: int) -> Any:
+        """A client for one provider and key, pooled for this instance's concurrency."""
         base = self._base
-        make = make_async_anthropic_client if base.api_mode == "anthropic_messages" else make_async_openai_client
-        return make(base.endpoint, timeout=base.request_timeout, max_connections=self.max_concurrency)
+        endpoint: Endpoint = base._keyed_endpoint(key) if provider == 0 else base._fallbacks[provider - 1].endpoint_for(key)
+        make = make_async_anthropic_client if endpoint.api_mode == "anthropic_messages" else make_async_openai_client
+        return make(endpoint, timeout=base.request_timeout, max_connections=self.max_concurrency)
+
+
+class Clients:
+    """One event loop's async clients, one per provider and key, made when first needed."""
+
+    def __init__(self, make: Any) -> None:
+        self._make = make
+        self._clients: dict[tuple[int, int], Any] = {}
+
+    def get(self, provider: int, key: int) -> Any:
+        """The client for this provider and key.
+
+        Raises:
+            ConfigError: the provider has no key (and is not local).
+        """
+        client = self._clients.get((provider, key))
+        if client is None:
+            client = self._clients[(provider, key)] = self._make(provider, key)
+        return client
+
+    async def close(self) -> None:
+        """Close every client and its connections."""
+        clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            await client.close()
 
 
 @dataclass
 class _Failure:
     error: BaseException
-
-
-class _Conversation:
-    """One conversation's I/O: its model calls, its tools, its events. Lives for one call."""
-
-    def __init__(self, agent: AsyncAIAgent, client: Any, emit: Emit | None) -> None:
-        self._agent = agent
-        self._base = agent._base
-        self._client = client
-        self._emit = emit
-        self._partial: LLMResponse | None = None
-        self.stopped = False
-        loop = asyncio.get_running_loop()
-        callback = self._base.approval_callback
-        gate = ApprovalGate(blocking_approval(callback, loop) if callback is not None else None, yolo=self._base.yolo)
-        self._tool_ctx = ToolContext(
-            cwd=self._base.cwd, approval=gate, memory=self._base._memory_store(), is_interrupted=lambda: self.stopped
-        )
-
-    # ── the model ───────────────────────────────────────────────────────
-
-    async def call_model(self, api_kwargs: dict[str, Any], messages: list[dict[str, Any]]) -> LLMResponse:
-        # Failover to other providers (the sync agent's `_call_model`) is not wired here yet:
-        # the primary answers, or its error ends the turn.
-        llm = self._agent._llm
-        if self._streams():
-            response = await llm.stream(self._client, api_kwargs, self._sink(), on_cancel=self._keep_partial)
-        else:
-            response = await llm.request(self._client, api_kwargs)
-        response.extras["answered_by"] = {"model": self._base.model, "base_url": self._base.base_url, "skipped": []}
-        return response
-
-    def take_partial(self) -> LLMResponse | None:
-        partial, self._partial = self._partial, None
-        return partial
-
-    def _keep_partial(self, partial: LLMResponse) -> None:
-        self._partial = partial
-
-    def _streams(self) -> bool:
-        base = self._base
-        return self._emit is not None or base._has_stream_consumers()
-
-    def _sink(self) -> DeltaSink:
-        base, emit = self._base, self._emit
-        texts: list[Callable[[str], object]] = [cb for cb in (base.stream_delta_callback, base._stream_callback) if cb is not None]
-        reasoning: list[Callable[[str], object]] = [base.reasoning_callback] if base.reasoning_callback is not None else []
-        resets: list[Callable[[], object]] = [base.stream_reset_callback] if base.stream_reset_callback is not None else []
-        if emit is not None:
-            texts.append(lambda text: emit(TextEvent(text)))
-            reasoning.append(lambda text: emit(ReasoningEvent(text)))
-            resets.append(lambda: emit(ResetEvent()))
-        return DeltaSink(
-            text_callbacks=texts,
-            reasoning_callback=_fan_out(reasoning) if reasoning else None,
-            reset_callback=_fan_out(resets) if resets else None,
-        )
-
-    # ── tools ───────────────────────────────────────────────────────────
-
-    async def execute_tool(self, name: str, raw_arguments: str) -> Any:
-        return await self._agent._tools.run(name, raw_arguments, self._tool_ctx)
-
-    def report(self, progress: ToolProgress) -> None:
-        self._base._report_tool(progress)
-        if self._emit is None:
-            return
-        if progress.kind == "start":
-            self._emit(ToolStartedEvent(progress.name, progress.arguments, progress.call_id, progress.preview))
-        else:
-            self._emit(
-                ToolFinishedEvent(
-                    progress.name,
-                    progress.arguments,
-                    progress.call_id,
-                    progress.ok,
-                    progress.duration,
-                    progress.summary,
-                    progress.preview,
-                )
-            )
-
-
-def _fan_out(callbacks: list[Callable[..., object]]) -> Callable[..., None]:
-    """One callback for the sink that calls each, so one consumer's bug never starves another."""
-
-    def call_all(*args: object) -> None:
-        for callback in callbacks:
-            try:
-                callback(*args)
-            except Exception:
-                log.debug("stream consumer %r raised; ignored", callback, exc_info=True)
-
-    return call_all

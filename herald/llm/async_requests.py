@@ -1,62 +1,39 @@
-"""Plain (non-streaming) requests on an async SDK client, per wire: each wire's `request`, awaited.
+"""A plain (non-streaming) request on an async SDK client: the wire's `request_steps`, awaited.
 
-The answers are read by the wires' own converters; the Responses wire's fallback rules (a
-buffered stream first, `stream: false` when that is refused) are its own, repeated here with
-awaits because its sync `request` blocks.
+What the request is (one `create`; for Responses a buffered stream first) is each wire's
+decision, written once in `herald.llm.plain`'s steps; this module only performs them.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import openai
-
-from herald.errors import BadResponse, IncompleteStream, ProviderError, ProviderUnreachable
-from herald.llm.accumulate import StreamAccumulator
-from herald.llm.anthropic import response_from_message
-from herald.llm.async_stream_loop import open_raw_async, read_sse_async
 from herald.llm.caller import Wire
-from herald.llm.openai_chat import response_from_completion
-from herald.llm.responses import (
-    ResponsesStreamReader,
-    ResponsesWire,
-    _refuses_streaming,
-    response_from_responses,
-)
-from herald.llm.sink import DeltaSink
+from herald.llm.plain import PlainStep, SendPlain
+from herald.llm.responses import buffered_failures, buffered_reader, open_responses_stream
+from herald.llm.async_stream_loop import read_sse_async
+from herald.llm.steps import arun_steps
 from herald.llm.types import LLMResponse
 
 
-async def plain_request_async(wire: Wire, client: Any, kwargs: dict[str, Any]) -> LLMResponse:
-    """The wire's plain request on an async client (`kwargs` already `plain_kwargs`)."""
-    if wire.mode == "chat_completions":
-        return response_from_completion(await client.chat.completions.create(**kwargs))
-    if wire.mode == "anthropic_messages":
-        return response_from_message(await client.messages.create(**kwargs))
-    assert isinstance(wire, ResponsesWire)
-    return await _responses_request(wire, client, kwargs)
+async def request_async(wire: Wire, client: Any, kwargs: dict[str, Any]) -> LLMResponse:
+    """The wire's plain request on an async client (`kwargs` are `plain_kwargs`)."""
+
+    async def perform(step: PlainStep) -> Any:
+        if isinstance(step, SendPlain):
+            return await wire.send_plain(client, step.kwargs)
+        return await buffered_request_async(client, step.kwargs)
+
+    return await arun_steps(wire.request_steps(kwargs), perform)
 
 
-async def _responses_request(wire: ResponsesWire, client: Any, kwargs: dict[str, Any]) -> LLMResponse:
-    if wire.fallback == "plain":
-        return response_from_responses(await client.responses.create(**kwargs))
-    try:
-        return await _buffered_responses(client, kwargs)
-    except (openai.APIStatusError, ProviderError) as error:
-        if wire.fallback == "buffered" or not _refuses_streaming(error):
-            raise
-        return response_from_responses(await client.responses.create(**kwargs))
-
-
-async def _buffered_responses(client: Any, kwargs: dict[str, Any]) -> LLMResponse:
-    """`responses.create(stream=True)` consumed to its terminal event, delivering nothing."""
-    reader = ResponsesStreamReader(StreamAccumulator(), DeltaSink(), incomplete_is_failure=False)
-    try:
-        async with open_raw_async(client, "codex_responses", kwargs) as raw:
-            response = await read_sse_async(raw, reader, None)
-    except IncompleteStream as exc:
-        if exc.reason == "no_finish":
-            raise ProviderUnreachable(f"the buffered Responses stream was cut: {exc}") from None
-        raise BadResponse(str(exc)) from None
+async def buffered_request_async(client: Any, kwargs: dict[str, Any]) -> LLMResponse:
+    """`responses.buffered_request` on an async client: the stream read to its terminal event, delivering nothing."""
+    with buffered_failures():
+        async with open_responses_stream(client, kwargs) as raw:
+            response = await read_sse_async(raw, buffered_reader(), None)
     response.streamed = False
     return response
+
+
+__all__ = ["buffered_request_async", "request_async"]

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from fakeprovider import FakeProvider, Reply, ToolCallSpec
-from herald import AsyncAIAgent
+from herald import AIAgent, AsyncAIAgent
 from herald.agent.events import StreamEvent
 from herald.sessions import SessionStore
 from herald.tools.approval import ApprovalRequest, Decision
@@ -28,7 +28,7 @@ KEY = "herald-async-secret-4d2b8e6a1c"
 WIRES = ["chat_completions", "codex_responses", "anthropic_messages"]
 
 
-def make_agent(fake: FakeProvider, mode: str = "chat_completions", **options: Any) -> AsyncAIAgent:
+def settings_for(fake: FakeProvider, mode: str, **options: Any) -> dict[str, Any]:
     settings: dict[str, Any] = dict(
         model="test/model",
         base_url=fake.anthropic_base_url if mode == "anthropic_messages" else fake.base_url,
@@ -41,7 +41,15 @@ def make_agent(fake: FakeProvider, mode: str = "chat_completions", **options: An
         persist_session=False,
     )
     settings.update(options)
-    return AsyncAIAgent(**settings)
+    return settings
+
+
+def make_agent(fake: FakeProvider, mode: str = "chat_completions", **options: Any) -> AsyncAIAgent:
+    return AsyncAIAgent(**settings_for(fake, mode, **options))
+
+
+def make_sync_agent(fake: FakeProvider, mode: str = "chat_completions", **options: Any) -> AIAgent:
+    return AIAgent(**settings_for(fake, mode, **options))
 
 
 class Screen:
@@ -91,9 +99,10 @@ def test_run_conversation_returns_the_sync_dict(fake: FakeProvider, mode: str) -
     fake.enqueue(Reply(text="The answer is 42."))
     result = asyncio.run(make_agent(fake, mode).run_conversation("question"))
     assert result["completed"] and result["final_response"] == "The answer is 42."
-    assert list(result) == [
-        "final_response", "messages", "api_calls", "completed", "interrupted", "failed", "error", "error_type", "answered_by",
-    ]
+    fake.enqueue(Reply(text="The answer is 42."))
+    sync = make_sync_agent(fake, mode).run_conversation("question")
+    assert list(result) == list(sync)  # the same keys, in the same order
+    assert {k: v for k, v in result.items() if k != "messages"} == {k: v for k, v in sync.items() if k != "messages"}
     assert result["answered_by"] == {"model": "test/model", "base_url": agent_url(fake, mode), "skipped": []}
     assert [m["role"] for m in result["messages"]] == ["user", "assistant"]
     # No consumer: a plain request, as the sync agent makes (on Responses, its buffered stream).
