@@ -14,7 +14,7 @@ import logging
 import time
 from contextlib import aclosing
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import pytest
 
@@ -42,6 +42,13 @@ def settings_for(fake: FakeProvider, mode: str, **options: Any) -> dict[str, Any
     )
     settings.update(options)
     return settings
+
+
+@pytest.fixture
+def own_fake() -> Iterator[FakeProvider]:
+    """A fake provider of the test's own (a second provider, or a server no other test touched)."""
+    with FakeProvider() as provider:
+        yield provider
 
 
 def make_agent(fake: FakeProvider, mode: str = "chat_completions", **options: Any) -> AsyncAIAgent:
@@ -241,7 +248,8 @@ def test_max_concurrency_limits_conversations_in_flight(fake: FakeProvider) -> N
 
 
 @pytest.mark.parametrize("mode", WIRES)
-def test_cancelling_closes_the_connection_and_keeps_the_partial(fake: FakeProvider, mode: str, tmp_path: Path) -> None:
+def test_cancelling_closes_the_connection_and_keeps_the_partial(own_fake: FakeProvider, mode: str, tmp_path: Path) -> None:
+    fake = own_fake  # its own server: another test's lingering connection must not count
     fake.enqueue(Reply(text="word " * 400, chunk_chars=5, delay=0.05))
     store = SessionStore(tmp_path / "sessions.db")
     agent = make_agent(fake, mode, persist_session=True, session_store=store)
