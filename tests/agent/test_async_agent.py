@@ -202,8 +202,9 @@ def test_many_concurrent_conversations_with_faults_each_get_their_own_answer(fak
         {"fault": "stall", "fault_after": 2, "stall_seconds": 3},
         {"fault": "http_error", "status": 429, "retry_after": 0},
         {"fault": "malformed", "fault_after": 1},
+        {"fault": "reject_stream"},
     ]
-    count = 30
+    count = 36
     for i in range(count):
         spec = faults[i % len(faults)]
         answer = f"answer number {i} for conversation c{i}"
@@ -212,9 +213,14 @@ def test_many_concurrent_conversations_with_faults_each_get_their_own_answer(fak
         fake.enqueue_for(f"c{i}:", *([first, Reply(text=answer)] if spec else [first]))
     agent = make_agent(fake, mode, stream_idle_timeout=0.5)
 
+    fake.default = Reply(text="a later turn")
+
     async def main() -> list[Screen]:
         async with agent:
             screens = await asyncio.gather(*(watch(agent, f"c{i}: go") for i in range(count)))
+            later = await watch(agent, "later")  # what the rejecting conversations taught holds for every later one
+            # One request: the plain one (on Responses that is its buffered stream), no stream tried first.
+            assert later.shown == "a later turn" and fake.requests[-1].stream is (mode == "codex_responses")
         assert no_tasks_left() and agent._pool.open_clients == 0
         return list(screens)
 
@@ -225,6 +231,8 @@ def test_many_concurrent_conversations_with_faults_each_get_their_own_answer(fak
         assert screen.shown == answer, i
         faulty = faults[i % len(faults)].get("fault") in ("cut", "stall", "malformed")
         assert screen.resets == (1 if faulty else 0), (i, screen.resets)
+    replaced = sum(1 for i in range(count) if faults[i % len(faults)])
+    assert len(fake.requests) == count + replaced + 1  # one replacement per faulty stream, nothing more
     gc.collect()
 
 
