@@ -13,6 +13,7 @@ import json
 import subprocess
 import sys
 from dataclasses import dataclass
+from typing import Any
 
 from bench.concurrent_contenders import CONTENDERS
 from bench.servers import ROOT, _env_with_root
@@ -51,6 +52,18 @@ class Run:
 
 def run_contender(name: str, n: int, base_url: str) -> Run:
     """Run one contender in a child process against the server at `base_url`."""
+    data = _child(name, n, base_url)
+    return Run(name, n, data["wall"], data["cpu"], data["chunks"], data["short"], data["left_open"])
+
+
+def run_cancellations(n: int, base_url: str) -> tuple[list[float], int]:
+    """Cancel N concurrent Herald streams mid-answer (child process); latencies and streams left open."""
+    data = _child("cancel", n, base_url)
+    return data["latencies"], data["left_open"]
+
+
+def _child(name: str, n: int, base_url: str) -> dict[str, Any]:
+    """`bench.concurrent_contenders NAME N URL` in a fresh process; its JSON line."""
     child = subprocess.run(
         [sys.executable, "-m", "bench.concurrent_contenders", name, str(n), base_url],
         cwd=ROOT,
@@ -62,25 +75,7 @@ def run_contender(name: str, n: int, base_url: str) -> Run:
     )
     if child.returncode != 0:
         raise RuntimeError(f"contender {name} failed: {child.stderr.strip().splitlines()[-1:]}")
-    data = json.loads(child.stdout.strip().splitlines()[-1])
-    return Run(name, n, data["wall"], data["cpu"], data["chunks"], data["short"], data["left_open"])
-
-
-def run_cancellations(n: int, base_url: str) -> tuple[list[float], int]:
-    """Cancel N concurrent Herald streams mid-answer (child process); latencies and streams left open."""
-    child = subprocess.run(
-        [sys.executable, "-m", "bench.concurrent_contenders", "cancel", str(n), base_url],
-        cwd=ROOT,
-        env=_env_with_root(),
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    if child.returncode != 0:
-        raise RuntimeError(f"cancellation run failed: {child.stderr.strip().splitlines()[-1:]}")
-    data = json.loads(child.stdout.strip().splitlines()[-1])
-    return data["latencies"], data["left_open"]
+    return json.loads(child.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
 def run(quick: bool) -> list[Row]:

@@ -107,16 +107,15 @@ async def _floor(base_url: str, n: int) -> list[int]:
         return list(await asyncio.gather(*(one(session) for _ in range(n))))
 
 
-async def _herald(base_url: str, n: int) -> list[int]:
-    agent = AsyncAIAgent(
-        model="bench-model",
-        base_url=base_url,
-        api_key="k",
-        skip_context_files=True,
-        skip_memory=True,
-        persist_session=False,
-        enabled_toolsets=[],
+def _bench_agent(base_url: str, **options: Any) -> AsyncAIAgent:
+    """Herald as a batch user runs it: no context files, memory or tools."""
+    return AsyncAIAgent(
+        model="bench-model", base_url=base_url, api_key="k", skip_context_files=True, skip_memory=True, enabled_toolsets=[], **options
     )
+
+
+async def _herald(base_url: str, n: int) -> list[int]:
+    agent = _bench_agent(base_url, persist_session=False)
 
     async def one(number: int) -> int:
         count = 0
@@ -164,15 +163,7 @@ async def _cancel_latencies(base_url: str, n: int) -> list[float]:
     """N streaming conversations, each cancelled mid-answer at its own moment; seconds each
     cancellation took to finish (the task done: connection closed, partial kept)."""
     folder = tempfile.mkdtemp(prefix="herald-bench-")  # the partials are saved, as in real use
-    agent = AsyncAIAgent(
-        model="bench-model",
-        base_url=base_url,
-        api_key="k",
-        skip_context_files=True,
-        skip_memory=True,
-        enabled_toolsets=[],
-        session_store=SessionStore(Path(folder) / "sessions.db"),
-    )
+    agent = _bench_agent(base_url, session_store=SessionStore(Path(folder) / "sessions.db"))
 
     async def consume(started: asyncio.Event) -> None:
         async for event in agent.stream("go"):
