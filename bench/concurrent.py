@@ -89,19 +89,19 @@ def run(quick: bool) -> list[Row]:
         for n in sizes:
             runs = {name: run_contender(name, n, base_url) for name in names}
             rows.extend(_rows(n, wire, runs))
-        n = sizes[-1]
-        latencies, left_open = run_cancellations(n, base_url)
-        p50, p95 = percentile(latencies, 50), percentile(latencies, 95)
-        rows.append(
-            Row(
-                SECTION,
-                f"N={n:,} Herald streams cancelled mid-answer: cancel → task done",
-                f"p50 {ms(p50)} / p95 {ms(p95)}",
-                target=f"p95 ≤ {ms(TARGET_CANCEL_P95)}",
-                met=p95 <= TARGET_CANCEL_P95,
+        for n in sizes:  # at every size: a saturated loop (N = 1,000 here) answers a cancel only as fast as it runs
+            latencies, left_open = run_cancellations(n, base_url)
+            p50, p95 = percentile(latencies, 50), percentile(latencies, 95)
+            rows.append(
+                Row(
+                    SECTION,
+                    f"N={n:,} Herald streams cancelled mid-answer: cancel → task done",
+                    f"p50 {ms(p50)} / p95 {ms(p95)}",
+                    target=f"p95 ≤ {ms(TARGET_CANCEL_P95)}",
+                    met=p95 <= TARGET_CANCEL_P95,
+                )
             )
-        )
-        rows.append(Row(SECTION, f"N={n:,} cancelled: streams left open on the server", str(left_open), target="0", met=left_open == 0))
+            rows.append(Row(SECTION, f"N={n:,} cancelled: streams left open on the server", str(left_open), target="0", met=left_open == 0))
     return rows
 
 
