@@ -13,11 +13,13 @@ import json
 import subprocess
 import sys
 from dataclasses import dataclass
+from typing import Any
 
 from bench.concurrent_contenders import CONTENDERS
 from bench.servers import ROOT, _env_with_root
 from bench.slow_server import slow_server_process
-from bench.table import Row
+from bench.stats import percentile
+from bench.table import Row, ms
 
 SECTION = "7 concurrency"
 CHUNKS = 100
@@ -25,6 +27,7 @@ INTERVAL_MS = 30.0
 WIRE_SECONDS = CHUNKS * INTERVAL_MS / 1000
 TARGET_WALL_OVER_WIRE = 1.3
 TARGET_VS_SDK = 0.5
+TARGET_CANCEL_P95 = 0.050
 HERALD = "herald"
 BARE = "sdk-httpx"
 FLOOR = "floor"
@@ -49,6 +52,18 @@ class Run:
 
 def run_contender(name: str, n: int, base_url: str) -> Run:
     """Run one contender in a child process against the server at `base_url`."""
+    data = _child(name, n, base_url)
+    return Run(name, n, data["wall"], data["cpu"], data["chunks"], data["short"], data["left_open"])
+
+
+def run_cancellations(n: int, base_url: str) -> tuple[list[float], int]:
+    """Cancel N concurrent Herald streams mid-answer (child process); latencies and streams left open."""
+    data = _child("cancel", n, base_url)
+    return data["latencies"], data["left_open"]
+
+
+def _child(name: str, n: int, base_url: str) -> dict[str, Any]:
+    """`bench.concurrent_contenders NAME N URL` in a fresh process; its JSON line."""
     child = subprocess.run(
         [sys.executable, "-m", "bench.concurrent_contenders", name, str(n), base_url],
         cwd=ROOT,
@@ -60,8 +75,7 @@ def run_contender(name: str, n: int, base_url: str) -> Run:
     )
     if child.returncode != 0:
         raise RuntimeError(f"contender {name} failed: {child.stderr.strip().splitlines()[-1:]}")
-    data = json.loads(child.stdout.strip().splitlines()[-1])
-    return Run(name, n, data["wall"], data["cpu"], data["chunks"], data["short"], data["left_open"])
+    return json.loads(child.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
 def run(quick: bool) -> list[Row]:
@@ -75,6 +89,19 @@ def run(quick: bool) -> list[Row]:
         for n in sizes:
             runs = {name: run_contender(name, n, base_url) for name in names}
             rows.extend(_rows(n, wire, runs))
+        for n in sizes:  # at every size: a saturated loop (N = 1,000 here) answers a cancel only as fast as it runs
+            latencies, left_open = run_cancellations(n, base_url)
+            p50, p95 = percentile(latencies, 50), percentile(latencies, 95)
+            rows.append(
+                Row(
+                    SECTION,
+                    f"N={n:,} Herald streams cancelled mid-answer: cancel → task done",
+                    f"p50 {ms(p50)} / p95 {ms(p95)}",
+                    target=f"p95 ≤ {ms(TARGET_CANCEL_P95)}",
+                    met=p95 <= TARGET_CANCEL_P95,
+                )
+            )
+            rows.append(Row(SECTION, f"N={n:,} cancelled: streams left open on the server", str(left_open), target="0", met=left_open == 0))
     return rows
 
 

@@ -9,6 +9,7 @@ way to read the same chat-completions streams from `bench.slow_server`:
 - `sdk-aiohttp`: the same loop over `openai.DefaultAioHttpClient` (`openai[aiohttp]`);
 - `raw-httpx` / `raw-aiohttp`: the SDK's `with_streaming_response` (its auth, URL, headers,
   status errors), bytes split into SSE events by hand, each payload decoded with msgspec (Herald's decoder);
+- `herald`: one `AsyncAIAgent`, N `stream()` conversations (no tools offered, no session store);
 - `floor`: aiohttp and msgspec alone, no SDK at all.
 
 Every contender sizes its pool for N connections, so none is capped by a default.
@@ -18,8 +19,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Any, AsyncIterator, Awaitable, Callable, Coroutine
 
 import aiohttp
@@ -27,6 +31,8 @@ import httpx2
 import openai
 
 from bench.slow_server import stats
+from herald import AsyncAIAgent
+from herald.sessions import SessionStore
 import msgspec
 
 MESSAGES = [{"role": "user", "content": "go"}]
@@ -101,7 +107,31 @@ async def _floor(base_url: str, n: int) -> list[int]:
         return list(await asyncio.gather(*(one(session) for _ in range(n))))
 
 
+def _bench_agent(base_url: str, **options: Any) -> AsyncAIAgent:
+    """Herald as a batch user runs it: no context files, memory or tools."""
+    return AsyncAIAgent(
+        model="bench-model", base_url=base_url, api_key="k", skip_context_files=True, skip_memory=True, enabled_toolsets=[], **options
+    )
+
+
+async def _herald(base_url: str, n: int) -> list[int]:
+    agent = _bench_agent(base_url, persist_session=False)
+
+    async def one(number: int) -> int:
+        count = 0
+        async for event in agent.stream("go"):
+            if event.kind == "text":
+                count += 1
+            elif event.kind == "done" and not event.result["completed"]:
+                raise RuntimeError(f"conversation {number} failed: {event.result['error']}")
+        return count
+
+    async with agent:
+        return list(await asyncio.gather(*(one(i) for i in range(n))))
+
+
 CONTENDERS: dict[str, Reader] = {
+    "herald": _herald,
     "sdk-httpx": _sdk_contender(_sdk, aiohttp_transport=False),
     "sdk-aiohttp": _sdk_contender(_sdk, aiohttp_transport=True),
     "raw-httpx": _sdk_contender(_raw, aiohttp_transport=False),
@@ -129,9 +159,47 @@ def measure(name: str, n: int, base_url: str) -> dict[str, Any]:
     }
 
 
+async def _cancel_latencies(base_url: str, n: int) -> list[float]:
+    """N streaming conversations, each cancelled mid-answer at its own moment; seconds each
+    cancellation took to finish (the task done: connection closed, partial kept)."""
+    folder = tempfile.mkdtemp(prefix="herald-bench-")  # the partials are saved, as in real use
+    agent = _bench_agent(base_url, session_store=SessionStore(Path(folder) / "sessions.db"))
+
+    async def consume(started: asyncio.Event) -> None:
+        async for event in agent.stream("go"):
+            if event.kind == "text":
+                started.set()
+
+    async def one(number: int) -> float:
+        started = asyncio.Event()
+        task = asyncio.create_task(consume(started))
+        await started.wait()
+        await asyncio.sleep(0.05 + (number * 0.37 % 1.0) * 0.2)  # somewhere early in the answer (quick: 0.3 s)
+        begun = time.perf_counter()
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+        return time.perf_counter() - begun
+
+    try:
+        return list(await asyncio.gather(*(one(i) for i in range(n))))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def measure_cancel(n: int, base_url: str) -> dict[str, Any]:
+    """Cancellation latencies for N concurrent streams, and what the server still holds after."""
+    latencies = asyncio.run(_cancel_latencies(base_url, n))
+    time.sleep(0.1)
+    return {"name": "cancel", "n": n, "latencies": latencies, "left_open": stats(base_url)["open"]}
+
+
 def main(argv: list[str]) -> int:
     name, n, base_url = argv[0], int(argv[1]), argv[2]
-    print(json.dumps(measure(name, n, base_url)), flush=True)
+    result = measure_cancel(n, base_url) if name == "cancel" else measure(name, n, base_url)
+    print(json.dumps(result), flush=True)
     return 0
 
 

@@ -1,6 +1,8 @@
 """Herald: an AI agent whose LLM transport never breaks."""
 
 from herald.agent import AIAgent
+from herald.agent.async_core import AsyncAIAgent
+from herald.agent.result import TurnResult
 from herald.errors import (
     AuthenticationError,
     BadResponse,
@@ -23,6 +25,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AIAgent",
+    "AsyncAIAgent",
     "AuthenticationError",
     "BadResponse",
     "ConfigError",
@@ -37,6 +40,7 @@ __all__ = [
     "ProviderUnreachable",
     "RateLimitError",
     "StreamTimeouts",
+    "TurnResult",
     "UserError",
     "__version__",
 ]

@@ -12,3 +12,8 @@ def test_run_agent_reexports_the_same_class():
     import run_agent
 
     assert run_agent.AIAgent is herald.AIAgent
+
+
+def test_the_async_agent_and_the_typed_result_are_public():
+    assert {"AsyncAIAgent", "TurnResult"} <= set(herald.__all__)
+    assert herald.AsyncAIAgent.run_conversation is not herald.AIAgent.run_conversation

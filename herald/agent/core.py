@@ -17,16 +17,17 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 from herald.agent.loop import SyncPorts, ToolProgress, run_sync
 from herald.agent.result import TurnResult
 from herald.context.budget import ContextBudget
-from herald.errors import ConfigError, HeraldError, LLMError, ProviderError
+from herald.errors import ConfigError, HeraldError, LLMError
 from herald.llm.caller import CallHooks, LLMCaller, Wire
 from herald.llm.clients import close_client, make_anthropic_client, make_openai_client
 from herald.llm.endpoint import API_MODES, Endpoint, resolve_endpoint
-from herald.llm.failover import FailoverPolicy, ProviderChain, RotatingRetryPolicy, call_with_failover
+from herald.llm.failover import CallPlan, FailoverPolicy, ProviderChain, RotatingRetryPolicy, call_with_failover
 from herald.llm.keypool import parse_keys, pool_keys
 from herald.llm.openai_chat import response_from_completion
 from herald.llm.providers import FallbackCalls, ProviderSettings, fallback_settings
 from herald.llm.retry import RetryPolicy
 from herald.llm.sink import DeltaSink
+from herald.llm.steps import run_steps
 from herald.llm.timeouts import StreamTimeouts
 from herald.llm.types import LLMResponse
 from herald.llm.wires import wire_for
@@ -287,9 +288,7 @@ class AIAgent:
         self.clear_interrupt()
         history = list(conversation_history or [])
         try:
-            system_prompt = self._system_prompt(system_message)
-            self._context.reserve = self.max_tokens
-            self._context.check_message(system_prompt, user_message, self.tools.schemas() or None)
+            system_prompt = self._prepare_turn(user_message, system_message)
             self._ensure_session(user_message)
         except HeraldError as error:
             return TurnResult("failed", None, history, error=error, error_message=str(error))
@@ -300,6 +299,17 @@ class AIAgent:
             max_iterations=self.max_iterations,
             max_continuations=self.max_continuations,
         )
+
+    def _prepare_turn(self, user_message: str, system_message: str | None) -> str:
+        """The turn's system prompt, once the message is known to fit in the context window.
+
+        Raises:
+            herald.errors.HeraldError: e.g. `ContextOverflow` for a message that alone does not fit.
+        """
+        system_prompt = self._system_prompt(system_message)
+        self._context.reserve = self.max_tokens
+        self._context.check_message(system_prompt, user_message, self.tools.schemas() or None)
+        return system_prompt
 
     def _loop_ports(self, system_prompt: str) -> SyncPorts:
         # Lambdas, not bound methods: the seams are looked up per call, so patching works.
@@ -506,13 +516,12 @@ class AIAgent:
             herald.errors.Interrupted: never failed over.
             The last provider's error, naming every provider tried, when all of them failed.
         """
-        try:
-            return self._call_providers(api_kwargs, system_prompt, messages)
-        except ProviderError as error:
-            if not self._context_overflowed(error):
-                raise
-        # The provider said the history does not fit: send it once more, brought under what it said.
-        return self._call_providers(self._build_api_kwargs(system_prompt, messages), system_prompt, messages)
+        from herald.agent.attempts import retry_on_overflow
+
+        steps = retry_on_overflow(
+            api_kwargs, rebuild=lambda: self._build_api_kwargs(system_prompt, messages), learn=self._context_overflowed
+        )
+        return run_steps(steps, lambda kwargs: self._call_providers(kwargs, system_prompt, messages))
 
     def _call_providers(self, api_kwargs: dict[str, Any], system_prompt: str, messages: list[dict[str, Any]]) -> LLMResponse:
         streaming = self._has_stream_consumers()
@@ -520,16 +529,24 @@ class AIAgent:
             response = self._normalize(
                 self._interruptible_streaming_api_call(api_kwargs) if streaming else self._interruptible_api_call(api_kwargs)
             )
-            response.extras["answered_by"] = {"model": self.model, "base_url": self.base_url, "skipped": []}
+            response.extras["answered_by"] = self._primary_answered()
             return response
         from herald.agent.attempts import ProviderAttempts
 
-        self._chain.update(0, ProviderSettings(self.model, self._endpoint, self._primary_keys).info())
         attempts = ProviderAttempts(self, api_kwargs, system_prompt, messages, streaming=streaming)
-        plan = self._chain.plan()
+        plan = self._failover_plan()
         response = call_with_failover(plan, attempts.run, is_interrupted=lambda: self._interrupt_requested)
         response.extras["answered_by"] = plan.answered_by()
         return response
+
+    def _failover_plan(self) -> CallPlan:
+        """One model call's walk along the chain, the primary's settings as they are now (`/model`)."""
+        self._chain.update(0, ProviderSettings(self.model, self._endpoint, self._primary_keys).info())
+        return self._chain.plan()
+
+    def _primary_answered(self) -> dict[str, Any]:
+        """`answered_by` without failover: the primary, nothing skipped."""
+        return {"model": self.model, "base_url": self.base_url, "skipped": []}
 
     def _interruptible_streaming_api_call(
         self, api_kwargs: dict[str, Any], *, on_first_delta: Callable[[], object] | None = None
@@ -577,9 +594,10 @@ class AIAgent:
             return make_anthropic_client(self._keyed_endpoint(), timeout=self.request_timeout)
         return self._create_request_openai_client(reason=reason)
 
-    def _keyed_endpoint(self) -> Endpoint:
-        """The primary's endpoint with the key of the current attempt (the first key without a pool)."""
-        key = self._primary_keys[self._primary_key]
+    def _keyed_endpoint(self, key_number: int | None = None) -> Endpoint:
+        """The primary's endpoint with the key of the current attempt (the first key without a pool),
+        or with the pool's key number `key_number`."""
+        key = self._primary_keys[self._primary_key if key_number is None else key_number]
         return self._endpoint if key == self._endpoint.api_key else replace(self._endpoint, api_key=key)
 
     def _secrets(self) -> tuple[str | None, ...]:

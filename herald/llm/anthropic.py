@@ -12,7 +12,9 @@ from typing import Any, ContextManager, Mapping
 from herald.errors import BadResponse, IncompleteStream
 from herald.llm.accumulate import StreamAccumulator
 from herald.llm.fields import plain
+from herald.llm import plain as plain_requests
 from herald.llm.history import to_anthropic_messages, to_anthropic_tools
+from herald.llm.plain import PlainSteps, SendPlain
 from herald.llm.openai_chat import error_text
 from herald.llm.sink import DeltaSink
 from herald.llm.stream_loop import closing_events
@@ -70,8 +72,15 @@ class AnthropicWire:
         # rebuilt on every event) that repeat them.
         return closing_events(client.messages.create(**kwargs, stream=True))
 
+    def send_plain(self, client: Any, kwargs: dict[str, Any]) -> Any:
+        """The SDK's plain `create`: a Message (a coroutine of one, on an async client)."""
+        return client.messages.create(**kwargs)
+
+    def request_steps(self, kwargs: dict[str, Any]) -> PlainSteps:
+        return response_from_message((yield SendPlain(kwargs)))
+
     def request(self, client: Any, kwargs: dict[str, Any]) -> LLMResponse:
-        return response_from_message(client.messages.create(**kwargs))
+        return plain_requests.request(self, client, kwargs)
 
 
 def open_anthropic_stream(client: Any, kwargs: dict[str, Any]) -> Any:

@@ -11,7 +11,7 @@ import asyncio
 import logging
 from typing import Awaitable, Callable, TypeVar
 
-from herald.llm.retry import RetryPolicy, is_transient
+from herald.llm.retry import RetryPolicy
 
 log = logging.getLogger("herald.llm.retry")
 
@@ -33,7 +33,7 @@ async def call_with_retries_async(
         try:
             return await attempt()
         except Exception as error:
-            if number == policy.max_retries or not is_transient(error):
+            if number == policy.max_retries or not policy.should_retry(error):
                 raise
             delay = policy.delay_for(number + 1, error)
             log.info("request failed (%s); retry %d/%d in %.1fs", error, number + 1, policy.max_retries, delay)

@@ -14,14 +14,11 @@ from typing import Any, Callable, ContextManager, Iterable, Protocol
 
 from herald.errors import Interrupted, ProviderUnreachable, StreamStalled
 from herald.llm.accumulate import StreamAccumulator
-from herald.llm.fallback import (
-    StreamSupportMemory,
-    rejects_stream_options,
-    rejects_streaming,
-)
+from herald.llm.fallback import OpenStream, StreamStep, StreamSupportMemory, stream_with_fallback
 from herald.llm.guard import RequestGuard
-from herald.llm.redact import redact
+from herald.llm.plain import PlainSteps
 from herald.llm.retry import RetryPolicy, call_with_retries
+from herald.llm.steps import run_steps
 from herald.llm.sdk_errors import translate_errors
 from herald.llm.sink import DeltaSink
 from herald.llm.stream_loop import StreamReader, is_sdk_client, read_objects, read_sse
@@ -59,7 +56,17 @@ class Wire(Protocol):
         """The object path, for clients that are not SDK clients: a context manager over event objects."""
         ...
 
-    def request(self, client: Any, kwargs: dict[str, Any]) -> LLMResponse: ...
+    def send_plain(self, client: Any, kwargs: dict[str, Any]) -> Any:
+        """The SDK's plain `create` call: its answer, or a coroutine of it on an async client."""
+        ...
+
+    def request_steps(self, kwargs: dict[str, Any]) -> PlainSteps:
+        """This wire's plain request as sans-IO steps (see `herald.llm.plain`)."""
+        ...
+
+    def request(self, client: Any, kwargs: dict[str, Any]) -> LLMResponse:
+        """The plain request on a sync client (`plain.request`)."""
+        ...
 
 
 @dataclass
@@ -116,29 +123,13 @@ class LLMCaller:
         """Stream the answer to `sink`; on any stream failure, fall back to one plain request."""
         hooks = self.hooks
         wire = hooks.wire()
-        model = str(api_kwargs.get("model", ""))
-        support = self.memory.get(hooks.endpoint()[0], model)
-        if not support.stream:
-            return self._deliver_fallback(api_kwargs, sink, reason=None)
-        use_options = wire.supports_stream_options and support.stream_options
-        try:
-            try:
-                return self._stream_once(wire, wire.stream_kwargs(api_kwargs, stream_options=use_options), sink)
-            except Exception as error:
-                if not (use_options and rejects_stream_options(error) and not sink.delivered):
-                    raise
-                support.stream_options = False
-                log.info("%s rejected stream_options; streaming without them from now on", hooks.endpoint()[1])
-                return self._stream_once(wire, wire.stream_kwargs(api_kwargs, stream_options=False), sink)
-        except Interrupted:
-            raise
-        except Exception as error:
-            sink.abandon()  # a stream's late deltas must never follow its replacement
-            response = self._deliver_fallback(api_kwargs, sink, reason=error)
-            if rejects_streaming(error) and not sink.delivered:
-                support.stream = False
-                log.info("%s does not stream; using plain requests from now on", hooks.endpoint()[1])
-            return response
+        steps = stream_with_fallback(wire, self.memory, api_kwargs, sink, endpoint=hooks.endpoint(), secrets=hooks.secrets())
+        return run_steps(steps, lambda step: self._perform(wire, step, sink))
+
+    def _perform(self, wire: Wire, step: StreamStep, sink: DeltaSink) -> LLMResponse:
+        if isinstance(step, OpenStream):
+            return self._stream_once(wire, step.kwargs, sink)
+        return self.hooks.normalize(self.hooks.plain_call(step.api_kwargs))
 
     def _stream_once(self, wire: Wire, kwargs: dict[str, Any], sink: DeltaSink) -> LLMResponse:
         hooks = self.hooks
@@ -166,28 +157,10 @@ class LLMCaller:
         try:
             return guard.run(work)
         except Interrupted as exc:
-            raise Interrupted(partial=_partial(acc)) from exc
+            raise Interrupted(partial=partial_answer(acc)) from exc
         finally:
             self._track(guard, False)
             hooks.close_client(client)
-
-    def _deliver_fallback(self, api_kwargs: dict[str, Any], sink: DeltaSink, *, reason: BaseException | None) -> LLMResponse:
-        """Replace a failed (or skipped) stream with a plain request; its error propagates."""
-        if reason is not None:
-            log.info(
-                "streaming from %s failed (%s: %s); falling back to a plain request",
-                self.hooks.endpoint()[1],
-                type(reason).__name__,
-                redact(str(reason), self.hooks.secrets()),
-            )
-        response = self.hooks.normalize(self.hooks.plain_call(api_kwargs))
-        if reason is not None:
-            response.extras["fallback_reason"] = redact(f"{type(reason).__name__}: {reason}", self.hooks.secrets())
-        if sink.delivered:
-            sink.reset()
-        message = response.message
-        sink.replay(text=message.content, reasoning=message.reasoning_content)
-        return response
 
     # ── plain requests ──────────────────────────────────────────────────
 
@@ -216,8 +189,7 @@ class LLMCaller:
         try:
             return guard.run(work)
         except StreamStalled as exc:
-            # Retryable, as the SDK's own timeout is.
-            raise ProviderUnreachable(f"{where} timed out: no complete answer within {exc.seconds:g}s") from None
+            raise request_timed_out(where, exc) from None
         finally:
             self._track(guard, False)
             hooks.close_client(client)
@@ -230,11 +202,16 @@ class LLMCaller:
                 self._guards.discard(guard)
 
 
-def _partial(acc: StreamAccumulator) -> LLMResponse:
+def request_timed_out(where: str, stall: StreamStalled) -> ProviderUnreachable:
+    """A plain request that outlived `request_timeout`: retryable, as the SDK's own timeout is."""
+    return ProviderUnreachable(f"{where} timed out: no complete answer within {stall.seconds:g}s")
+
+
+def partial_answer(acc: StreamAccumulator) -> LLMResponse:
     """What was received before an interrupt. Half-streamed tool calls are dropped: never run them."""
     response = acc.build(state="interrupted")
     response.message.tool_calls = None
     return response
 
 
-__all__ = ["CallHooks", "LLMCaller", "Wire"]
+__all__ = ["CallHooks", "LLMCaller", "Wire", "partial_answer", "request_timed_out"]

@@ -34,7 +34,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Literal, Sequence, TypeVar
+from typing import Any, Awaitable, Callable, Generator, Literal, Sequence, TypeVar
 from urllib.parse import urlparse
 
 from herald.errors import (
@@ -50,6 +50,7 @@ from herald.errors import (
 )
 from herald.llm.keypool import KeyPool
 from herald.llm.retry import RetryPolicy
+from herald.llm.steps import arun_steps, run_steps
 
 log = logging.getLogger("herald.llm")
 
@@ -375,17 +376,18 @@ def _with_message(error: BaseException, message: str) -> BaseException:
 # ── drivers: the same walk, waiting two ways ────────────────────────────
 
 
-def call_with_failover(plan: CallPlan, run: Callable[[Attempt], T], *, is_interrupted: Callable[[], bool]) -> T:
-    """Run `run(attempt)` along the plan until one answers.
+def failover_steps(plan: CallPlan, *, is_interrupted: Callable[[], bool]) -> Generator[Attempt, T, T]:
+    """The walk as sans-IO steps (`herald.llm.steps`): yields each attempt, is sent its answer
+    or has its error thrown in; returns the first answer.
 
     Raises:
         Interrupted: at once, from any attempt (or between attempts): never a failover.
-        Whatever `run` raised that is not a provider's failure, unchanged.
+        Whatever an attempt raised that is not a provider's failure, unchanged.
         `plan.error()` when every provider failed.
     """
     while (attempt := plan.next()) is not None:
         try:
-            result = run(attempt)
+            result: T = yield attempt
         except Exception as error:
             if not plan.failed(attempt, error):
                 raise
@@ -395,24 +397,18 @@ def call_with_failover(plan: CallPlan, run: Callable[[Attempt], T], *, is_interr
         plan.succeeded(attempt)
         return result
     raise plan.error()
+
+
+def call_with_failover(plan: CallPlan, run: Callable[[Attempt], T], *, is_interrupted: Callable[[], bool]) -> T:
+    """Run `run(attempt)` along the plan until one answers (see `failover_steps`)."""
+    return run_steps(failover_steps(plan, is_interrupted=is_interrupted), run)
 
 
 async def acall_with_failover(
     plan: CallPlan, run: Callable[[Attempt], Awaitable[T]], *, is_interrupted: Callable[[], bool]
 ) -> T:
     """`call_with_failover` for coroutines (cancellation propagates like an interrupt)."""
-    while (attempt := plan.next()) is not None:
-        try:
-            result = await run(attempt)
-        except Exception as error:
-            if not plan.failed(attempt, error):
-                raise
-            if is_interrupted():
-                raise Interrupted() from error
-            continue
-        plan.succeeded(attempt)
-        return result
-    raise plan.error()
+    return await arun_steps(failover_steps(plan, is_interrupted=is_interrupted), run)
 
 
 # ── the retry layer's side of a key pool ───────────────────────────────
@@ -446,6 +442,7 @@ __all__ = [
     "acall_with_failover",
     "call_with_failover",
     "classify",
+    "failover_steps",
     "failure_summary",
     "is_quota",
 ]

@@ -7,7 +7,9 @@ from typing import Any, ContextManager, Mapping
 from herald.errors import BadResponse, IncompleteStream
 from herald.llm.accumulate import StreamAccumulator
 from herald.llm.fields import plain
+from herald.llm import plain as plain_requests
 from herald.llm.history import PROVIDER_DATA_KEY
+from herald.llm.plain import PlainSteps, SendPlain
 from herald.llm.sink import DeltaSink
 from herald.llm.stream_loop import closing_events
 from herald.llm.types import LLMResponse, usage_from
@@ -51,8 +53,15 @@ class ChatCompletionsWire:
     def open_objects(self, client: Any, kwargs: dict[str, Any]) -> ContextManager[Any]:
         return closing_events(client.chat.completions.create(**kwargs))
 
+    def send_plain(self, client: Any, kwargs: dict[str, Any]) -> Any:
+        """The SDK's plain `create`: a completion (a coroutine of one, on an async client)."""
+        return client.chat.completions.create(**kwargs)
+
+    def request_steps(self, kwargs: dict[str, Any]) -> PlainSteps:
+        return response_from_completion((yield SendPlain(kwargs)))
+
     def request(self, client: Any, kwargs: dict[str, Any]) -> LLMResponse:
-        return response_from_completion(client.chat.completions.create(**kwargs))
+        return plain_requests.request(self, client, kwargs)
 
 
 def open_chat_stream(client: Any, kwargs: dict[str, Any]) -> Any:

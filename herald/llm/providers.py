@@ -152,15 +152,24 @@ class FallbackCalls:
     def request(self, api_kwargs: dict[str, Any]) -> LLMResponse:
         return self.caller.request(api_kwargs)
 
-    def _create_client(self, reason: str) -> Any:
+    def endpoint_for(self, key: int) -> Endpoint:
+        """The endpoint with the pool's key number `key` (the async agent's clients are made from it too).
+
+        Raises:
+            ConfigError: no key, for a provider that is not local.
+        """
         settings = self.settings
-        endpoint = replace(settings.endpoint, api_key=settings.keys[self.key])
+        endpoint = replace(settings.endpoint, api_key=settings.keys[key])
         if not endpoint.api_key and not endpoint.is_local:
             hint = key_variable(endpoint.base_url)
             raise ConfigError(
                 f"no API key for the fallback {settings.model} via {endpoint.host}: set api_key in its entry"
                 + (f" (or {hint})" if hint else "")
             )
+        return endpoint
+
+    def _create_client(self, reason: str) -> Any:
+        endpoint = self.endpoint_for(self.key)
         if endpoint.api_mode == "anthropic_messages":
             return make_anthropic_client(endpoint, timeout=self._request_timeout)
         return make_openai_client(endpoint, timeout=self._request_timeout)

@@ -25,7 +25,9 @@ from herald.llm.fallback import rejects_streaming
 from herald.llm.fields import plain
 from herald.llm.guard import RequestGuard
 from herald.llm.history import to_responses_input, to_responses_tools
+from herald.llm import plain as plain_requests
 from herald.llm.openai_chat import error_text
+from herald.llm.plain import PlainSteps, ReadBuffered, SendPlain
 from herald.llm.responses_output import settle_final
 from herald.llm.sdk_errors import status_error
 from herald.llm.sink import DeltaSink
@@ -87,17 +89,23 @@ class ResponsesWire:
         with client.responses.stream(**kwargs) as stream:
             yield _with_final_response(stream)
 
-    def request(self, client: Any, kwargs: dict[str, Any]) -> LLMResponse:
+    def send_plain(self, client: Any, kwargs: dict[str, Any]) -> Any:
+        """The SDK's `stream: false` `create`: a Response (a coroutine of one, on an async client)."""
+        return client.responses.create(**kwargs)
+
+    def request_steps(self, kwargs: dict[str, Any]) -> PlainSteps:
         """The fallback: a buffered stream, or a plain request (see the module docstring)."""
         kwargs = self.plain_kwargs(kwargs)  # idempotent; the buffered request sets `stream` itself
-        if self.fallback == "plain":
-            return plain_request(client, kwargs)
-        try:
-            return buffered_request(client, kwargs)
-        except (openai.APIStatusError, ProviderError) as error:
-            if self.fallback == "buffered" or not _refuses_streaming(error):
-                raise
-            return plain_request(client, kwargs)
+        if self.fallback != "plain":
+            try:
+                return (yield ReadBuffered(kwargs))
+            except (openai.APIStatusError, ProviderError) as error:
+                if self.fallback == "buffered" or not _refuses_streaming(error):
+                    raise
+        return response_from_responses((yield SendPlain(kwargs)))
+
+    def request(self, client: Any, kwargs: dict[str, Any]) -> LLMResponse:
+        return plain_requests.request(self, client, kwargs)
 
 
 def open_responses_stream(client: Any, kwargs: dict[str, Any]) -> Any:
@@ -147,20 +155,32 @@ def buffered_request(client: Any, kwargs: dict[str, Any]) -> LLMResponse:
         ProviderUnreachable: the connection ended before the terminal event (retryable).
         BadResponse: no events at all, not an event stream, `response.failed`, or an `error` event.
     """
-    reader = ResponsesStreamReader(StreamAccumulator(), DeltaSink(), incomplete_is_failure=False)
-    try:
+    reader = buffered_reader()
+    with buffered_failures():
         if is_sdk_client(client):
             with open_responses_stream(client, kwargs) as raw:
                 response = read_sse(raw, reader, None)
         else:
             with closing_events(client.responses.create(**kwargs, stream=True)) as events:
                 response = read_objects(events, reader, None)
+    response.streamed = False
+    return response
+
+
+def buffered_reader() -> ResponsesStreamReader:
+    """The reader of a buffered request: it delivers nothing, and `response.incomplete` is an answer."""
+    return ResponsesStreamReader(StreamAccumulator(), DeltaSink(), incomplete_is_failure=False)
+
+
+@contextmanager
+def buffered_failures() -> Iterator[None]:
+    """How a buffered request's stream failures are reported: a cut is retryable, the rest is a bad answer."""
+    try:
+        yield
     except IncompleteStream as exc:
         if exc.reason == "no_finish":
             raise ProviderUnreachable(f"the buffered Responses stream was cut: {exc}") from None
         raise BadResponse(str(exc)) from None
-    response.streamed = False
-    return response
 
 
 def plain_request(client: Any, kwargs: dict[str, Any]) -> LLMResponse:
@@ -299,6 +319,8 @@ def _error_text(error: Any) -> str:
 __all__ = [
     "ResponsesStreamReader",
     "ResponsesWire",
+    "buffered_failures",
+    "buffered_reader",
     "buffered_request",
     "open_responses_stream",
     "plain_request",

@@ -67,6 +67,38 @@ def not_an_event_stream(content_type: str | None, body: bytes) -> IncompleteStre
     return IncompleteStream("not_sse", f"{detail}: {message}" if message else detail)
 
 
+class SSEFeed:
+    """Bytes of one event stream → SSE events → decoded dicts → the wire's reader; no I/O.
+
+    The sync loop (`read_sse`) and the async one (`async_stream_loop.read_sse_async`) differ
+    only in how they wait for the next chunk; everything done with a chunk is here.
+    """
+
+    __slots__ = ("_decoder", "_feed", "_reader")
+
+    def __init__(self, reader: StreamReader) -> None:
+        self._decoder = SSEDecoder()
+        self._reader = reader
+        self._feed = reader.feed
+
+    def feed(self, chunk: bytes) -> bool | None:
+        """Apply the events `chunk` completes: None when it completed none (`[DONE]` is none),
+        else whether any carried content (for the stall limits)."""
+        content = None
+        for event in self._decoder.feed(chunk):
+            data = event.data
+            if data != _DONE:
+                content = self._feed(decode_json(data)) or bool(content)
+        return content
+
+    def finish(self) -> LLMResponse:
+        """At the end of the body: a last event without its blank line, then the reader's answer."""
+        for event in self._decoder.flush():
+            if event.data != _DONE:
+                self._feed(decode_json(event.data))
+        return self._reader.finish()
+
+
 def read_sse(response: Any, reader: StreamReader, guard: RequestGuard[Any] | None) -> LLMResponse:
     """Read an SDK raw streaming response (`APIResponse`) to its end through `reader`.
 
@@ -76,38 +108,33 @@ def read_sse(response: Any, reader: StreamReader, guard: RequestGuard[Any] | Non
     """
     content_type = response.headers.get("content-type")
     if not is_event_stream(content_type):
-        raise not_an_event_stream(content_type, _head(response))
-    decoder = SSEDecoder()
-    feed = reader.feed
+        raise not_an_event_stream(content_type, _head(response.iter_bytes()))
+    sse = SSEFeed(reader)
     first = True
     for chunk in response.iter_bytes():
-        for event in decoder.feed(chunk):
-            data = event.data
-            if data == _DONE:
-                continue
-            content = feed(decode_json(data))
-            if guard is not None:
-                guard.touch(content=content)
-                if first:
-                    first = False
-                    guard.wake()  # see the note below
-                if guard.abandoned:
-                    return reader.finish()
-    for event in decoder.flush():
-        if event.data != _DONE:
-            feed(decode_json(event.data))
-    return reader.finish()
+        content = sse.feed(chunk)
+        if guard is not None and content is not None:
+            guard.touch(content=content)
+            if first:
+                first = False
+                guard.wake()  # see the note below
+            if guard.abandoned:
+                return reader.finish()
+    return sse.finish()
 
 
-def _head(response: Any, limit: int = 4096) -> bytes:
-    """The start of a body that is not SSE: enough to name the provider's message, never the
-    whole of a body that might not end."""
+HEAD_BYTES = 4096
+"""How much of a body that is not SSE is read to name the provider's message: never the whole
+of a body that might not end."""
+
+
+def _head(chunks: Iterable[bytes]) -> bytes:
     head = b""
-    for chunk in response.iter_bytes():
+    for chunk in chunks:
         head += chunk
-        if len(head) >= limit:
+        if len(head) >= HEAD_BYTES:
             break
-    return head[:limit]
+    return head[:HEAD_BYTES]
 
 
 def read_objects(events: Iterable[Any], reader: StreamReader, guard: RequestGuard[Any] | None) -> LLMResponse:
@@ -141,4 +168,4 @@ def closing_events(events: Any) -> Iterator[Any]:
 # checked once the (long) first-byte limit expired, and a stream stalling mid-answer would
 # hang that long.
 
-__all__ = ["StreamReader", "closing_events", "is_event_stream", "is_sdk_client", "not_an_event_stream", "read_objects", "read_sse"]
+__all__ = ["HEAD_BYTES", "SSEFeed", "StreamReader", "closing_events", "is_event_stream", "is_sdk_client", "not_an_event_stream", "read_objects", "read_sse"]

@@ -1,0 +1,149 @@
+"""One conversation of an `AsyncAIAgent`: its model calls, its tools, its events. Lives for one call.
+
+Its model calls make the sync agent's decisions, with the sync agent's code: the request is
+sent again once when the provider says the history does not fit (`attempts.retry_on_overflow`),
+providers fail over along the agent's chain (`failover.failover_steps`), each attempt's request
+and sink come from `attempts.AttemptRequests`. Only the attempt itself is awaited, on the
+client the conversation leased for that provider and key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any, Callable
+
+from herald.agent.async_tools import blocking_approval
+from herald.agent.attempts import AttemptRequests, retry_on_overflow
+from herald.agent.events import ReasoningEvent, ResetEvent, StreamEvent, TextEvent, ToolFinishedEvent, ToolStartedEvent
+from herald.agent.loop import ToolProgress
+from herald.llm.failover import Attempt, acall_with_failover
+from herald.llm.sink import DeltaSink
+from herald.llm.steps import arun_steps
+from herald.llm.types import LLMResponse
+from herald.tools.approval import ApprovalGate
+from herald.tools.base import ToolContext, ToolResult
+
+if TYPE_CHECKING:
+    from herald.agent.async_core import AsyncAIAgent, Clients
+
+log = logging.getLogger("herald.agent")
+
+Emit = Callable[[StreamEvent], None]
+
+
+class Conversation:
+    """One conversation's I/O, for the loop's `AsyncPorts`.
+
+    Args:
+        agent: the instance it runs on (its callers, tools and sync side are shared).
+        clients: this event loop's clients, one per provider and key.
+        system_prompt: the turn's system prompt.
+        emit: where `stream()` events go (None for `run_conversation`).
+    """
+
+    def __init__(self, agent: AsyncAIAgent, clients: Clients, system_prompt: str, emit: Emit | None) -> None:
+        self._agent = agent
+        self._base = agent._base
+        self._clients = clients
+        self._system_prompt = system_prompt
+        self._emit = emit
+        self._partial: LLMResponse | None = None
+        self.stopped = False
+        """True once the conversation was cancelled: tools still running on a worker see it and stop."""
+        callback = self._base.approval_callback
+        loop = asyncio.get_running_loop()
+        gate = ApprovalGate(blocking_approval(callback, loop) if callback is not None else None, yolo=self._base.yolo)
+        self._tool_ctx = ToolContext(
+            cwd=self._base.cwd, approval=gate, memory=self._base._memory_store(), is_interrupted=lambda: self.stopped
+        )
+
+    # ── the model ───────────────────────────────────────────────────────
+
+    async def call_model(self, api_kwargs: dict[str, Any], messages: list[dict[str, Any]]) -> LLMResponse:
+        """One model call of the loop, as `AIAgent._call_model` makes it; `extras["answered_by"]` says who answered."""
+        base = self._base
+        steps = retry_on_overflow(
+            api_kwargs, rebuild=lambda: base._build_api_kwargs(self._system_prompt, messages), learn=base._context_overflowed
+        )
+        return await arun_steps(steps, lambda kwargs: self._call_providers(kwargs, messages))
+
+    async def _call_providers(self, api_kwargs: dict[str, Any], messages: list[dict[str, Any]]) -> LLMResponse:
+        base = self._base
+        make_sink = self._sink if self._emit is not None or base._has_stream_consumers() else None
+        requests = AttemptRequests(base, api_kwargs, self._system_prompt, messages, make_sink=make_sink)
+        if not base._failover:
+            response = await self._attempt(requests, Attempt(provider=0, key=0, number=1))
+            response.extras["answered_by"] = base._primary_answered()
+            return response
+        plan = base._failover_plan()
+        response = await acall_with_failover(plan, lambda attempt: self._attempt(requests, attempt), is_interrupted=lambda: self.stopped)
+        response.extras["answered_by"] = plan.answered_by()
+        return response
+
+    async def _attempt(self, requests: AttemptRequests, attempt: Attempt) -> LLMResponse:
+        kwargs, sink = requests.begin(attempt)
+        try:
+            caller = self._agent._caller(attempt)
+            client = self._clients.get(attempt.provider, attempt.key)
+            if sink is None:
+                return await caller.request(client, kwargs)
+            return await caller.stream(client, kwargs, sink, on_cancel=self._keep_partial)
+        except BaseException:
+            requests.failed(sink)
+            raise
+
+    def take_partial(self) -> LLMResponse | None:
+        """What the model call that was just cancelled had received (tool calls dropped), once."""
+        partial, self._partial = self._partial, None
+        return partial
+
+    def _keep_partial(self, partial: LLMResponse) -> None:
+        self._partial = partial
+
+    def _sink(self) -> DeltaSink:
+        base, emit = self._base, self._emit
+        texts: list[Callable[[str], object]] = [cb for cb in (base.stream_delta_callback, base._stream_callback) if cb is not None]
+        reasoning: list[Callable[[str], object]] = [base.reasoning_callback] if base.reasoning_callback is not None else []
+        resets: list[Callable[[], object]] = [base.stream_reset_callback] if base.stream_reset_callback is not None else []
+        if emit is not None:
+            texts.append(lambda text: emit(TextEvent(text)))
+            reasoning.append(lambda text: emit(ReasoningEvent(text)))
+            resets.append(lambda: emit(ResetEvent()))
+        return DeltaSink(
+            text_callbacks=texts,
+            reasoning_callback=_fan_out(reasoning) if reasoning else None,
+            reset_callback=_fan_out(resets) if resets else None,
+        )
+
+    # ── tools ───────────────────────────────────────────────────────────
+
+    async def execute_tool(self, name: str, raw_arguments: str) -> ToolResult:
+        return await self._agent._tools.run(name, raw_arguments, self._tool_ctx)
+
+    def report(self, progress: ToolProgress) -> None:
+        """Progress to the agent's `tool_progress_callback`, and as events to `stream()`."""
+        self._base._report_tool(progress)
+        if self._emit is None:
+            return
+        if progress.kind == "start":
+            self._emit(ToolStartedEvent(progress.name, progress.arguments, progress.call_id, progress.preview))
+            return
+        self._emit(
+            ToolFinishedEvent(
+                progress.name, progress.arguments, progress.call_id, progress.ok, progress.duration, progress.summary, progress.preview
+            )
+        )
+
+
+def _fan_out(callbacks: list[Callable[..., object]]) -> Callable[..., None]:
+    """One callback for the sink that calls each, so one consumer's bug never starves another."""
+
+    def call_all(*args: object) -> None:
+        for callback in callbacks:
+            try:
+                callback(*args)
+            except Exception:
+                log.debug("stream consumer %r raised; ignored", callback, exc_info=True)
+
+    return call_all

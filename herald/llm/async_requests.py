@@ -1,0 +1,39 @@
+"""A plain (non-streaming) request on an async SDK client: the wire's `request_steps`, awaited.
+
+What the request is (one `create`; for Responses a buffered stream first) is each wire's
+decision, written once in `herald.llm.plain`'s steps; this module only performs them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from herald.llm.caller import Wire
+from herald.llm.plain import PlainStep, SendPlain
+from herald.llm.responses import buffered_failures, buffered_reader, open_responses_stream
+from herald.llm.async_stream_loop import read_sse_async
+from herald.llm.steps import arun_steps
+from herald.llm.types import LLMResponse
+
+
+async def request_async(wire: Wire, client: Any, kwargs: dict[str, Any]) -> LLMResponse:
+    """The wire's plain request on an async client (`kwargs` are `plain_kwargs`)."""
+
+    async def perform(step: PlainStep) -> Any:
+        if isinstance(step, SendPlain):
+            return await wire.send_plain(client, step.kwargs)
+        return await buffered_request_async(client, step.kwargs)
+
+    return await arun_steps(wire.request_steps(kwargs), perform)
+
+
+async def buffered_request_async(client: Any, kwargs: dict[str, Any]) -> LLMResponse:
+    """`responses.buffered_request` on an async client: the stream read to its terminal event, delivering nothing."""
+    with buffered_failures():
+        async with open_responses_stream(client, kwargs) as raw:
+            response = await read_sse_async(raw, buffered_reader(), None)
+    response.streamed = False
+    return response
+
+
+__all__ = ["buffered_request_async", "request_async"]

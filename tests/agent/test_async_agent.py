@@ -1,0 +1,366 @@
+"""AsyncAIAgent over real HTTP (the loopback fake provider), on every wire.
+
+The sync agent's guarantees, awaited: fallbacks (with one reset and one clean replay), silent
+failures, stalls, retries, what an endpoint taught, keys nowhere; many conversations on one
+instance at once with faults mixed in; cancellation as the interrupt; nothing left open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import json
+import logging
+import time
+from contextlib import aclosing
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from fakeprovider import FakeProvider, Reply, ToolCallSpec
+from herald import AIAgent, AsyncAIAgent
+from herald.agent.events import StreamEvent
+from herald.sessions import SessionStore
+from herald.tools.approval import ApprovalRequest, Decision
+
+KEY = "herald-async-secret-4d2b8e6a1c"
+WIRES = ["chat_completions", "codex_responses", "anthropic_messages"]
+
+
+def settings_for(fake: FakeProvider, mode: str, **options: Any) -> dict[str, Any]:
+    settings: dict[str, Any] = dict(
+        model="test/model",
+        base_url=fake.anthropic_base_url if mode == "anthropic_messages" else fake.base_url,
+        api_key=KEY,
+        api_mode=mode,
+        skip_context_files=True,
+        skip_memory=True,
+        quiet_mode=True,
+        max_retries=1,
+        persist_session=False,
+    )
+    settings.update(options)
+    return settings
+
+
+@pytest.fixture
+def own_fake() -> Iterator[FakeProvider]:
+    """A fake provider of the test's own (a second provider, or a server no other test touched)."""
+    with FakeProvider() as provider:
+        yield provider
+
+
+def make_agent(fake: FakeProvider, mode: str = "chat_completions", **options: Any) -> AsyncAIAgent:
+    return AsyncAIAgent(**settings_for(fake, mode, **options))
+
+
+def make_sync_agent(fake: FakeProvider, mode: str = "chat_completions", **options: Any) -> AIAgent:
+    return AIAgent(**settings_for(fake, mode, **options))
+
+
+class Screen:
+    """What a reset-honouring consumer shows, from the events of one stream."""
+
+    def __init__(self) -> None:
+        self.text: list[str] = []
+        self.resets = 0
+        self.kinds: list[str] = []
+        self.result: dict[str, Any] | None = None
+
+    def take(self, event: StreamEvent) -> None:
+        self.kinds.append(event.kind)
+        if event.kind == "text":
+            self.text.append(event.text)
+        elif event.kind == "reset":
+            self.resets += 1
+            self.text.clear()
+        elif event.kind == "done":
+            self.result = event.result
+
+    @property
+    def shown(self) -> str:
+        return "".join(self.text)
+
+
+def agent_url(fake: FakeProvider, mode: str) -> str:
+    return fake.anthropic_base_url if mode == "anthropic_messages" else fake.base_url
+
+
+async def watch(agent: AsyncAIAgent, message: str) -> Screen:
+    screen = Screen()
+    async for event in agent.stream(message):
+        screen.take(event)
+    return screen
+
+
+def no_tasks_left() -> bool:
+    return len(asyncio.all_tasks()) == 1  # only the test's own
+
+
+# ── one conversation, every wire ───────────────────────────────────────
+
+
+@pytest.mark.parametrize("mode", WIRES)
+def test_run_conversation_returns_the_sync_dict(fake: FakeProvider, mode: str) -> None:
+    fake.enqueue(Reply(text="The answer is 42."))
+    result = asyncio.run(make_agent(fake, mode).run_conversation("question"))
+    assert result["completed"] and result["final_response"] == "The answer is 42."
+    fake.enqueue(Reply(text="The answer is 42."))
+    sync = make_sync_agent(fake, mode).run_conversation("question")
+    assert list(result) == list(sync)  # the same keys, in the same order
+    assert {k: v for k, v in result.items() if k != "messages"} == {k: v for k, v in sync.items() if k != "messages"}
+    assert result["answered_by"] == {"model": "test/model", "base_url": agent_url(fake, mode), "skipped": []}
+    assert [m["role"] for m in result["messages"]] == ["user", "assistant"]
+    # No consumer: a plain request, as the sync agent makes (on Responses, its buffered stream).
+    assert fake.requests[-1].stream is (mode == "codex_responses")
+
+
+@pytest.mark.parametrize("mode", WIRES)
+def test_stream_yields_typed_events_ending_in_done(fake: FakeProvider, mode: str) -> None:
+    fake.enqueue(Reply(text="streamed words arrive in pieces", reasoning="thinking first", chunk_chars=4))
+    screen = asyncio.run(watch(make_agent(fake, mode), "go"))
+    assert screen.kinds[0] == "reasoning" and screen.kinds[-1] == "done" and "text" in screen.kinds
+    assert screen.shown == "streamed words arrive in pieces" == screen.result["final_response"]  # type: ignore[index]
+    assert screen.kinds.count("text") > 3 and fake.requests[-1].stream
+
+
+@pytest.mark.parametrize("mode", WIRES)
+@pytest.mark.parametrize("fault", ["cut", "malformed", "inband_error", "no_finish", "html"])
+def test_silent_failures_reset_and_replay_once(fake: FakeProvider, mode: str, fault: str) -> None:
+    answer = "a complete answer, exactly once, whatever the stream did"
+    fake.enqueue(Reply(text=answer, fault=fault, fault_after=3), Reply(text=answer))
+    screen = asyncio.run(watch(make_agent(fake, mode), "go"))
+    assert screen.shown == answer and screen.result["final_response"] == answer  # type: ignore[index]
+    assert screen.resets <= 1 and len(fake.requests) == 2
+
+
+@pytest.mark.parametrize("mode", WIRES)
+def test_a_stall_falls_back_within_the_idle_limit(fake: FakeProvider, mode: str) -> None:
+    answer = "after a stall, the plain answer"
+    fake.enqueue(Reply(text=answer, fault="stall", fault_after=2, stall_seconds=5), Reply(text=answer))
+    started = time.monotonic()
+    screen = asyncio.run(watch(make_agent(fake, mode, stream_idle_timeout=0.3), "go"))
+    assert time.monotonic() - started < 3
+    assert screen.shown == answer and screen.resets == 1
+
+
+@pytest.mark.parametrize("mode", WIRES)
+def test_an_echoed_key_is_in_no_result_or_log(fake: FakeProvider, mode: str, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    fake.default = Reply(fault="echo_key")
+    result = asyncio.run(make_agent(fake, mode).run_conversation("hi"))
+    assert result["failed"] and result["error_type"] == "AuthenticationError"
+    assert KEY not in json.dumps(result) and KEY not in caplog.text
+
+
+def test_retries_wait_without_blocking_other_conversations(fake: FakeProvider) -> None:
+    fake.enqueue_for("slow", Reply(fault="http_error", status=429, retry_after=0.5), Reply(text="slow ok"))
+    fake.enqueue_for("fast", Reply(text="fast ok"))
+    agent = make_agent(fake)
+
+    async def main() -> tuple[float, list[dict[str, Any]]]:
+        started = time.monotonic()
+        fast_done: list[float] = []
+
+        async def fast() -> dict[str, Any]:
+            await asyncio.sleep(0.1)
+            result = await agent.run_conversation("fast")
+            fast_done.append(time.monotonic() - started)
+            return result
+
+        results = await asyncio.gather(agent.run_conversation("slow"), fast())
+        return fast_done[0], list(results)
+
+    fast_after, (slow, quick) = asyncio.run(main())
+    assert slow["final_response"] == "slow ok" and quick["final_response"] == "fast ok"
+    assert fast_after < 0.45, "the retry's wait blocked the loop"
+
+
+def test_what_an_endpoint_taught_is_shared_by_the_instance(fake: FakeProvider) -> None:
+    fake.enqueue(Reply(fault="reject_stream"), Reply(text="plain"))
+    fake.default = Reply(text="plain again")
+    agent = make_agent(fake)
+
+    async def main() -> list[Screen]:
+        first = await watch(agent, "one")
+        return [first, *await asyncio.gather(*(watch(agent, f"n{i}") for i in range(5)))]
+
+    screens = asyncio.run(main())
+    assert all(s.result and s.result["completed"] for s in screens)
+    assert [r.stream for r in fake.requests] == [True] + [False] * 6  # one wasted stream in total
+
+
+# ── many at once ───────────────────────────────────────────────────────
+
+
+@pytest.mark.parametrize("mode", WIRES)
+def test_many_concurrent_conversations_with_faults_each_get_their_own_answer(fake: FakeProvider, mode: str) -> None:
+    faults: list[dict[str, Any]] = [
+        {},
+        {"fault": "cut", "fault_after": 2},
+        {"fault": "stall", "fault_after": 2, "stall_seconds": 3},
+        {"fault": "http_error", "status": 429, "retry_after": 0},
+        {"fault": "malformed", "fault_after": 1},
+        {"fault": "reject_stream"},
+    ]
+    count = 36
+    for i in range(count):
+        spec = faults[i % len(faults)]
+        answer = f"answer number {i} for conversation c{i}"
+        first = Reply(text=answer, chunk_chars=3, delay=0.01, **spec)
+        # The faulty stream, then its replacement (the plain request, or the Responses buffered stream).
+        fake.enqueue_for(f"c{i}:", *([first, Reply(text=answer)] if spec else [first]))
+    agent = make_agent(fake, mode, stream_idle_timeout=0.5)
+
+    fake.default = Reply(text="a later turn")
+
+    async def main() -> list[Screen]:
+        async with agent:
+            screens = await asyncio.gather(*(watch(agent, f"c{i}: go") for i in range(count)))
+            later = await watch(agent, "later")  # what the rejecting conversations taught holds for every later one
+            # One request: the plain one (on Responses that is its buffered stream), no stream tried first.
+            assert later.shown == "a later turn" and fake.requests[-1].stream is (mode == "codex_responses")
+        assert no_tasks_left() and agent._pool.open_clients == 0
+        return list(screens)
+
+    screens = asyncio.run(main())
+    for i, screen in enumerate(screens):
+        answer = f"answer number {i} for conversation c{i}"
+        assert screen.result is not None and screen.result["final_response"] == answer, i
+        assert screen.shown == answer, i
+        faulty = faults[i % len(faults)].get("fault") in ("cut", "stall", "malformed")
+        assert screen.resets == (1 if faulty else 0), (i, screen.resets)
+    replaced = sum(1 for i in range(count) if faults[i % len(faults)])
+    assert len(fake.requests) == count + replaced + 1  # one replacement per faulty stream, nothing more
+    gc.collect()
+
+
+def test_max_concurrency_limits_conversations_in_flight(fake: FakeProvider) -> None:
+    fake.default = Reply(text="x" * 20, chunk_chars=2, delay=0.03)  # about 0.3 s per stream
+
+    async def main() -> None:
+        await asyncio.gather(*(watch(make_agent(fake, max_concurrency=3), f"m{i}") for i in range(3)))  # warm up
+        fake.requests.clear()
+        agent = make_agent(fake, max_concurrency=3)
+        await asyncio.gather(*(watch(agent, f"m{i}") for i in range(9)))
+
+    asyncio.run(main())
+    times = sorted(request.time for request in fake.requests)
+    assert len(times) == 9
+    # Three waves of three: the fourth request waits for a stream of the first wave to end.
+    assert times[2] - times[0] < 0.2 and times[3] - times[0] > 0.2 and times[6] - times[3] > 0.2
+
+
+# ── cancellation is the interrupt ──────────────────────────────────────
+
+
+@pytest.mark.parametrize("mode", WIRES)
+def test_cancelling_closes_the_connection_and_keeps_the_partial(own_fake: FakeProvider, mode: str, tmp_path: Path) -> None:
+    fake = own_fake  # its own server: another test's lingering connection must not count
+    fake.enqueue(Reply(text="word " * 400, chunk_chars=5, delay=0.05))
+    store = SessionStore(tmp_path / "sessions.db")
+    agent = make_agent(fake, mode, persist_session=True, session_store=store)
+
+    async def main() -> float:
+        seen = asyncio.Event()
+
+        async def consume() -> None:
+            async for event in agent.stream("talk"):
+                if event.kind == "text":
+                    seen.set()
+
+        task = asyncio.create_task(consume())
+        await asyncio.wait_for(seen.wait(), 5)
+        await asyncio.sleep(0.2)
+        started = time.monotonic()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        took = time.monotonic() - started
+        assert no_tasks_left()
+        return took
+
+    took = asyncio.run(main())
+    assert took < 0.5
+    deadline = time.monotonic() + 3
+    while fake.live_connections and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert fake.live_connections == 0, "the cancelled request's connection is still open"
+    assert len(fake.requests) == 1, "a cancellation is not a stream failure: no fallback"
+    (session,) = store.list_sessions()
+    last = store.load_messages(session.id)[-1]
+    assert last["role"] == "assistant" and last.get("interrupted") and last["content"].startswith("word")
+    store.close()
+
+
+def test_leaving_the_loop_early_interrupts_and_runs_no_half_streamed_tool(fake: FakeProvider, tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    command = json.dumps({"command": f"touch {marker}"})
+    fake.enqueue(Reply(text="Let me run it. " * 5, tool_calls=[ToolCallSpec("terminal", command)], chunk_chars=2, delay=0.03))
+    agent = make_agent(fake, cwd=tmp_path, yolo=True)
+
+    async def main() -> None:
+        async with aclosing(agent.stream("touch it")) as events:
+            async for event in events:
+                if event.kind == "text":
+                    break
+        assert no_tasks_left()
+
+    asyncio.run(main())
+    time.sleep(0.5)
+    assert not marker.exists()
+
+
+# ── tools ──────────────────────────────────────────────────────────────
+
+
+def test_tools_report_events_and_coroutine_approvals_decide(fake: FakeProvider, tmp_path: Path) -> None:
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    fake.enqueue(
+        Reply(tool_calls=[ToolCallSpec("terminal", json.dumps({"command": f"rm -rf {victim}"}))]),
+        Reply(text="deleted"),
+    )
+    asked: list[ApprovalRequest] = []
+
+    async def approve(request: ApprovalRequest) -> Decision:
+        await asyncio.sleep(0.01)
+        asked.append(request)
+        return "once"
+
+    agent = make_agent(fake, cwd=tmp_path, approval_callback=approve)
+
+    async def main() -> Screen:
+        return await watch(agent, "delete it")
+
+    screen = asyncio.run(main())
+    assert not victim.exists() and len(asked) == 1
+    assert screen.kinds.index("tool_started") < screen.kinds.index("tool_finished") < screen.kinds.index("done")
+    assert screen.result is not None and screen.result["final_response"] == "deleted"
+
+
+def test_a_rejected_stream_options_is_remembered_for_every_conversation(fake: FakeProvider) -> None:
+    fake.enqueue(Reply(fault="reject_stream_options"))
+    fake.default = Reply(text="fine")
+    agent = make_agent(fake)
+
+    async def main() -> None:
+        first = await watch(agent, "one")
+        assert first.shown == "fine" and first.resets == 0
+        await asyncio.gather(*(watch(agent, f"n{i}") for i in range(3)))
+
+    asyncio.run(main())
+    with_options = ["stream_options" in (r.body or {}) for r in fake.requests]
+    assert with_options == [True, False, False, False, False]
+    assert all(r.stream for r in fake.requests)
+
+
+def test_one_instance_serves_several_event_loops_and_leaves_nothing_open(fake: FakeProvider) -> None:
+    fake.default = Reply(text="again")
+    agent = make_agent(fake)
+    for _ in range(2):  # each asyncio.run is a new loop: the pool follows it
+        result = asyncio.run(agent.run_conversation("hi"))
+        assert result["final_response"] == "again"
+        assert agent._pool.open_clients == 0
+    gc.collect()
