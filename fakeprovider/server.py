@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import select
 import socket
 import struct
 import sys
@@ -87,6 +88,35 @@ class FakeHTTPServer(ThreadingHTTPServer):
         deadline = time.monotonic() + join_timeout
         for thread, _ in live:
             thread.join(max(0.0, deadline - time.monotonic()))
+
+
+class _Hangup:
+    """Waits like the provider's stop event, and also ends when the client hung up: a stalled or
+    paced reply must not hold its connection open after the client abandoned it."""
+
+    _POLL = 0.05
+
+    def __init__(self, stop: threading.Event, sock: socket.socket) -> None:
+        self._stop = stop
+        self._sock = sock
+
+    def wait(self, seconds: float) -> bool:
+        """True when the server is closing or the client is gone before `seconds` passed."""
+        deadline = time.monotonic() + seconds
+        while not self._client_gone():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            if self._stop.wait(min(self._POLL, remaining)):
+                return True
+        return True
+
+    def _client_gone(self) -> bool:
+        try:
+            readable, _, _ = select.select([self._sock], [], [], 0)
+            return bool(readable) and self._sock.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            return True
 
 
 class _Sink:
@@ -236,7 +266,7 @@ class Handler(BaseHTTPRequestHandler):
         if fault == "html":
             self._send_bytes(200, HTML_PAGE, "text/html; charset=utf-8")
             return
-        if fault == "stall_first_byte" and self.provider._stop.wait(reply.stall_seconds):
+        if fault == "stall_first_byte" and self._hangup().wait(reply.stall_seconds):
             self.close_connection = True
             return
 
@@ -253,7 +283,7 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         sink = _Sink(self.wfile, chunked)
         plan = encoder.stream_plan(reply, ctx)
-        if play(sink, plan, reply, fault if fault in STREAM_FAULTS else None, self.provider._stop):
+        if play(sink, plan, reply, fault if fault in STREAM_FAULTS else None, self._hangup()):
             self.close_connection = True
             if fault == "reset":
                 # Linger 0 makes close() send RST: the peer sees the connection torn mid-body.
@@ -262,6 +292,9 @@ class Handler(BaseHTTPRequestHandler):
         sink.finish()
 
     # -- writing ------------------------------------------------------------------------
+
+    def _hangup(self) -> _Hangup:
+        return _Hangup(self.provider._stop, self.connection)
 
     def _trickle(self, data: bytes, interval: float) -> None:
         """A valid JSON answer, one byte per `interval`: each read succeeds, the whole never ends."""
@@ -272,7 +305,7 @@ class Handler(BaseHTTPRequestHandler):
         for i in range(len(data)):
             self.wfile.write(data[i : i + 1])
             self.wfile.flush()
-            if self.provider._stop.wait(interval):
+            if self._hangup().wait(interval):
                 break
         self.close_connection = True
 

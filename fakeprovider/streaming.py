@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from typing import Protocol
 
@@ -21,11 +20,15 @@ class Sink(Protocol):
     def flush(self) -> None: ...  # puts buffered bytes on the wire
 
 
+class Stop(Protocol):
+    def wait(self, seconds: float) -> bool: ...  # True: abandon the stream (server closing, client gone)
+
+
 class Stopped(Exception):
     """The server is shutting down; abandon the stream."""
 
 
-def play(sink: Sink, plan: StreamPlan, reply: Reply, fault: str | None, stop: threading.Event) -> bool:
+def play(sink: Sink, plan: StreamPlan, reply: Reply, fault: str | None, stop: Stop) -> bool:
     """Write the stream; return True when the connection must be dropped without a clean end."""
     events = plan.events
     if fault == "no_finish":
@@ -67,7 +70,7 @@ def play(sink: Sink, plan: StreamPlan, reply: Reply, fault: str | None, stop: th
         return True
 
 
-def _keepalive(sink: Sink, tick: bytes, seconds: float, stop: threading.Event) -> None:
+def _keepalive(sink: Sink, tick: bytes, seconds: float, stop: Stop) -> None:
     deadline = time.monotonic() + seconds
     while True:
         remaining = deadline - time.monotonic()

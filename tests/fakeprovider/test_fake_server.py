@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from typing import Any
@@ -157,6 +158,29 @@ def test_close_is_prompt_during_stalls() -> None:
         t.join(5)
     assert time.monotonic() - started < 3
     assert len(outcomes) == 4
+
+
+@pytest.mark.parametrize("fault", ["stall", "stall_first_byte", "keepalive_stall"])
+def test_a_stalled_reply_frees_its_connection_when_the_client_hangs_up(fake: FakeProvider, fault: str) -> None:
+    # Otherwise an abandoned stall holds its connection for stall_seconds, into later tests.
+    fake.enqueue(Reply(text="a", fault=fault, stall_seconds=30))
+    body = b'{"model": "m", "stream": true}'
+    host, port = fake.base_url.split("//")[1].split("/")[0].split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(
+            b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer k\r\n"
+            b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+        )
+        if fault != "stall_first_byte":
+            assert sock.recv(1)  # the stream has begun
+        deadline = time.monotonic() + 3
+        while not fake.live_connections and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert fake.live_connections == 1
+    deadline = time.monotonic() + 3
+    while fake.live_connections and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert fake.live_connections == 0
 
 
 def test_idle_keepalive_connections_do_not_block_close() -> None:
