@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -12,10 +13,16 @@ from herald.tools.registry import ToolRegistry
 from herald.tools.search_files import SearchFilesTool
 
 HAS_RG = shutil.which("rg") is not None
+REQUIRE_RG = os.environ.get("HERALD_REQUIRE_RG") == "1"
+"""CI installs ripgrep and sets this: there the rg variant must run, not skip."""
 
 
-@pytest.fixture(params=[pytest.param(True, id="rg", marks=pytest.mark.skipif(not HAS_RG, reason="rg not on PATH")), pytest.param(False, id="python")])
+@pytest.fixture(params=[pytest.param(True, id="rg"), pytest.param(False, id="python")])
 def search(request: pytest.FixtureRequest, ctx: Any) -> Any:
+    if request.param and not HAS_RG:
+        if REQUIRE_RG:
+            pytest.fail("HERALD_REQUIRE_RG=1 but rg is not on PATH (install ripgrep)")
+        pytest.skip("rg not on PATH")
     registry = ToolRegistry([SearchFilesTool(use_rg=request.param)])
 
     def run(**args: Any) -> Any:
