@@ -290,8 +290,16 @@ class LiveStream:
         with self._lock:
             self._rows += len(lines)
             self._reach = max(self._reach, self._rows)
-        # One print per block: every print while live also repaints the tail.
-        self.console.print(_Lines(lines))
+        # One print per block: every print while live also repaints the tail.  Rich's Live
+        # computes where its region starts under its lock but renders and writes the print
+        # after releasing it, so a refresh on Live's thread could interleave and erase the
+        # wrong number of rows; holding Live's (reentrant) lock for the whole print stops that.
+        live = self._live
+        if live is None:
+            self.console.print(_Lines(lines))
+        else:
+            with live._lock:
+                self.console.print(_Lines(lines))
         self._printed_any = True
 
 
