@@ -17,14 +17,16 @@ from __future__ import annotations
 import asyncio
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Callable
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable
 
-import anthropic
 import httpx2
 import openai
 
 from herald.llm.clients import _key_for, _shared_ssl_context
 from herald.llm.endpoint import Endpoint
+
+if TYPE_CHECKING:
+    import anthropic  # imported on first use: see herald.llm.sdks
 
 
 def pool_limits(max_connections: int | None) -> httpx2.Limits:
@@ -47,6 +49,8 @@ def make_async_anthropic_client(
     endpoint: Endpoint, *, timeout: float, max_connections: int | None
 ) -> anthropic.AsyncAnthropic:
     """An AsyncAnthropic on aiohttp with SDK retries off."""
+    import anthropic
+
     http_client = anthropic.DefaultAioHttpClient(
         verify=_shared_ssl_context(), timeout=timeout, limits=pool_limits(max_connections)
     )

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import ssl
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import anthropic
 import openai
 
 from herald.errors import ConfigError
 from herald.llm.endpoint import Endpoint
+
+if TYPE_CHECKING:
+    import anthropic  # imported on first use: see herald.llm.sdks
 
 # Local servers ignore the key, but the SDKs insist on one.
 _PLACEHOLDER_KEY = "no-key-needed"
@@ -46,6 +48,8 @@ def make_openai_client(endpoint: Endpoint, *, timeout: float) -> openai.OpenAI:
 
 def make_anthropic_client(endpoint: Endpoint, *, timeout: float) -> anthropic.Anthropic:
     """A fresh anthropic client with SDK retries off."""
+    import anthropic
+
     return anthropic.Anthropic(
         api_key=_key_for(endpoint),
         base_url=endpoint.base_url,

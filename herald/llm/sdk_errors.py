@@ -13,9 +13,6 @@ import time
 from contextlib import contextmanager
 from typing import Any, Iterator, Sequence
 
-import anthropic
-import openai
-
 from herald.errors import (
     AuthenticationError,
     BadResponse,
@@ -28,6 +25,7 @@ from herald.errors import (
 )
 from herald.llm.decode import DecodeError
 from herald.llm.redact import redact, redact_data
+from herald.llm.sdks import loaded_errors
 
 
 def _transport_errors() -> tuple[type[BaseException], ...]:
@@ -44,9 +42,6 @@ def _transport_errors() -> tuple[type[BaseException], ...]:
 
 
 _TRANSPORT_ERRORS = _transport_errors()
-_STATUS_ERRORS = (openai.APIStatusError, anthropic.APIStatusError)
-_CONNECTION_ERRORS = (openai.APIConnectionError, anthropic.APIConnectionError)
-_API_ERRORS = (openai.APIError, anthropic.APIError)
 
 
 @contextmanager
@@ -65,22 +60,22 @@ def translate_errors(*, where: str, secrets: Sequence[str | None] = ()) -> Itera
         raise IncompleteStream(exc.reason, detail) from None
     except HeraldError:
         raise
-    except _STATUS_ERRORS as exc:
+    except loaded_errors("APIStatusError") as exc:
         if exc.status_code < 400:
             # The SDKs raise an `event: error` inside a 200 stream as a status error with the
             # stream's status (e.g. Anthropic's overloaded_error mid-stream): an in-band failure.
             message = redact(provider_message_of(redact_data(exc.body, secrets)) or str(exc.message), secrets)
             raise IncompleteStream("error_event", f"{where}: {message}") from None
         raise status_error(exc, where=where, secrets=secrets) from None
-    except _CONNECTION_ERRORS as exc:
-        kind = "timed out" if isinstance(exc, (openai.APITimeoutError, anthropic.APITimeoutError)) else "unreachable"
+    except loaded_errors("APIConnectionError") as exc:
+        kind = "timed out" if isinstance(exc, loaded_errors("APITimeoutError")) else "unreachable"
         cause = redact(str(exc.__cause__ or exc), secrets)
         raise ProviderUnreachable(f"{where} {kind}: {cause}") from None
     except _TRANSPORT_ERRORS as exc:
         # The raw path reads the SDK's HTTP response itself, so a connection cut or reset
         # mid-body (and the anthropic SDK's own unwrapped protocol errors) arrive raw.
         raise ProviderUnreachable(f"{where}: connection failed: {redact(str(exc), secrets) or type(exc).__name__}") from None
-    except _API_ERRORS as exc:
+    except loaded_errors("APIError") as exc:
         # No HTTP status: an error the provider sent inside a 200 stream.
         message = redact(str(getattr(exc, "message", exc)), secrets)
         raise IncompleteStream("error_event", f"{where}: {message}") from None

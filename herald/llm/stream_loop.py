@@ -18,18 +18,15 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Any, Iterable, Iterator, Mapping, Protocol
 
-import anthropic
-import openai
-
 from herald.errors import IncompleteStream
 from herald.llm.decode import DecodeError, decode_json
 from herald.llm.fields import plain
 from herald.llm.guard import RequestGuard
 from herald.llm.sdk_errors import provider_message_of
+from herald.llm.sdks import loaded_classes
 from herald.llm.sse import SSEDecoder
 from herald.llm.types import LLMResponse
 
-_SDK_CLIENTS = (openai.OpenAI, openai.AsyncOpenAI, anthropic.Anthropic, anthropic.AsyncAnthropic)
 _DONE = b"[DONE]"
 
 
@@ -47,7 +44,7 @@ class StreamReader(Protocol):
 
 def is_sdk_client(client: Any) -> bool:
     """A real openai / anthropic SDK client (sync or async), which gets the raw fast path."""
-    return isinstance(client, _SDK_CLIENTS)
+    return isinstance(client, loaded_classes("OpenAI", "AsyncOpenAI", "Anthropic", "AsyncAnthropic"))
 
 
 def is_event_stream(content_type: str | None) -> bool:
