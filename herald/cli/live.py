@@ -17,6 +17,7 @@ block splitter and Herald's ``Markdown`` renderable.
 from __future__ import annotations
 
 import threading
+from contextlib import nullcontext
 import time
 from dataclasses import dataclass
 from typing import Callable, Protocol
@@ -287,19 +288,18 @@ class LiveStream:
         # Rendered once, here, so the rows are known before they are printed: the tail
         # repainted by the same print then counts from below them.
         lines = self.console.render_lines(renderable, self.console.options, pad=False)
-        with self._lock:
-            self._rows += len(lines)
-            self._reach = max(self._reach, self._rows)
         # One print per block: every print while live also repaints the tail.  Rich's Live
         # computes where its region starts under its lock but renders and writes the print
         # after releasing it, so a refresh on Live's thread could interleave and erase the
-        # wrong number of rows; holding Live's (reentrant) lock for the whole print stops that.
+        # wrong number of rows.  Holding Live's (reentrant) lock for the count and the print
+        # stops that, and keeps the row count equal to what is on the terminal whenever the
+        # refresh thread measures the tail below it.
         live = self._live
-        if live is None:
+        with live._lock if live is not None else nullcontext():
+            with self._lock:
+                self._rows += len(lines)
+                self._reach = max(self._reach, self._rows)
             self.console.print(_Lines(lines))
-        else:
-            with live._lock:
-                self.console.print(_Lines(lines))
         self._printed_any = True
 
 

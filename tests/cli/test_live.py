@@ -163,3 +163,4 @@ def test_plain_file_console_gets_blocks_only(clock: FakeClock) -> None:
     plain = Console(file=io.StringIO(), width=60)
     plain.print(HeraldMarkdown(TRICKY))
     assert output(console) == output(plain)
+
