@@ -120,5 +120,5 @@ def test_readme_and_ci_share_the_setup_and_the_test_command() -> None:
     run = (ROOT / ".ci" / "run").read_text()
     assert 'bash .ci/setup local && .venv/bin/herald -q "What is the capital of France?"' in readme
     assert 'bash .ci/setup "$EXTRAS"' in run
-    test_command = ".venv/bin/python -m pytest -c pyproject.toml -rs tests"
+    test_command = ".venv/bin/python -m pytest -c pyproject.toml -rs -n 2 --dist loadfile tests"
     assert test_command in readme and test_command in run
