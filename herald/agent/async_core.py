@@ -141,8 +141,11 @@ class AsyncAIAgent:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close this loop's connection pool once its conversations end (they keep working after)."""
+        """Close this loop's connection pool once its conversations end, and stop the MCP
+        servers the agent started (a later call starts them again, as with `AIAgent.close`)."""
         await self._pool.release()
+        # Stopping a server waits for its process group: off the loop.
+        await asyncio.to_thread(self._base.close)
 
     # ── conversations ───────────────────────────────────────────────────
 

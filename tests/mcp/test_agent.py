@@ -126,3 +126,25 @@ def test_close_is_idempotent_and_a_later_use_starts_the_servers_again(fake, tmp_
     assert second != first and pid_alive(second)
     agent.close()
     assert wait_gone(second)
+
+
+def test_the_async_agent_uses_mcp_tools_and_stops_their_servers_on_aclose(fake, tmp_path: Path):
+    import asyncio
+
+    from herald import AsyncAIAgent
+
+    fake.enqueue(Reply(tool_calls=[ToolCallSpec("mcp__demo__pid", "{}")]), Reply(text="done"))
+
+    async def main() -> dict:
+        options = dict(
+            base_url=fake.base_url, api_key=KEY, quiet_mode=True, skip_context_files=True, skip_memory=True,
+            cwd=tmp_path, max_retries=0, persist_session=False, mcp_servers=demo(),
+        )
+        async with AsyncAIAgent("test/model", **options) as agent:
+            return await agent.run_conversation("which process are you?")
+
+    result = asyncio.run(main())
+    assert result["completed"], result["error"]
+    [(name, content)] = tool_messages(result)
+    assert name == "mcp__demo__pid"
+    assert wait_gone(int(content)), "the server must stop with the async agent"
