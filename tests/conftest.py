@@ -44,9 +44,13 @@ def _resolved(arg: str) -> Path:
 
 @pytest.fixture(autouse=True)
 def hermetic_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """No test sees the developer's keys, or writes into their data directory."""
+    """No test sees the developer's keys or terminal size, or writes into their data directory."""
     for name in _PROVIDER_VARIABLES:
         monkeypatch.delenv(name, raising=False)
+    # A terminal's size comes from the terminal: rich would take these over a test's pty
+    # (pytest-xdist workers export both).
+    monkeypatch.delenv("LINES", raising=False)
+    monkeypatch.delenv("COLUMNS", raising=False)
     monkeypatch.setenv("HERALD_HOME", str(tmp_path_factory.mktemp("herald-home")))
 
 
