@@ -78,6 +78,10 @@ class FakeProvider:
         """Connections the server holds open right now (handler threads still running)."""
         return self._server.live_connections if self._server is not None else 0
 
+    def connection_open(self, connection: int) -> bool:
+        """Whether the connection a request came over (`RecordedRequest.connection`) is still open."""
+        return self._server.connection_open(connection) if self._server is not None else False
+
     @property
     def anthropic_base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"

@@ -71,6 +71,9 @@ class Reply:
 
     # Responses-wire quirks.
     empty_final_output: bool = False
+    # After this answer, the next request on the same connection is read and dropped unanswered
+    # (the connection closed), as when a server's keep-alive timeout fires just as a client sends.
+    drop_next_on_connection: bool = False
     reject_non_stream: bool = False
 
     def __post_init__(self) -> None:
@@ -111,3 +114,4 @@ class RecordedRequest:
     stream: bool
     time: float  # time.monotonic() at receipt
     method: str = "POST"
+    connection: int = 0  # the client's port: the same for requests over one kept-alive connection

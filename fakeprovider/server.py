@@ -76,6 +76,18 @@ class FakeHTTPServer(ThreadingHTTPServer):
         with self._live_lock:
             return len(self._live)
 
+    def connection_open(self, connection: int) -> bool:
+        """Whether the connection a request came over (`RecordedRequest.connection`) is still open."""
+        with self._live_lock:
+            socks = list(self._live.values())
+        for sock in socks:
+            try:
+                if sock.getpeername()[1] == connection:
+                    return True
+            except OSError:  # already shut down
+                continue
+        return False
+
     def drop_connections(self, join_timeout: float = 2.0) -> None:
         """Shut down every live connection (waking idle keep-alive reads) and join handlers."""
         with self._live_lock:
@@ -167,9 +179,14 @@ class Handler(BaseHTTPRequestHandler):
         else:
             self._send_json(404, error_body("chat", 404, f"Unknown path {self.path}"))
 
+    drop_next = False  # per connection: see Reply.drop_next_on_connection
+
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
+        if self.drop_next:
+            self.close_connection = True  # no answer, no record: the client sees the connection close
+            return
         try:
             body = json.loads(raw) if raw else None
         except ValueError:
@@ -185,7 +202,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def _record(self, body: Any, stream: bool) -> None:
         headers = {k.lower(): v for k, v in self.headers.items()}
-        self.provider._record(RecordedRequest(self.path, headers, body, stream, time.monotonic(), self.command))
+        self.provider._record(
+            RecordedRequest(self.path, headers, body, stream, time.monotonic(), self.command, int(self.client_address[1]))
+        )
 
     def _presented_key(self) -> str | None:
         auth = self.headers.get("Authorization") or ""
@@ -229,6 +248,7 @@ class Handler(BaseHTTPRequestHandler):
         self._answer_reply(wire, body, stream, reply, key)
 
     def _answer_reply(self, wire: str, body: dict[str, Any], stream: bool, reply: Reply, key: str | None) -> None:
+        self.drop_next = reply.drop_next_on_connection
         fault = reply.fault
         if fault == "echo_key":
             self._error(wire, 401, f"Incorrect API key provided: {key}.", code="invalid_api_key")

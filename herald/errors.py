@@ -123,6 +123,16 @@ class RateLimitError(ProviderError):
 class ProviderUnreachable(LLMError):
     """No answer could be had from the provider: connection refused, DNS failure, timeout."""
 
+    timed_out = False
+    """True for a timeout; False when the connection failed (refused, reset, closed by the server)."""
+
+    @classmethod
+    def timeout(cls, message: str) -> ProviderUnreachable:
+        """The error for a request that timed out."""
+        error = cls(message)
+        error.timed_out = True
+        return error
+
 
 class BadResponse(LLMError):
     """The provider answered 2xx with something that is not a model answer (HTML, empty, garbled)."""

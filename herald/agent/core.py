@@ -19,8 +19,9 @@ from herald.agent.result import TurnResult
 from herald.context.budget import ContextBudget
 from herald.errors import ConfigError, HeraldError, LLMError
 from herald.llm.caller import CallHooks, LLMCaller, Wire
-from herald.llm.clients import close_client, make_anthropic_client, make_openai_client
+from herald.llm.clients import make_anthropic_client, make_openai_client
 from herald.llm.endpoint import API_MODES, Endpoint, resolve_endpoint
+from herald.llm.idle_clients import IdleClients
 from herald.llm.failover import CallPlan, FailoverPolicy, ProviderChain, RotatingRetryPolicy, call_with_failover
 from herald.llm.keypool import parse_keys, pool_keys
 from herald.llm.openai_chat import response_from_completion
@@ -203,6 +204,7 @@ class AIAgent:
         retry = RetryPolicy(max_retries=max_retries)
         if self._failover:
             retry = RotatingRetryPolicy(max_retries=max_retries, spare_key=lambda: self._chain.has_spare_key(0, self._primary_key))
+        self._idle_clients = IdleClients()
         self._llm = LLMCaller(hooks=self._call_hooks(), timeouts=timeouts, retry=retry, request_timeout=self.request_timeout)
         self._fallbacks = [
             FallbackCalls(
@@ -215,6 +217,7 @@ class AIAgent:
                 max_retries=max_retries,
                 request_timeout=self.request_timeout,
                 memory=self._llm.memory,
+                idle_clients=self._idle_clients,
             )
             for index, s in enumerate(settings, 1)
         ]
@@ -414,10 +417,10 @@ class AIAgent:
         return manager.statuses() if manager is not None else []
 
     def close(self) -> None:
-        """Stop the MCP servers; no server process outlives this. Idempotent.
-
-        Using the agent afterwards starts them again.
+        """Stop the MCP servers (no server process outlives this) and close kept connections.
+        Idempotent; using the agent afterwards starts them again.
         """
+        self._idle_clients.close()
         manager, self._mcp = self._mcp, None
         if manager is not None:
             self._tools = None  # their tools go with them
@@ -583,15 +586,18 @@ class AIAgent:
             self._close_request_openai_client(own, reason="codex_stream")
 
     def _create_request_openai_client(self, *, reason: str = "") -> Any:
-        """A fresh openai client for one request: closing it to interrupt never poisons another."""
-        return make_openai_client(self._keyed_endpoint(), timeout=self.request_timeout)
+        """An openai client for this request alone (closing it to interrupt never poisons another):
+        one kept from a request that ended, with its open connection, or a new one."""
+        endpoint = self._keyed_endpoint()
+        return self._idle_clients.take(endpoint, lambda: make_openai_client(endpoint, timeout=self.request_timeout))
 
     def _close_request_openai_client(self, client: Any, *, reason: str = "") -> None:
-        close_client(client)
+        self._idle_clients.give_back(client)
 
     def _create_request_client(self, reason: str) -> Any:
         if self.api_mode == "anthropic_messages":
-            return make_anthropic_client(self._keyed_endpoint(), timeout=self.request_timeout)
+            endpoint = self._keyed_endpoint()
+            return self._idle_clients.take(endpoint, lambda: make_anthropic_client(endpoint, timeout=self.request_timeout))
         return self._create_request_openai_client(reason=reason)
 
     def _keyed_endpoint(self, key_number: int | None = None) -> Endpoint:
@@ -606,7 +612,7 @@ class AIAgent:
 
     def _close_request_client(self, client: Any) -> None:
         if self.api_mode == "anthropic_messages":
-            close_client(client)
+            self._idle_clients.give_back(client)
         else:
             self._close_request_openai_client(client, reason="done")
 
@@ -634,6 +640,9 @@ class AIAgent:
             plain_call=lambda kwargs: self._interruptible_api_call(kwargs),
             normalize=self._normalize,
             is_interrupted=lambda: self._interrupt_requested,
+            discard_client=self._idle_clients.discard,
+            client_was_kept=self._idle_clients.reused,
+            discard_stale=self._idle_clients.discard_stale,
         )
 
     def _normalize(self, response: Any) -> LLMResponse:

@@ -14,6 +14,7 @@ from typing import Any, Callable, ContextManager, Iterable, Protocol
 
 from herald.errors import Interrupted, ProviderUnreachable, StreamStalled
 from herald.llm.accumulate import StreamAccumulator
+from herald.llm.clients import close_client
 from herald.llm.fallback import OpenStream, StreamStep, StreamSupportMemory, stream_with_fallback
 from herald.llm.guard import RequestGuard
 from herald.llm.plain import PlainSteps
@@ -26,6 +27,14 @@ from herald.llm.timeouts import StreamTimeouts
 from herald.llm.types import LLMResponse
 
 log = logging.getLogger("herald.llm")
+
+
+class _DeadKeptConnection(Exception):
+    """A kept client failed to connect or was cut off before any answer: send again on a fresh one."""
+
+    def __init__(self, error: ProviderUnreachable) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 class Wire(Protocol):
@@ -79,10 +88,17 @@ class CallHooks:
     secrets: Callable[[], tuple[str | None, ...]]
     create_client: Callable[[str], Any]
     close_client: Callable[[Any], None]
+    """The client's request ended (answered or failed): the owner may keep it for the next."""
     plain_call: Callable[[dict[str, Any]], Any]
     """The fallback: a plain request with retries (the agent's `_interruptible_api_call`)."""
     normalize: Callable[[Any], LLMResponse]
     is_interrupted: Callable[[], bool]
+    discard_client: Callable[[Any], None] = close_client
+    """The client's request was abandoned mid-flight (interrupt, stall): close it, never reuse it."""
+    client_was_kept: Callable[[Any], bool] = lambda client: False
+    """Whether the client served a request before (its connection may have been closed since)."""
+    discard_stale: Callable[[Any], None] = close_client
+    """A kept client's connection was dead: close it, and the endpoint's other kept ones."""
 
 
 @dataclass
@@ -132,14 +148,30 @@ class LLMCaller:
         return self.hooks.normalize(self.hooks.plain_call(step.api_kwargs))
 
     def _stream_once(self, wire: Wire, kwargs: dict[str, Any], sink: DeltaSink) -> LLMResponse:
+        return self._on_a_live_connection("stream", lambda client: self._stream_on(client, wire, kwargs, sink))
+
+    def _on_a_live_connection(self, reason: str, attempt: Callable[[Any], LLMResponse]) -> LLMResponse:
+        # A kept client's connection may have been closed by the server since its last request
+        # (idle timeout, or a close right after the answer): the request then fails before any
+        # answer, and is sent once more on a fresh client. Nothing was received, so nothing is replayed.
+        hooks = self.hooks
+        while True:
+            client = hooks.create_client(reason)
+            try:
+                return attempt(client)
+            except _DeadKeptConnection as dead:
+                hooks.discard_stale(client)
+                log.info("%s: a kept connection was closed by the server (%s); sending again on a new one", hooks.endpoint()[1], dead.error)
+
+    def _stream_on(self, client: Any, wire: Wire, kwargs: dict[str, Any], sink: DeltaSink) -> LLMResponse:
         hooks = self.hooks
         where = hooks.endpoint()[1]
         acc = StreamAccumulator()
-        client = hooks.create_client("stream")
+        kept, dead = hooks.client_was_kept(client), False
 
         def abandon() -> None:
             sink.abandon()
-            hooks.close_client(client)
+            hooks.discard_client(client)
 
         def work(guard: RequestGuard[LLMResponse]) -> LLMResponse:
             with translate_errors(where=where, secrets=hooks.secrets()):
@@ -158,9 +190,15 @@ class LLMCaller:
             return guard.run(work)
         except Interrupted as exc:
             raise Interrupted(partial=partial_answer(acc)) from exc
+        except ProviderUnreachable as exc:
+            if kept and not exc.timed_out and not guard.got_a_byte:
+                dead = True
+                raise _DeadKeptConnection(exc) from None
+            raise
         finally:
             self._track(guard, False)
-            hooks.close_client(client)
+            if not (guard.abandoned or dead):
+                hooks.close_client(client)
 
     # ── plain requests ──────────────────────────────────────────────────
 
@@ -171,9 +209,12 @@ class LLMCaller:
         return call_with_retries(lambda: self._request_once(wire, kwargs), policy=self.retry, sleep=self._interruptible_sleep)
 
     def _request_once(self, wire: Wire, kwargs: dict[str, Any]) -> LLMResponse:
+        return self._on_a_live_connection("request", lambda client: self._request_on(client, wire, kwargs))
+
+    def _request_on(self, client: Any, wire: Wire, kwargs: dict[str, Any]) -> LLMResponse:
         hooks = self.hooks
         where = hooks.endpoint()[1]
-        client = hooks.create_client("request")
+        kept, dead = hooks.client_was_kept(client), False
 
         def work(guard: RequestGuard[LLMResponse]) -> LLMResponse:
             with translate_errors(where=where, secrets=hooks.secrets()):
@@ -182,7 +223,7 @@ class LLMCaller:
         guard: RequestGuard[LLMResponse] = RequestGuard(
             timeouts=StreamTimeouts(first_byte=None, idle=None, total=self.request_timeout),
             is_interrupted=hooks.is_interrupted,
-            on_abandon=lambda: hooks.close_client(client),
+            on_abandon=lambda: hooks.discard_client(client),
             name="herald-request",
         )
         self._track(guard, True)
@@ -190,9 +231,15 @@ class LLMCaller:
             return guard.run(work)
         except StreamStalled as exc:
             raise request_timed_out(where, exc) from None
+        except ProviderUnreachable as exc:
+            if kept and not exc.timed_out:
+                dead = True
+                raise _DeadKeptConnection(exc) from None
+            raise
         finally:
             self._track(guard, False)
-            hooks.close_client(client)
+            if not (guard.abandoned or dead):
+                hooks.close_client(client)
 
     def _track(self, guard: RequestGuard[Any], active: bool) -> None:
         with self._guards_lock:
@@ -204,7 +251,7 @@ class LLMCaller:
 
 def request_timed_out(where: str, stall: StreamStalled) -> ProviderUnreachable:
     """A plain request that outlived `request_timeout`: retryable, as the SDK's own timeout is."""
-    return ProviderUnreachable(f"{where} timed out: no complete answer within {stall.seconds:g}s")
+    return ProviderUnreachable.timeout(f"{where} timed out: no complete answer within {stall.seconds:g}s")
 
 
 def partial_answer(acc: StreamAccumulator) -> LLMResponse:

@@ -57,6 +57,11 @@ class RequestGuard(Generic[T]):
         if content:
             self._last_content_at = now
 
+    @property
+    def got_a_byte(self) -> bool:
+        """Whether the worker reported any chunk yet."""
+        return self._first_byte_at is not None
+
     def wake(self) -> None:
         """Make `run()` re-check its state now (called by `interrupt()` from any thread)."""
         self._wake.set()

@@ -24,7 +24,8 @@ from typing import Any, Callable, Mapping, Sequence
 
 from herald.errors import ConfigError
 from herald.llm.caller import CallHooks, LLMCaller, Wire
-from herald.llm.clients import close_client, make_anthropic_client, make_openai_client
+from herald.llm.clients import make_anthropic_client, make_openai_client
+from herald.llm.idle_clients import IdleClients
 from herald.llm.endpoint import Endpoint, key_variable, resolve_endpoint
 from herald.llm.failover import ProviderInfo, RotatingRetryPolicy
 from herald.llm.fallback import StreamSupportMemory
@@ -126,8 +127,10 @@ class FallbackCalls:
         max_retries: int,
         request_timeout: float,
         memory: StreamSupportMemory,
+        idle_clients: IdleClients,
     ) -> None:
         self.settings = settings
+        self._idle_clients = idle_clients
         self.key = 0
         """Position in `settings.keys` of the key the next request uses."""
         self.wire: Wire = wire_for(settings.endpoint.api_mode)
@@ -138,10 +141,13 @@ class FallbackCalls:
             endpoint=lambda: (endpoint.base_url, endpoint.host),
             secrets=secrets,
             create_client=self._create_client,
-            close_client=close_client,
+            close_client=idle_clients.give_back,
             plain_call=lambda kwargs: self.caller.request(kwargs),
             normalize=normalize,
             is_interrupted=is_interrupted,
+            discard_client=idle_clients.discard,
+            client_was_kept=idle_clients.reused,
+            discard_stale=idle_clients.discard_stale,
         )
         retry = RotatingRetryPolicy(max_retries=max_retries, spare_key=lambda: spare_key(self.key))
         self.caller = LLMCaller(hooks=hooks, timeouts=timeouts, retry=retry, memory=memory, request_timeout=request_timeout)
@@ -170,9 +176,8 @@ class FallbackCalls:
 
     def _create_client(self, reason: str) -> Any:
         endpoint = self.endpoint_for(self.key)
-        if endpoint.api_mode == "anthropic_messages":
-            return make_anthropic_client(endpoint, timeout=self._request_timeout)
-        return make_openai_client(endpoint, timeout=self._request_timeout)
+        make = make_anthropic_client if endpoint.api_mode == "anthropic_messages" else make_openai_client
+        return self._idle_clients.take(endpoint, lambda: make(endpoint, timeout=self._request_timeout))
 
 
 __all__ = ["FALLBACK_KEYS", "FallbackCalls", "ProviderSettings", "fallback_settings"]

@@ -68,13 +68,16 @@ def translate_errors(*, where: str, secrets: Sequence[str | None] = ()) -> Itera
             raise IncompleteStream("error_event", f"{where}: {message}") from None
         raise status_error(exc, where=where, secrets=secrets) from None
     except loaded_errors("APIConnectionError") as exc:
-        kind = "timed out" if isinstance(exc, loaded_errors("APITimeoutError")) else "unreachable"
         cause = redact(str(exc.__cause__ or exc), secrets)
-        raise ProviderUnreachable(f"{where} {kind}: {cause}") from None
+        if isinstance(exc, loaded_errors("APITimeoutError")):
+            raise ProviderUnreachable.timeout(f"{where} timed out: {cause}") from None
+        raise ProviderUnreachable(f"{where} unreachable: {cause}") from None
     except _TRANSPORT_ERRORS as exc:
         # The raw path reads the SDK's HTTP response itself, so a connection cut or reset
         # mid-body (and the anthropic SDK's own unwrapped protocol errors) arrive raw.
-        raise ProviderUnreachable(f"{where}: connection failed: {redact(str(exc), secrets) or type(exc).__name__}") from None
+        message = f"{where}: connection failed: {redact(str(exc), secrets) or type(exc).__name__}"
+        timed_out = "Timeout" in type(exc).__name__
+        raise (ProviderUnreachable.timeout(message) if timed_out else ProviderUnreachable(message)) from None
     except loaded_errors("APIError") as exc:
         # No HTTP status: an error the provider sent inside a 200 stream.
         message = redact(str(getattr(exc, "message", exc)), secrets)

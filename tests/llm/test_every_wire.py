@@ -158,10 +158,12 @@ def test_interrupt_returns_at_once_closes_the_socket_and_delivers_nothing_late(f
     assert partial is not None and partial.state == "interrupted"
     assert partial.message.content and (ANSWER * 5).startswith(partial.message.content)
     calls = screen.calls
+    # That request's own connection (connections other agents keep alive may stay open).
+    connection = fake.requests[0].connection
     deadline = time.monotonic() + 3
-    while fake.live_connections and time.monotonic() < deadline:
+    while fake.connection_open(connection) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert fake.live_connections == 0, "the interrupted request's connection is still open"
+    assert not fake.connection_open(connection), "the interrupted request's connection is still open"
     time.sleep(0.3)
     assert screen.calls == calls
     assert len(fake.requests) == 1, "an interrupt is not a stream failure: no fallback"
