@@ -107,6 +107,30 @@ class AgentConfig:
     def system_for(self, job: Job) -> str | None:
         return job.sample.system if job.sample.system is not None else self.system
 
+    def agent_options(self, cwd: Path) -> dict[str, Any]:
+        """The agent's keyword arguments (after the model): nothing read from or stored for the user."""
+        return dict(
+            base_url=self.base_url,
+            api_key=self.api_key,
+            api_mode=self.api_mode,
+            quiet_mode=True,
+            skip_context_files=True,
+            skip_memory=True,
+            max_iterations=self.max_iterations,
+            yolo=self.yolo,
+            enabled_toolsets=list(self.toolsets),
+            cwd=cwd,
+            persist_session=False,
+            max_tokens=self.max_tokens,
+            max_continuations=self.max_continuations,
+            max_retries=self.max_retries,
+            api_keys=list(self.api_keys) or None,
+            fallback=list(self.fallback),
+            failover_cooldown=self.failover_cooldown,
+            max_context_tokens=self.max_context_tokens,
+            temperature=self.temperature,
+        )
+
 
 @dataclass
 class AttemptStats:
