@@ -134,23 +134,30 @@ class BatchAsyncAgent(AsyncAIAgent):
     Args:
         config: the batch's agent settings.
         cwd: the working directory its tools and system prompt see.
+        pool_of: an agent of the same batch whose connection pool this one uses (and leaves
+            open: its owner closes it). Attempts that need a working directory of their own get
+            an agent each, and still share the process's connections.
     """
 
-    def __init__(self, config: AgentConfig, cwd: Path) -> None:
+    def __init__(self, config: AgentConfig, cwd: Path, *, pool_of: BatchAsyncAgent | None = None) -> None:
         super().__init__(
             config.model,
             stream_delta_callback=_discard if config.stream else None,
             **config.agent_options(cwd),
         )
         self._config = config
+        self._owns_pool = pool_of is None
+        if pool_of is not None:
+            self._pool = pool_of._pool  # the same settings, so the same clients
 
     def system_prompt(self, system_message: str | None) -> str:
         """The system prompt a turn with this `system_message` is sent (as the sync agent builds it)."""
         return self._base._system_prompt(system_message)
 
     async def aclose(self) -> None:
-        """Close the connection pool and the tool threads: the agent is done for good."""
-        await super().aclose()
+        """Close the tool threads, and the connection pool if it is this agent's: the agent is done for good."""
+        if self._owns_pool:
+            await super().aclose()
         self._tools.close()
 
     # ── the seams ───────────────────────────────────────────────────────

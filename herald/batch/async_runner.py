@@ -4,7 +4,8 @@ One agent serves the whole process: its conversations share one connection pool 
 the endpoints taught, and each has its own history (the sample's). The exception is a batch
 whose file or terminal tools need a working directory per attempt: an `AsyncAIAgent`'s
 working directory is its instance's (its tools' cwd and its system prompt), so each such
-attempt gets an agent of its own, closed when the attempt ends.
+attempt gets an agent of its own, on the shared agent's connection pool, closed when the
+attempt ends.
 
 The time limit is a cancellation: cancelling the attempt's conversation is the async agent's
 interrupt (the request's connection closed, the partial answer kept, every started tool call
@@ -35,11 +36,14 @@ class AsyncRunner:
         scope = AttemptScope(signals, started=time.monotonic())
         token = CURRENT_ATTEMPT.set(scope)  # this task's context: concurrent attempts never mix
         try:
+            shared = await self._shared_agent()
             if not self.config.touches_machine:
-                return await self._converse(await self._shared_agent(), job, scope, deadline)
-            own = BatchAsyncAgent(self.config, self.config.cwd_for(job))
-            async with own:
+                return await self._converse(shared, job, scope, deadline)
+            own = BatchAsyncAgent(self.config, self.config.cwd_for(job), pool_of=shared)
+            try:
                 return await self._converse(own, job, scope, deadline)
+            finally:
+                await own.aclose()
         finally:
             CURRENT_ATTEMPT.reset(token)
 

@@ -46,6 +46,7 @@ class RoutedProvider(FakeProvider):
         self._routes: dict[str, list[Reply]] = {}
         self._body = threading.local()  # the handler thread's current request
         self._count = 0
+        self._handlers: set[threading.Thread] = set()  # one handler thread per connection
         self.rule: Callable[[int, Any], Reply | None] | None = None
 
     def route(self, prompt: str, *replies: Reply) -> None:
@@ -57,6 +58,7 @@ class RoutedProvider(FakeProvider):
         with self._lock:
             self._routes.clear()
             self._count = 0
+            self._handlers.clear()
         self.rule = None
 
     def prompts_requested(self) -> Counter[str]:
@@ -64,9 +66,16 @@ class RoutedProvider(FakeProvider):
         with self._lock:
             return Counter(first_user_text(r.body) or "" for r in self.requests if r.method == "POST")
 
+    def connections_used(self) -> int:
+        """How many connections the requests came over (the server serves each in a thread of its own)."""
+        with self._lock:
+            return len(self._handlers)
+
     # The handler records a request, then takes its reply, in the same thread.
     def _record(self, request: RecordedRequest) -> None:
         self._body.value = request.body
+        with self._lock:
+            self._handlers.add(threading.current_thread())  # held, so no two connections share an identity
         super()._record(request)
 
     def _take_reply(self, *args: Any, **kwargs: Any) -> Reply | None:  # tolerant of the base's signature
