@@ -7,6 +7,7 @@ first user message, i.e. by the sample's prompt.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -19,6 +20,8 @@ from typing import Any, Callable, Iterator
 import pytest
 
 from fakeprovider import FakeProvider, RecordedRequest, Reply
+
+from .raycluster import LocalCluster
 
 REPO = Path(__file__).resolve().parents[2]
 KEY = "sk-test-batch-0123456789abcdef"
@@ -107,6 +110,24 @@ def routed(_routed: RoutedProvider) -> Iterator[RoutedProvider]:
     _routed.default = Reply(text="ok")
     yield _routed
     _routed.clear()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def ray_cluster(request: pytest.FixtureRequest) -> Iterator[LocalCluster | None]:
+    """The Ray tests' cluster, starting in the background as soon as the batch tests begin.
+
+    None when no Ray test was collected or Ray is not installed (test_ray.py says what then).
+    """
+    wanted = any(item.path.name == "test_ray.py" for item in request.session.items)
+    if not wanted or importlib.util.find_spec("ray") is None:
+        yield None
+        return
+    cluster = LocalCluster()
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()  # already done by test_ray.py's module, unless it never ran
 
 
 def write_input(path: Path, rows: list[dict[str, Any]]) -> Path:
