@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from herald.agent.async_core import AsyncAIAgent
+from herald.agent.async_tools import DEFAULT_TOOL_WORKERS
 from herald.batch.agent import RATE_LIMIT_RETRIES, AgentConfig, AttemptStats, Signals
 from herald.errors import RateLimitError
 from herald.llm.async_caller import AsyncLLMCaller, OnCancel
@@ -137,12 +138,16 @@ class BatchAsyncAgent(AsyncAIAgent):
         pool_of: an agent of the same batch whose connection pool this one uses (and leaves
             open: its owner closes it). Attempts that need a working directory of their own get
             an agent each, and still share the process's connections.
+        tool_workers: threads for its tools, shared by its conversations (made only when needed).
     """
 
-    def __init__(self, config: AgentConfig, cwd: Path, *, pool_of: BatchAsyncAgent | None = None) -> None:
+    def __init__(
+        self, config: AgentConfig, cwd: Path, *, pool_of: BatchAsyncAgent | None = None, tool_workers: int = DEFAULT_TOOL_WORKERS
+    ) -> None:
         super().__init__(
             config.model,
             stream_delta_callback=_discard if config.stream else None,
+            tool_workers=tool_workers,
             **config.agent_options(cwd),
         )
         self._config = config

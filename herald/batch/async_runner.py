@@ -19,6 +19,7 @@ import math
 import time
 from typing import Any
 
+from herald.agent.async_tools import DEFAULT_TOOL_WORKERS
 from herald.batch.agent import AgentConfig, Signals, outcome_from_result
 from herald.batch.async_agent import CURRENT_ATTEMPT, AttemptScope, BatchAsyncAgent
 from herald.batch.jobs import Job, Outcome
@@ -26,10 +27,17 @@ from herald.batch.runner import time_limit_message
 
 
 class AsyncRunner:
-    """Runs attempts as concurrent conversations on one `BatchAsyncAgent` (made on first use)."""
+    """Runs attempts as concurrent conversations on one `BatchAsyncAgent` (made on first use).
 
-    def __init__(self, config: AgentConfig) -> None:
+    Args:
+        config: the batch's agent settings.
+        concurrency: the most attempts that run at once; the shared agent gets as many tool
+            threads, so tools (web fetches) never queue behind each other's samples.
+    """
+
+    def __init__(self, config: AgentConfig, *, concurrency: int = DEFAULT_TOOL_WORKERS) -> None:
         self.config = config
+        self.concurrency = concurrency
         self._shared: BatchAsyncAgent | None = None
 
     async def run(self, job: Job, *, deadline: float, signals: Signals) -> Outcome:
@@ -49,7 +57,7 @@ class AsyncRunner:
 
     async def _shared_agent(self) -> BatchAsyncAgent:
         if self._shared is None:
-            self._shared = BatchAsyncAgent(self.config, self.config.workdir_root)
+            self._shared = BatchAsyncAgent(self.config, self.config.workdir_root, tool_workers=self.concurrency)
             await self._shared.__aenter__()  # its pool stays open between attempts
         return self._shared
 

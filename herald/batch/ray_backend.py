@@ -52,7 +52,7 @@ class BatchWorker:
         context = ray.get_runtime_context()
         self._where = f"ray:{ray.util.get_node_ip_address()}/{context.get_node_id()[:8]}:{os.getpid()}"
         self._limit = AdaptiveLimit(concurrency)
-        self._executor = LocalExecutor(AsyncRunner(config), self._limit, time_limit)
+        self._executor = LocalExecutor(AsyncRunner(config, concurrency=concurrency), self._limit, time_limit)
 
     async def run_shard(self, jobs: list[Job]) -> AsyncIterator[Outcome]:
         """Run `jobs` (sharing this worker's limit with its other shards); yield each outcome as it ends."""

@@ -113,7 +113,7 @@ def _execute(prepared: Prepared, config: AgentConfig, settings: Settings, option
         backend = RayBackend(config, address=options["ray_address"], concurrency=options["concurrency"],
                              time_limit=time_limit, workers=options["ray_workers"])
     else:
-        backend = LocalBackend(AsyncRunner(config), options["concurrency"], time_limit)
+        backend = LocalBackend(AsyncRunner(config, concurrency=options["concurrency"]), options["concurrency"], time_limit)
     progress = progress_for(sys.stderr)
     # stdout carries the --json summary only: whatever a library prints meanwhile (Ray prints
     # its workers' deaths to stdout) goes to stderr.
