@@ -1,4 +1,4 @@
-"""Section 9: `herald batch` throughput vs the design it replaces (a pool of 4 sync agents).
+"""Section 10: `herald batch` throughput vs the design it replaces (a pool of 4 sync agents).
 
 Short answers (8 chunks, 50 ms apart: about 0.4 s on the wire, like a quick real answer)
 from the loopback slow-stream server (`bench.slow_server`) in its own process. Herald: the real `herald batch`

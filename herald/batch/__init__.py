@@ -5,9 +5,10 @@
     plan      resume keyed by (id, attempt)
     limit     the adaptive concurrency limit (AIMD on 429)
     jobs      Job in, Outcome out, the output row
-    agent     the agent's settings, and the sync agent that accounts for one attempt
+    agent     the agent's settings, one attempt's accounts and its Outcome
+    async_agent   the AsyncAIAgent that accounts for each concurrent attempt
     runner    the SampleRunner port and the local executor (isolation, time limits)
-    thread_runner   a SampleRunner over the sync agent, one daemon thread per attempt
+    async_runner  the SampleRunner: attempts as conversations on one async agent
     driver    prepare → execute: plan, run, write, retry
     tally / progress   counters, the summary, the progress display
     export    completed rows as OpenAI messages or ShareGPT

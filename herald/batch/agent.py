@@ -1,22 +1,15 @@
-"""The agent side of a batch: its settings, and a sync `AIAgent` that accounts for one attempt.
+"""The agent side of a batch: its settings, what one attempt's model calls add up to, and its `Outcome`.
 
-`BatchAgent` is a real subclass of `AIAgent` that overrides only its seams: `_call_model`
-(usage and model of whichever provider answered), `_interruptible_streaming_api_call`
-(stream fallbacks), `_interruptible_api_call` (each 429 and each successful call reported to
-the concurrency limit; rate limits retried here, so the limit hears of every one of them).
+The agent itself is `async_agent.BatchAsyncAgent`.
 """
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
-from herald.agent import AIAgent
 from herald.batch.jobs import Job, Outcome, local_worker
-from herald.errors import Interrupted, RateLimitError
-from herald.llm.retry import RetryPolicy, is_transient
 from herald.llm.types import LLMResponse
 
 # Toolsets whose tools touch this machine: each attempt gets a working directory of its own.
@@ -107,6 +100,30 @@ class AgentConfig:
     def system_for(self, job: Job) -> str | None:
         return job.sample.system if job.sample.system is not None else self.system
 
+    def agent_options(self, cwd: Path) -> dict[str, Any]:
+        """The agent's keyword arguments (after the model): nothing read from or stored for the user."""
+        return dict(
+            base_url=self.base_url,
+            api_key=self.api_key,
+            api_mode=self.api_mode,
+            quiet_mode=True,
+            skip_context_files=True,
+            skip_memory=True,
+            max_iterations=self.max_iterations,
+            yolo=self.yolo,
+            enabled_toolsets=list(self.toolsets),
+            cwd=cwd,
+            persist_session=False,
+            max_tokens=self.max_tokens,
+            max_continuations=self.max_continuations,
+            max_retries=self.max_retries,
+            api_keys=list(self.api_keys) or None,
+            fallback=list(self.fallback),
+            failover_cooldown=self.failover_cooldown,
+            max_context_tokens=self.max_context_tokens,
+            temperature=self.temperature,
+        )
+
 
 @dataclass
 class AttemptStats:
@@ -133,112 +150,6 @@ class AttemptStats:
             counts["reasoning_tokens"] = usage.reasoning_tokens
         for name, value in counts.items():
             self.usage[name] = self.usage.get(name, 0) + value
-
-
-class BatchAgent(AIAgent):
-    """One attempt's agent: no session, no memory, no context files, nobody to ask.
-
-    Args:
-        config: the batch's agent settings.
-        cwd: the attempt's working directory.
-        signals: told of every 429 and every successful call (from this agent's thread).
-    """
-
-    def __init__(self, config: AgentConfig, cwd: Path, signals: Signals) -> None:
-        super().__init__(
-            config.model,
-            base_url=config.base_url,
-            api_key=config.api_key,
-            api_mode=config.api_mode,
-            quiet_mode=True,
-            skip_context_files=True,
-            skip_memory=True,
-            max_iterations=config.max_iterations,
-            yolo=config.yolo,
-            enabled_toolsets=list(config.toolsets),
-            cwd=cwd,
-            persist_session=False,
-            max_tokens=config.max_tokens,
-            max_continuations=config.max_continuations,
-            max_retries=0,  # retried here, where every failure can be seen
-            api_keys=list(config.api_keys) or None,
-            fallback=list(config.fallback),
-            failover_cooldown=config.failover_cooldown,
-            max_context_tokens=config.max_context_tokens,
-            temperature=config.temperature,
-        )
-        self.stats = AttemptStats()
-        self._stream = config.stream
-        self._retry = RetryPolicy(max_retries=config.max_retries)
-        # With another key or provider to fail over to, a 429 moves on at once; alone, it waits.
-        self._rate_limit_retries = 0 if config.fails_over else RATE_LIMIT_RETRIES
-        self._signals = signals
-        self._stopped = threading.Event()
-
-    # ── stopping ────────────────────────────────────────────────────────
-
-    def interrupt(self) -> None:
-        """Stop this attempt for good (its time limit passed, or the batch is stopping)."""
-        self._stopped.set()
-        super().interrupt()
-
-    def clear_interrupt(self) -> None:
-        if not self._stopped.is_set():  # a stop that came before the turn started still holds
-            super().clear_interrupt()
-
-    # ── the seams ───────────────────────────────────────────────────────
-
-    def _has_stream_consumers(self) -> bool:
-        return self._stream
-
-    def _system_prompt(self, system_message: str | None) -> str:
-        prompt = super()._system_prompt(system_message)
-        self.stats.system_prompt = prompt
-        return prompt
-
-    def _call_model(self, api_kwargs: dict[str, Any], system_prompt: str, messages: list[dict[str, Any]]) -> LLMResponse:
-        response = super()._call_model(api_kwargs, system_prompt, messages)
-        self.stats.add(response)  # whichever provider answered
-        return response
-
-    def _interruptible_streaming_api_call(
-        self, api_kwargs: dict[str, Any], *, on_first_delta: Callable[[], object] | None = None
-    ) -> LLMResponse:
-        response = super()._interruptible_streaming_api_call(api_kwargs, on_first_delta=on_first_delta)
-        if response.extras.get("fallback_reason"):
-            self.stats.fallbacks += 1
-        return response
-
-    def _interruptible_api_call(self, api_kwargs: dict[str, Any]) -> LLMResponse:
-        failures = limited = 0
-        while True:
-            try:
-                response = super()._interruptible_api_call(api_kwargs)
-            except Exception as error:
-                if isinstance(error, RateLimitError):
-                    limited += 1
-                    self.stats.rate_limited += 1
-                    self._signals.rate_limited()
-                    give_up = limited > self._rate_limit_retries
-                else:
-                    failures += 1
-                    give_up = not is_transient(error) or failures > self._retry.max_retries
-                if give_up:
-                    raise
-                if self._stopped.wait(self._retry.delay_for(limited + failures, error)):
-                    raise Interrupted() from error
-                continue
-            self._signals.succeeded()
-            return response
-
-
-def run_attempt(config: AgentConfig, job: Job, agent: BatchAgent) -> Outcome:
-    """Run `job` on `agent` (blocking) and describe how it ended."""
-    sample = job.sample
-    result = agent.run_conversation(
-        sample.user_message, system_message=config.system_for(job), conversation_history=list(sample.history)
-    )
-    return outcome_from_result(job, result, agent.stats, requested_model=config.model)
 
 
 def outcome_from_result(

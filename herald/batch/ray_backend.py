@@ -1,10 +1,11 @@
 """The same batch on a Ray cluster: shards of jobs to workers, outcomes streamed back.
 
 Each worker is a Ray actor running the local executor (its own adaptive limit, time limits,
-isolation) over its own runner. The driver hands each worker shards of jobs and reads the
-outcomes back as they finish (a streaming generator per shard); the driver alone writes
-the output, so resume works exactly as on one machine. A worker that dies gives its
-unfinished jobs back: they run again elsewhere, under the same attempt numbers.
+isolation) over its own `AsyncRunner` (one async agent per worker process). The driver
+hands each worker shards of jobs and reads the outcomes back as they finish (a streaming
+generator per shard); the driver alone writes the output, so resume works exactly as on
+one machine. A worker that dies gives its unfinished jobs back: they run again elsewhere,
+under the same attempt numbers.
 
 Needs `pip install 'herald[ray]'`; every node must have Herald installed (the same version).
 """
@@ -19,11 +20,11 @@ import os
 from typing import Any, AsyncIterator, Callable
 
 from herald.batch.agent import AgentConfig
+from herald.batch.async_runner import AsyncRunner
 from herald.batch.driver import JobQueue
 from herald.batch.jobs import Job, Outcome
 from herald.batch.limit import AdaptiveLimit
 from herald.batch.runner import LocalExecutor
-from herald.batch.thread_runner import ThreadRunner
 from herald.errors import ConfigError
 
 log = logging.getLogger("herald.batch")
@@ -51,7 +52,7 @@ class BatchWorker:
         context = ray.get_runtime_context()
         self._where = f"ray:{ray.util.get_node_ip_address()}/{context.get_node_id()[:8]}:{os.getpid()}"
         self._limit = AdaptiveLimit(concurrency)
-        self._executor = LocalExecutor(ThreadRunner(config), self._limit, time_limit)
+        self._executor = LocalExecutor(AsyncRunner(config, concurrency=concurrency), self._limit, time_limit)
 
     async def run_shard(self, jobs: list[Job]) -> AsyncIterator[Outcome]:
         """Run `jobs` (sharing this worker's limit with its other shards); yield each outcome as it ends."""

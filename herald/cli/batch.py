@@ -21,7 +21,7 @@ from herald.batch.driver import Backend, BatchFiles, LocalBackend, Prepared, exe
 from herald.batch.export import FORMATS, export
 from herald.batch.progress import progress_for
 from herald.batch.samples import MAX_SHOWN
-from herald.batch.thread_runner import ThreadRunner
+from herald.batch.async_runner import AsyncRunner
 from herald.batch.workdirs import default_root
 from herald.cli.config import Settings, load_settings, require_provider
 from herald.cli.errors import EXIT_OK, EXIT_USAGE
@@ -106,14 +106,14 @@ def _execute(prepared: Prepared, config: AgentConfig, settings: Settings, option
     time_limit = options["time_limit"] or None
     backend: Backend
     if prepared.tally.to_run == 0:  # resuming a finished batch: no cluster to connect to
-        backend = LocalBackend(ThreadRunner(config), options["concurrency"], time_limit, name="nothing to run")
+        backend = LocalBackend(AsyncRunner(config), options["concurrency"], time_limit, name="nothing to run")
     elif options["ray_address"]:
         from herald.batch.ray_backend import RayBackend
 
         backend = RayBackend(config, address=options["ray_address"], concurrency=options["concurrency"],
                              time_limit=time_limit, workers=options["ray_workers"])
     else:
-        backend = LocalBackend(ThreadRunner(config), options["concurrency"], time_limit)
+        backend = LocalBackend(AsyncRunner(config, concurrency=options["concurrency"]), options["concurrency"], time_limit)
     progress = progress_for(sys.stderr)
     # stdout carries the --json summary only: whatever a library prints meanwhile (Ray prints
     # its workers' deaths to stdout) goes to stderr.

@@ -7,6 +7,7 @@ first user message, i.e. by the sample's prompt.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -19,6 +20,8 @@ from typing import Any, Callable, Iterator
 import pytest
 
 from fakeprovider import FakeProvider, RecordedRequest, Reply
+
+from .raycluster import LocalCluster
 
 REPO = Path(__file__).resolve().parents[2]
 KEY = "sk-test-batch-0123456789abcdef"
@@ -46,6 +49,7 @@ class RoutedProvider(FakeProvider):
         self._routes: dict[str, list[Reply]] = {}
         self._body = threading.local()  # the handler thread's current request
         self._count = 0
+        self._handlers: set[threading.Thread] = set()  # one handler thread per connection
         self.rule: Callable[[int, Any], Reply | None] | None = None
 
     def route(self, prompt: str, *replies: Reply) -> None:
@@ -57,6 +61,7 @@ class RoutedProvider(FakeProvider):
         with self._lock:
             self._routes.clear()
             self._count = 0
+            self._handlers.clear()
         self.rule = None
 
     def prompts_requested(self) -> Counter[str]:
@@ -64,9 +69,16 @@ class RoutedProvider(FakeProvider):
         with self._lock:
             return Counter(first_user_text(r.body) or "" for r in self.requests if r.method == "POST")
 
+    def connections_used(self) -> int:
+        """How many connections the requests came over (the server serves each in a thread of its own)."""
+        with self._lock:
+            return len(self._handlers)
+
     # The handler records a request, then takes its reply, in the same thread.
     def _record(self, request: RecordedRequest) -> None:
         self._body.value = request.body
+        with self._lock:
+            self._handlers.add(threading.current_thread())  # held, so no two connections share an identity
         super()._record(request)
 
     def _take_reply(self, *args: Any, **kwargs: Any) -> Reply | None:  # tolerant of the base's signature
@@ -98,6 +110,24 @@ def routed(_routed: RoutedProvider) -> Iterator[RoutedProvider]:
     _routed.default = Reply(text="ok")
     yield _routed
     _routed.clear()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def ray_cluster(request: pytest.FixtureRequest) -> Iterator[LocalCluster | None]:
+    """The Ray tests' cluster, starting in the background as soon as the batch tests begin.
+
+    None when no Ray test was collected or Ray is not installed (test_ray.py says what then).
+    """
+    wanted = any(item.path.name == "test_ray.py" for item in request.session.items)
+    if not wanted or importlib.util.find_spec("ray") is None:
+        yield None
+        return
+    cluster = LocalCluster()
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()  # already done by test_ray.py's module, unless it never ran
 
 
 def write_input(path: Path, rows: list[dict[str, Any]]) -> Path:

@@ -62,6 +62,16 @@ def test_a_batch_writes_one_row_per_sample_with_the_whole_schema(routed: RoutedP
     assert "done: 20 of 20 completed, 0 failed" in err
 
 
+@pytest.mark.parametrize("tools", [[], ["--toolsets", "file"]], ids=["no-tools", "own-directories"])
+def test_samples_share_one_connection_pool(routed: RoutedProvider, tmp_path: Path, capsys, tools: list[str]) -> None:
+    source = write_input(tmp_path / "in.jsonl", prompts(40))
+    out = tmp_path / "out.jsonl"
+    code, summary, err = run(capsys, str(source), "-o", str(out), *provider_args(routed), "--concurrency", "4", *tools)
+    assert code == 0 and summary is not None and summary["completed"] == 40, err
+    assert len(routed.requests) == 40
+    assert routed.connections_used() <= 8  # one shared pool; a client per sample would open 40
+
+
 def test_resume_never_requests_a_completed_id_again(routed: RoutedProvider, tmp_path: Path, capsys) -> None:
     source = write_input(tmp_path / "in.jsonl", prompts(12))
     out = tmp_path / "out.jsonl"
@@ -161,6 +171,7 @@ def test_a_hung_sample_fails_at_its_time_limit_without_stopping_the_others(route
     assert code == 1 and summary is not None and summary["completed"] == 3 and summary["failed"] == 1
     hung = next(r for r in read_rows(out) if r["id"] == "s0")
     assert hung["error_type"] == "TimeoutError" and "time limit of 1 s" in hung["error"]
+    assert hung["api_calls"] == 1  # the call the time limit cut short
     assert 0.9 < hung["duration_s"] < 5
     assert hung["messages"][-1]["content"] == "question 0"  # the partial conversation is kept
 

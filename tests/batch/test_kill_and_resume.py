@@ -64,6 +64,7 @@ def test_stopped_mid_batch_then_resumed_runs_each_sample_to_exactly_one_complete
     assert 0 < len(before) < SAMPLES and set(before.values()) == {1}
 
     routed.requests.clear()
+    routed.default = Reply(text="a short answer")  # the resumed run needs nothing in flight to stop: no pacing
     resumed = run_batch(args, cwd=tmp_path, env=env)
     assert resumed.returncode == 1, resumed.stderr  # question 7 failed both attempts
     summary = json.loads(resumed.stdout)

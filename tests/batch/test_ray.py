@@ -1,7 +1,8 @@
 """`herald batch --ray` on a real two-node Ray cluster (head plus a second node, this machine).
 
-The cluster is started in a temporary directory, in process sessions of its own, and
-stopped by ending exactly those sessions: other Ray processes on the machine are left alone.
+The cluster (`raycluster.LocalCluster`) starts in the background when the batch tests begin
+(conftest's `ray_cluster`) and is stopped when this module's tests end; it runs in process
+sessions of its own, so other Ray processes on the machine are left alone.
 Ray is an optional extra: without it these tests skip, unless HERALD_REQUIRE_RAY=1 (CI sets it).
 """
 
@@ -10,13 +11,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import secrets
-import shutil
 import signal
-import socket
-import subprocess
-import sys
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -27,10 +22,10 @@ import pytest
 from fakeprovider import Reply
 
 from .conftest import RoutedProvider, child_env, prompts, provider_args, read_rows, run_batch, spawn_batch, write_input
+from .raycluster import LocalCluster
 
 REQUIRE_ENV = "HERALD_REQUIRE_RAY"
 MISSING = "the Ray tests need the ray extra: pip install -e '.[ray]'"
-RAY = str(Path(sys.executable).with_name("ray"))
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -43,79 +38,24 @@ def _ray_extra_installed() -> None:
     pytest.skip(MISSING)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def sessions_processes(sessions: set[int]) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if os.getsid(int(entry.name)) in sessions:
-                    found.append(int(entry.name))
-            except (ProcessLookupError, PermissionError):
-                continue
-    return found
-
-
-def stop_sessions(sessions: set[int], grace: float = 3.0) -> None:
-    """End every process of these sessions: SIGTERM, then SIGKILL what is left."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        for pid in sessions_processes(sessions):
-            try:
-                os.kill(pid, sig)
-            except ProcessLookupError:
-                pass
-        deadline = time.monotonic() + grace
-        while time.monotonic() < deadline and _alive(sessions_processes(sessions)):
-            time.sleep(0.1)
-
-
-def _alive(pids: list[int]) -> bool:
-    for pid in pids:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if state != "Z":  # zombies are dead, waiting for their parent to reap them
-            return True
-    return False
-
-
 @pytest.fixture(scope="module")
-def ray_env(_ray_extra_installed: None) -> dict[str, str]:
+def ray_env(ray_cluster: LocalCluster | None, _ray_extra_installed: None) -> dict[str, str]:
     """What the cluster and its drivers share: a token of their own (never ~/.ray's), no usage stats."""
-    return {"RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}
+    assert ray_cluster is not None
+    return ray_cluster.env
 
 
 @pytest.fixture(scope="module")
-def cluster(ray_env: dict[str, str]) -> Iterator[str]:
-    """A head node and a second node, one CPU each, on this machine; yields the address."""
-    temp = tempfile.mkdtemp(prefix="hray-")  # short: Ray's socket paths have a length limit
-    env = dict(os.environ, **ray_env)
-    port = free_port()
-    address = f"127.0.0.1:{port}"
-    sessions: set[int] = set()
-    common = ["--node-ip-address", "127.0.0.1", "--num-cpus", "1", "--disable-usage-stats"]
-    commands = [
-        [RAY, "start", "--head", "--port", str(port), "--include-dashboard=false", "--temp-dir", temp, *common],
-        [RAY, "start", "--address", address, *common],
-    ]
+def cluster(ray_cluster: LocalCluster | None, _ray_extra_installed: None) -> Iterator[str]:
+    """A head node and a second node, one CPU each, on this machine (see `raycluster`); yields the address.
+
+    Stopped when this module's tests end (checking that no Ray process is left behind).
+    """
+    assert ray_cluster is not None
     try:
-        for command in commands:
-            starter = subprocess.Popen(command, env=env, start_new_session=True, stdout=subprocess.PIPE,
-                                       stderr=subprocess.STDOUT, text=True)
-            sessions.add(starter.pid)
-            output, _ = starter.communicate(timeout=120)
-            assert starter.returncode == 0, output
-        yield address
+        yield ray_cluster.address()
     finally:
-        stop_sessions(sessions)
-        shutil.rmtree(temp, ignore_errors=True)
-    assert not _alive(sessions_processes(sessions)), "Ray processes were left behind"
+        ray_cluster.stop()
 
 
 def test_a_batch_runs_on_both_nodes_and_resumes(
@@ -162,6 +102,7 @@ def test_a_worker_that_dies_gives_its_samples_back(
             time.sleep(0.05)
         victim = int(read_rows(out)[0]["worker"].rsplit(":", 1)[1])
         os.kill(victim, signal.SIGKILL)  # the worker process dies with samples in flight
+        routed.default = Reply(text="still answered")  # the rest need no pacing: they only have to finish
         stdout, stderr = child.communicate(timeout=180)
     finally:
         if child.poll() is None:
