@@ -56,9 +56,9 @@ def run_contender(name: str, n: int, base_url: str) -> Run:
     return Run(name, n, data["wall"], data["cpu"], data["chunks"], data["short"], data["left_open"])
 
 
-def run_cancellations(n: int, base_url: str) -> tuple[list[float], int]:
+def run_cancellations(n: int, base_url: str, *, saved: bool = True) -> tuple[list[float], int]:
     """Cancel N concurrent Herald streams mid-answer (child process); latencies and streams left open."""
-    data = _child("cancel", n, base_url)
+    data = _child("cancel" if saved else "cancel-unsaved", n, base_url)
     return data["latencies"], data["left_open"]
 
 
@@ -102,6 +102,16 @@ def run(quick: bool) -> list[Row]:
                 )
             )
             rows.append(Row(SECTION, f"N={n:,} cancelled: streams left open on the server", str(left_open), target="0", met=left_open == 0))
+        # How much of that is the partial answers' SQLite writes, made on the loop.
+        n = max(sizes)
+        latencies, _ = run_cancellations(n, base_url, saved=False)
+        rows.append(
+            Row(
+                SECTION,
+                f"N={n:,} cancelled, no session store: cancel → task done",
+                f"p50 {ms(percentile(latencies, 50))} / p95 {ms(percentile(latencies, 95))}",
+            )
+        )
     return rows
 
 

@@ -12,6 +12,8 @@ way to read the same chat-completions streams from `bench.slow_server`:
 - `herald`: one `AsyncAIAgent`, N `stream()` conversations (no tools offered, no session store);
 - `floor`: aiohttp and msgspec alone, no SDK at all.
 
+`cancel` (and `cancel-unsaved`, without a session store) cancels N Herald streams mid-answer instead.
+
 Every contender sizes its pool for N connections, so none is capped by a default.
 """
 
@@ -159,11 +161,13 @@ def measure(name: str, n: int, base_url: str) -> dict[str, Any]:
     }
 
 
-async def _cancel_latencies(base_url: str, n: int) -> list[float]:
+async def _cancel_latencies(base_url: str, n: int, *, saved: bool = True) -> list[float]:
     """N streaming conversations, each cancelled mid-answer at its own moment; seconds each
-    cancellation took to finish (the task done: connection closed, partial kept)."""
-    folder = tempfile.mkdtemp(prefix="herald-bench-")  # the partials are saved, as in real use
-    agent = _bench_agent(base_url, session_store=SessionStore(Path(folder) / "sessions.db"))
+    cancellation took to finish (the task done: connection closed, partial kept). `saved`: the
+    partials are written to a session store, as in real use (else no store at all)."""
+    folder = tempfile.mkdtemp(prefix="herald-bench-")
+    store = {"session_store": SessionStore(Path(folder) / "sessions.db")} if saved else {"persist_session": False}
+    agent = _bench_agent(base_url, **store)
 
     async def consume(started: asyncio.Event) -> None:
         async for event in agent.stream("go"):
@@ -189,16 +193,19 @@ async def _cancel_latencies(base_url: str, n: int) -> list[float]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def measure_cancel(n: int, base_url: str) -> dict[str, Any]:
+def measure_cancel(n: int, base_url: str, *, saved: bool = True) -> dict[str, Any]:
     """Cancellation latencies for N concurrent streams, and what the server still holds after."""
-    latencies = asyncio.run(_cancel_latencies(base_url, n))
+    latencies = asyncio.run(_cancel_latencies(base_url, n, saved=saved))
     time.sleep(0.1)
     return {"name": "cancel", "n": n, "latencies": latencies, "left_open": stats(base_url)["open"]}
 
 
 def main(argv: list[str]) -> int:
     name, n, base_url = argv[0], int(argv[1]), argv[2]
-    result = measure_cancel(n, base_url) if name == "cancel" else measure(name, n, base_url)
+    if name in ("cancel", "cancel-unsaved"):
+        result = measure_cancel(n, base_url, saved=name == "cancel")
+    else:
+        result = measure(name, n, base_url)
     print(json.dumps(result), flush=True)
     return 0
 
