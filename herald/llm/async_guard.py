@@ -90,16 +90,9 @@ class StallWatch:
 
     def _deadline(self) -> tuple[float, str, float] | None:
         """The nearest deadline (monotonic time), the limit's name and its seconds."""
-        limits = self._timeouts
-        deadlines: list[tuple[float, str, float]] = []
-        if limits.total is not None:
-            deadlines.append((self._started + limits.total, "total", limits.total))
-        if self._first_byte_at is None:
-            if limits.first_byte is not None:
-                deadlines.append((self._started + limits.first_byte, "first_byte", limits.first_byte))
-        elif limits.idle is not None:
-            deadlines.append((self._last_content_at + limits.idle, "idle", limits.idle))
-        return min(deadlines) if deadlines else None
+        return self._timeouts.nearest_deadline(
+            started=self._started, first_byte_at=self._first_byte_at, last_content_at=self._last_content_at
+        )
 
 
 def _loop_time(monotonic_deadline: float) -> float:

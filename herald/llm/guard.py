@@ -102,18 +102,12 @@ class RequestGuard(Generic[T]):
 
     def _check_limits(self, now: float) -> tuple[StreamStalled | None, float | None]:
         """The exceeded limit, if any, and how long to sleep until the next one could be."""
-        limits = self._timeouts
-        deadlines: list[tuple[float, str, float]] = []
-        if limits.total is not None:
-            deadlines.append((self._started + limits.total, "total", limits.total))
-        if self._first_byte_at is None:
-            if limits.first_byte is not None:
-                deadlines.append((self._started + limits.first_byte, "first_byte", limits.first_byte))
-        elif limits.idle is not None:
-            deadlines.append((self._last_content_at + limits.idle, "idle", limits.idle))
-        if not deadlines:
+        nearest = self._timeouts.nearest_deadline(
+            started=self._started, first_byte_at=self._first_byte_at, last_content_at=self._last_content_at
+        )
+        if nearest is None:
             return None, None
-        deadline, limit, seconds = min(deadlines)
+        deadline, limit, seconds = nearest
         if now >= deadline:
             return StreamStalled(limit, seconds), None
         return None, deadline - now

@@ -48,6 +48,23 @@ class StreamTimeouts:
         """A copy with some limits changed."""
         return replace(self, **changes)
 
+    def nearest_deadline(
+        self, *, started: float, first_byte_at: float | None, last_content_at: float
+    ) -> tuple[float, str, float] | None:
+        """The next limit a stream can break: (monotonic deadline, the limit's name, its seconds).
+
+        Before the first chunk the first-byte limit applies, after it the idle one; the total always.
+        """
+        deadlines: list[tuple[float, str, float]] = []
+        if self.total is not None:
+            deadlines.append((started + self.total, "total", self.total))
+        if first_byte_at is None:
+            if self.first_byte is not None:
+                deadlines.append((started + self.first_byte, "first_byte", self.first_byte))
+        elif self.idle is not None:
+            deadlines.append((last_content_at + self.idle, "idle", self.idle))
+        return min(deadlines) if deadlines else None
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> StreamTimeouts:
         """The defaults, overridden by `HERALD_STREAM_*_TIMEOUT` variables (seconds; 0 or "none" = off)."""
