@@ -16,8 +16,16 @@ ROOT = Path(__file__).resolve().parent.parent
 @contextmanager
 def provider_process(text_chars: int, chunk_chars: int) -> Iterator[str]:
     """Run `bench.serve` in a child process; yield its base URL; stop it on exit."""
+    with server_process("bench.serve", str(text_chars), str(chunk_chars)) as base_url:
+        yield base_url
+
+
+@contextmanager
+def server_process(module: str, *args: str) -> Iterator[str]:
+    """Run a server module (`python -m MODULE ARGS`) that prints its base URL and serves until its
+    stdin closes; yield the URL; stop it on exit."""
     child = subprocess.Popen(
-        [sys.executable, "-m", "bench.serve", str(text_chars), str(chunk_chars)],
+        [sys.executable, "-m", module, *args],
         cwd=ROOT,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -28,7 +36,7 @@ def provider_process(text_chars: int, chunk_chars: int) -> Iterator[str]:
         assert child.stdout is not None
         base_url = child.stdout.readline().strip()
         if not base_url.startswith("http"):
-            raise RuntimeError(f"bench.serve did not start (said {base_url!r})")
+            raise RuntimeError(f"{module} did not start (said {base_url!r})")
         yield base_url
     finally:
         assert child.stdin is not None

@@ -15,17 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
 import sys
 import time
 import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Iterator
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.servers import server_process
 
 WORD = "word "
 
@@ -213,28 +210,8 @@ async def serve(chunks: int, interval: float) -> None:
 @contextmanager
 def slow_server_process(chunks: int, interval_ms: float) -> Iterator[str]:
     """Run this server in a child process; yield its base URL; stop it on exit."""
-    child = subprocess.Popen(
-        [sys.executable, "-m", "bench.slow_server", str(chunks), str(interval_ms)],
-        cwd=ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)},
-    )
-    assert child.stdin is not None and child.stdout is not None
-    try:
-        base_url = child.stdout.readline().strip()
-        if not base_url.startswith("http"):
-            raise RuntimeError(f"bench.slow_server did not start (said {base_url!r})")
+    with server_process("bench.slow_server", str(chunks), str(interval_ms)) as base_url:
         yield base_url
-    finally:
-        child.stdin.close()
-        try:
-            child.wait(10)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
-        child.stdout.close()
 
 
 def stats(base_url: str) -> dict[str, int]:
