@@ -1,4 +1,5 @@
-"""SDK clients, one per request, so closing one to interrupt never poisons another."""
+"""SDK clients, each serving one request at a time, so closing one to interrupt never poisons another
+(kept between requests by `herald.llm.idle_clients`)."""
 
 from __future__ import annotations
 
