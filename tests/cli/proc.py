@@ -59,6 +59,13 @@ def spawn(*args: str, env: dict[str, str] | None = None, timeout: float = 20, **
     )
 
 
+def finish(child: pexpect.spawn) -> str:
+    """Wait for the program to exit; everything it printed since the last match."""
+    child.expect(pexpect.EOF)
+    child.close()
+    return child.before or ""
+
+
 def strip_ansi(text: str) -> str:
     return ANSI.sub("", text)
 

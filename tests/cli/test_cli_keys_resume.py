@@ -12,7 +12,7 @@ from fakeprovider import FakeProvider, Reply
 from herald.cli.display import INTERRUPTED_MARKER
 from herald.sessions import SessionStore
 
-from .proc import herald_env, screen, spawn
+from .proc import finish, herald_env, screen, spawn
 
 PROMPT = "›"
 
@@ -20,12 +20,6 @@ PROMPT = "›"
 @pytest.fixture
 def env(fake: FakeProvider) -> dict[str, str]:
     return herald_env(HERALD_BASE_URL=fake.base_url, HERALD_API_KEY="sk-test-key-0123456789abcdef", HERALD_MODEL="fake-model")
-
-
-def _finish(child: pexpect.spawn) -> str:
-    child.expect(pexpect.EOF)
-    child.close()
-    return child.before or ""
 
 
 def recorded(child: pexpect.spawn) -> io.StringIO:
@@ -49,7 +43,7 @@ def test_ctrl_d_while_an_answer_streams_stops_it_and_exits(fake: FakeProvider, e
     child.sendcontrol("d")
     child.expect_exact(INTERRUPTED_MARKER, timeout=5)
     child.send("this must not reach the model\r")
-    _finish(child)
+    finish(child)
     assert child.exitstatus == 0
     assert len(fake.requests) == 1  # nothing typed after Ctrl-D became a question
     with SessionStore() as store:
@@ -74,21 +68,21 @@ def test_text_typed_during_an_answer_waits_at_the_next_prompt(fake: FakeProvider
     child.expect("Second.")
     child.expect(PROMPT)
     child.sendcontrol("d")
-    _finish(child)
+    finish(child)
     assert fake.requests[-1].body["messages"][-1]["content"] == "next question"
 
 
 def test_continue_shows_where_the_conversation_left_off(fake: FakeProvider, env: dict[str, str]) -> None:
     fake.enqueue(Reply(text="The capital of France is Paris."))
     first = spawn("-q", "What is the capital of France?", env=env)
-    _finish(first)
+    finish(first)
     assert first.exitstatus == 0
     child = spawn("-c", env=env)
     log = recorded(child)
     child.expect("Paris.")  # the recap's last line (its question line starts with a › too)
     child.expect(PROMPT)
     child.sendcontrol("d")
-    _finish(child)
+    finish(child)
     shown = seen(log)
     assert "resuming session" in shown and "(2 messages); where it left off:" in shown
     assert "› What is the capital of France?" in shown
@@ -113,7 +107,7 @@ def test_model_is_checked_against_the_providers_list(fake: FakeProvider, env: di
     child.expect("From the large one.")
     child.expect(PROMPT)
     child.sendcontrol("d")
-    _finish(child)
+    finish(child)
     assert fake.requests[-1].body["model"] == "fake-model-large"
 
 
@@ -124,4 +118,4 @@ def test_model_without_a_list_is_switched_with_a_warning(fake: FakeProvider, env
     child.expect(r"model: anything \(not checked: 127.0.0.1:\d+ has no model list\)")
     child.expect(PROMPT)
     child.sendcontrol("d")
-    _finish(child)
+    finish(child)

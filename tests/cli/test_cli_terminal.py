@@ -10,7 +10,7 @@ import pytest
 from fakeprovider import FakeProvider, Reply, ToolCallSpec
 from herald.cli.display import INTERRUPTED_MARKER, RESET_MARKER
 
-from .proc import herald_env, screen, spawn, strip_ansi
+from .proc import finish, herald_env, screen, spawn, strip_ansi
 
 PROMPT = "›"
 
@@ -18,12 +18,6 @@ PROMPT = "›"
 @pytest.fixture
 def env(fake: FakeProvider) -> dict[str, str]:
     return herald_env(HERALD_BASE_URL=fake.base_url, HERALD_API_KEY="sk-test-key-0123456789abcdef", HERALD_MODEL="fake-model")
-
-
-def _finish(child: pexpect.spawn) -> str:
-    child.expect(pexpect.EOF)
-    child.close()
-    return child.before or ""
 
 
 def test_streaming_text_appears_progressively(fake: FakeProvider, env: dict[str, str]) -> None:
@@ -36,7 +30,7 @@ def test_streaming_text_appears_progressively(fake: FakeProvider, env: dict[str,
     shown_so_far = strip_ansi((child.before or "") + (child.after or ""))
     assert "Closing sentence" not in shown_so_far
     assert child.isalive()
-    rest = _finish(child)
+    rest = finish(child)
     finished = time.monotonic()
     assert "Closing sentence ends it." in screen(rest)
     assert finished - seen_first > 1.0, "the first words should be on screen well before the answer is complete"
@@ -81,7 +75,7 @@ def test_ctrl_c_stops_a_slow_stream_and_the_prompt_returns(fake: FakeProvider, e
     child.expect("Second answer.")
     child.expect(PROMPT)
     child.sendcontrol("d")
-    _finish(child)
+    finish(child)
     assert child.exitstatus == 0
     # The interrupted turn was kept in the history sent with the next request.
     second = fake.requests[-1].body["messages"]
@@ -98,7 +92,7 @@ def test_second_ctrl_c_within_two_seconds_exits(fake: FakeProvider, env: dict[st
     child.expect_exact(INTERRUPTED_MARKER, timeout=5)
     child.expect(PROMPT)
     child.sendintr()
-    _finish(child)
+    finish(child)
     assert child.exitstatus == 130
 
 
@@ -106,7 +100,7 @@ def test_ctrl_d_at_an_empty_prompt_exits(env: dict[str, str]) -> None:
     child = spawn(env=env)
     child.expect(PROMPT)
     child.sendcontrol("d")
-    _finish(child)
+    finish(child)
     assert child.exitstatus == 0
 
 
@@ -130,7 +124,7 @@ def test_slash_commands(fake: FakeProvider, env: dict[str, str]) -> None:
     child.expect("Answer from the other model.")
     child.expect(PROMPT)
     child.send("/quit\r")
-    _finish(child)
+    finish(child)
     assert child.exitstatus == 0
     assert fake.requests[-1].body["model"] == "other-model"
 
@@ -144,7 +138,7 @@ def test_multiline_input_with_a_trailing_backslash(fake: FakeProvider, env: dict
     child.expect("Got it.")
     child.expect(PROMPT)
     child.sendcontrol("d")
-    _finish(child)
+    finish(child)
     user = [m for m in fake.requests[-1].body["messages"] if m["role"] == "user"]
     assert user[-1]["content"] == "first line\nsecond line"
 
@@ -165,7 +159,7 @@ def test_dangerous_command_asks_and_ctrl_c_denies(fake: FakeProvider, env: dict[
     child.expect("Understood, not deleting.")
     child.expect(PROMPT)
     child.sendcontrol("d")
-    _finish(child)
+    finish(child)
     tool_results = [m for m in fake.requests[-1].body["messages"] if m["role"] == "tool"]
     assert "denied" in tool_results[-1]["content"]
 
@@ -174,7 +168,7 @@ def test_chat_without_a_key_fails_before_the_prompt(env: dict[str, str]) -> None
     del env["HERALD_API_KEY"]
     env["HERALD_BASE_URL"] = "https://llm.example.com/v1"
     child = spawn(env=env)
-    output = strip_ansi(_finish(child))
+    output = strip_ansi(finish(child))
     assert child.exitstatus == 2
     assert "no API key for llm.example.com" in output
     assert "Traceback" not in output
@@ -185,6 +179,6 @@ def test_ctrl_c_in_one_shot_mode_exits_130_with_the_partial_answer(fake: FakePro
     child = spawn("-q", "hello", env=env)
     child.expect("partial partial")
     child.sendintr()
-    output = _finish(child)
+    output = finish(child)
     assert child.exitstatus == 130
     assert INTERRUPTED_MARKER in strip_ansi(output)
