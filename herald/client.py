@@ -53,7 +53,7 @@ from herald.llm.sink import DeltaSink
 from herald.llm.steps import arun_steps, run_steps
 from herald.llm.timeouts import StreamTimeouts
 from herald.llm.types import LLMResponse
-from herald.llm.wire import Wire
+from herald.llm.wire import Wire, add_body_fields
 from herald.llm.wires import wire_for
 
 log = logging.getLogger("herald.client")
@@ -205,10 +205,8 @@ class ClientCore:
         def build(provider: int) -> dict[str, Any]:
             if provider not in built:
                 kwargs = self.wires[provider].build_kwargs(self.providers[provider].model, history, schemas, max_tokens=max_tokens)
-                if temperature is not None:
-                    kwargs["temperature"] = temperature
-                kwargs.update(options or {})
-                built[provider] = kwargs
+                fields = {**({"temperature": temperature} if temperature is not None else {}), **(options or {})}
+                built[provider] = add_body_fields(kwargs, fields)
             return built[provider]
 
         return build

@@ -25,7 +25,7 @@ from herald.llm.records import AttemptRecord
 from herald.llm.sink import DeltaSink
 from herald.llm.steps import run_steps
 from herald.llm.types import LLMResponse
-from herald.llm.wire import Wire
+from herald.llm.wire import Wire, add_body_fields
 from herald.llm.wires import wire_for
 
 if TYPE_CHECKING:
@@ -458,7 +458,7 @@ class AIAgent:
         wire = wire or self._wire()
         kwargs = wire.build_kwargs(model or self.model, history, tools, max_tokens=self.max_tokens)
         if self.temperature is not None:
-            kwargs["temperature"] = self.temperature
+            add_body_fields(kwargs, {"temperature": self.temperature})
         return kwargs
 
     @property

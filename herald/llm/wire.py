@@ -33,6 +33,15 @@ PlainStep = SendPlain | ReadBuffered
 PlainSteps = Generator[PlainStep, Any, "LLMResponse"]
 
 
+def add_body_fields(kwargs: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
+    """`fields` added to a request's JSON body as they are, on any wire: through the SDKs'
+    `extra_body`, since each SDK's `create` takes only the parameters it knows (the anthropic
+    SDK no longer takes `temperature`, for one)."""
+    if fields:
+        kwargs["extra_body"] = {**kwargs.get("extra_body", {}), **fields}
+    return kwargs
+
+
 class Wire(Protocol):
     """How one API family is spoken. See `openai_chat.ChatCompletionsWire`."""
 
@@ -74,4 +83,4 @@ class Wire(Protocol):
         ...
 
 
-__all__ = ["PlainStep", "PlainSteps", "ReadBuffered", "SendPlain", "Wire"]
+__all__ = ["PlainStep", "PlainSteps", "ReadBuffered", "SendPlain", "Wire", "add_body_fields"]
