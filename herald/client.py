@@ -82,6 +82,8 @@ class ClientCore:
         stream_first_byte_timeout / stream_idle_timeout / stream_total_timeout: stall limits
             (`StreamTimeouts`; `HERALD_STREAM_*` variables; with a fallback, first byte and idle
             default to 60 s).
+        stream_first_token_timeout: seconds from sending to the first content (off by default);
+            when it passes, the call fails over (`HERALD_STREAM_FIRST_TOKEN_TIMEOUT`).
         request_timeout: seconds for one plain request.
         max_retries: retries of a failed request to one provider (5xx, reset, 429).
         failover_cooldown: seconds a provider that failed for good is skipped (30; doubled after
@@ -103,6 +105,7 @@ class ClientCore:
         stream_first_byte_timeout: float | None = None,
         stream_idle_timeout: float | None = None,
         stream_total_timeout: float | None = None,
+        stream_first_token_timeout: float | None = None,
         request_timeout: float = 600.0,
         max_retries: int = 3,
         failover_cooldown: float | None = None,
@@ -123,7 +126,11 @@ class ClientCore:
         """The primary first, then the fallbacks (their keys inside: never log these)."""
         self.request_timeout = request_timeout
         self.timeouts = _timeouts(
-            stream_first_byte_timeout, stream_idle_timeout, stream_total_timeout, failover=len(self.providers) > 1
+            stream_first_byte_timeout,
+            stream_idle_timeout,
+            stream_total_timeout,
+            stream_first_token_timeout,
+            failover=len(self.providers) > 1,
         )
         self.policy = CallPolicy(
             max_retries=max_retries,
@@ -651,7 +658,9 @@ def _normalize(response: Any) -> LLMResponse:
     return response if isinstance(response, LLMResponse) else response_from_completion(response)
 
 
-def _timeouts(first_byte: float | None, idle: float | None, total: float | None, *, failover: bool) -> StreamTimeouts:
+def _timeouts(
+    first_byte: float | None, idle: float | None, total: float | None, first_token: float | None, *, failover: bool
+) -> StreamTimeouts:
     """The stall limits: arguments, else `HERALD_STREAM_*`, else the defaults (tighter with a fallback)."""
     limits = StreamTimeouts.from_env()
     changes: dict[str, float | None] = {}
@@ -659,7 +668,8 @@ def _timeouts(first_byte: float | None, idle: float | None, total: float | None,
         for name, value in (("first_byte", first_byte), ("idle", idle)):
             if value is None and not StreamTimeouts.set_in_env(name):
                 changes[name] = FAILOVER_LIMIT
-    changes.update({k: v for k, v in (("first_byte", first_byte), ("idle", idle), ("total", total)) if v is not None})
+    given = (("first_byte", first_byte), ("idle", idle), ("total", total), ("first_token", first_token))
+    changes.update({k: v for k, v in given if v is not None})
     return limits.with_(**changes) if changes else limits
 
 

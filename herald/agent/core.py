@@ -84,7 +84,11 @@ class AIAgent:
             agent's `{"mcpServers": {…}}` JSON as it is, or `MCPServerConfig`s (see
             `herald.mcp.config`; needs `pip install 'herald[mcp]'`). They start on first use
             of the tools (or `start_mcp()`) and stop with `close()`.
-        stream_first_byte_timeout / stream_idle_timeout / stream_total_timeout: see `StreamTimeouts`.
+        stream_first_byte_timeout / stream_idle_timeout / stream_total_timeout: see `StreamTimeouts`;
+            with a fallback configured, first byte and idle default to 60 s (a silent provider is
+            left within a minute) instead of 600 s and 180 s (a local CPU model reading a long
+            prompt slowly, with nowhere else to go).
+        stream_first_token_timeout: seconds from sending to the first content; off by default.
         request_timeout: seconds for one plain request.
         max_retries: retries of a plain request on 429 / 5xx / connection errors.
         api_keys: a pool of keys for the primary (`HERALD_API_KEYS`, comma-separated), after
@@ -119,6 +123,7 @@ class AIAgent:
         stream_first_byte_timeout: float | None = None,
         stream_idle_timeout: float | None = None,
         stream_total_timeout: float | None = None,
+        stream_first_token_timeout: float | None = None,
         request_timeout: float = 600.0,
         max_retries: int = 3,
         tool_progress_callback: Callable[[ToolProgress], object] | None = None,
@@ -155,6 +160,7 @@ class AIAgent:
             stream_first_byte_timeout=stream_first_byte_timeout,
             stream_idle_timeout=stream_idle_timeout,
             stream_total_timeout=stream_total_timeout,
+            stream_first_token_timeout=stream_first_token_timeout,
             request_timeout=request_timeout,
             max_retries=max_retries,
             failover_cooldown=failover_cooldown,
