@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, AsyncIterator
 
-from herald.agent.async_conversation import Conversation, Emit
+from herald.agent.async_conversation import Conversation, ConversationHooks, Emit
 from herald.agent.async_tools import DEFAULT_TOOL_TIMEOUT, DEFAULT_TOOL_WORKERS, AsyncToolRunner
 from herald.agent.core import AIAgent
 from herald.agent.events import DoneEvent, StreamEvent
@@ -199,7 +199,8 @@ class AsyncAIAgent:
             if self.max_concurrency is not None:
                 await stack.enter_async_context(self._limit())
             clients = await stack.enter_async_context(self._client.lease())
-            conversation = Conversation(self, clients, system_prompt, emit)
+            hooks = ConversationHooks(self._model_answered, self._model_cut_short, self._attempt_ended)
+            conversation = Conversation(base, self._client, self._tools, hooks, clients, system_prompt, emit)
             ports = AsyncPorts(
                 build_request=lambda messages: base._build_api_kwargs(system_prompt, messages),
                 call_model=conversation.call_model,

@@ -13,7 +13,7 @@ from typing import Any, Sequence
 
 import click
 
-from herald import __version__
+from herald.version import __version__
 from herald.cli import commands
 from herald.cli.batch import batch_group
 from herald.cli.config import Settings, load_settings, require_provider
