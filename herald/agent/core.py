@@ -1,6 +1,6 @@
 """`AIAgent`: configuration, the LLM-call seams and interrupts.
 
-The private `_…` methods below are a compatibility contract (see the README): tests and
+The private `_…` methods below are a compatibility contract (see docs/architecture.md): tests and
 integrations patch them. They stay thin and delegate to `herald.llm`.
 """
 
