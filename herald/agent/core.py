@@ -23,7 +23,7 @@ from herald.llm.clients import make_anthropic_client, make_openai_client
 from herald.llm.endpoint import API_MODES, Endpoint, resolve_endpoint
 from herald.llm.idle_clients import IdleClients
 from herald.llm.failover import CallPlan, FailoverPolicy, ProviderChain, RotatingRetryPolicy, call_with_failover
-from herald.llm.keypool import parse_keys, pool_keys
+from herald.llm.keypool import check_keys, parse_keys, pool_keys
 from herald.llm.openai_chat import response_from_completion
 from herald.llm.providers import FallbackCalls, ProviderSettings, fallback_settings
 from herald.llm.retry import RetryPolicy
@@ -149,6 +149,7 @@ class AIAgent:
             raise ConfigError(f"max_iterations must be at least 1, got {max_iterations}")
         self.model = model or os.environ.get("HERALD_MODEL") or DEFAULT_MODEL
         pool = list(api_keys) if api_keys is not None else list(parse_keys(os.environ.get("HERALD_API_KEYS", "")))
+        check_keys(pool, "the api_keys argument" if api_keys is not None else "env HERALD_API_KEYS")
         if pool:
             api_key = pool_keys(api_key, pool)[0]
         self._endpoint = resolve_endpoint(model=self.model, base_url=base_url, api_key=api_key, api_mode=api_mode)

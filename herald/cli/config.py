@@ -17,7 +17,7 @@ from typing import Any, Mapping
 from herald.agent.core import DEFAULT_MODEL
 from herald.errors import ConfigError
 from herald.llm.endpoint import API_MODES, Endpoint, resolve_endpoint
-from herald.llm.keypool import parse_keys
+from herald.llm.keypool import check_keys, parse_keys
 from herald.llm.providers import ProviderSettings, fallback_settings
 from herald.mcp.config import MCPServerConfig, servers_from_config_file
 from herald.paths import config_dir
@@ -129,6 +129,9 @@ def load_settings(flags: Mapping[str, Any], *, environ: Mapping[str, str] | None
         values["toolsets"] = _toolsets(values["toolsets"], where["toolsets"])
     if "api_keys" in values:
         values["api_keys"] = _api_keys(values["api_keys"], where["api_keys"])
+        check_keys(values["api_keys"], where["api_keys"])
+    if values.get("api_key") is not None:
+        check_keys([values["api_key"]], where["api_key"])
     if "fallback" in values:
         values["fallback"] = tuple(values["fallback"])
     if "failover_cooldown" in values:

@@ -29,7 +29,7 @@ from herald.llm.idle_clients import IdleClients
 from herald.llm.endpoint import Endpoint, key_variable, resolve_endpoint
 from herald.llm.failover import ProviderInfo, RotatingRetryPolicy
 from herald.llm.fallback import StreamSupportMemory
-from herald.llm.keypool import pool_keys, unique_keys
+from herald.llm.keypool import check_keys, pool_keys, unique_keys
 from herald.llm.sink import DeltaSink
 from herald.llm.timeouts import StreamTimeouts
 from herald.llm.types import LLMResponse
@@ -94,12 +94,14 @@ def _one_fallback(entry: Any, number: int, primary: ProviderSettings, environ: M
     except ConfigError as error:
         raise ConfigError(f"{where}: {error}") from None
     keys = unique_keys((entry.get("api_key"), *(entry.get("api_keys") or ())))
+    check_keys(keys, where)
     source = "argument" if keys else ""
     if not keys and endpoint.base_url == primary.endpoint.base_url:
         keys, source = unique_keys(primary.keys), "the primary's keys"
     if not keys:
         variable = key_variable(endpoint.base_url)
         keys = unique_keys((environ.get(variable, "").strip(),)) if variable else ()
+        check_keys(keys, f"{where}: env {variable}")
         source = (variable or "") if keys else ""
     pool = pool_keys(None, keys)
     return ProviderSettings(model, replace(endpoint, api_key=pool[0], key_source=source), pool)
