@@ -85,6 +85,10 @@ class AIAgent:
             context-length error. See `herald.context.budget`.
         temperature: sampling temperature sent with every call (None: the provider's default).
         notice_callback: receives one-line notes for the user, e.g. what was left out to fit the context.
+        herald_prompt: begin the system prompt with Herald's own part (who it is, the working
+            directory, today's date). False: the system prompt is only `system_message` (then the
+            context files and memory, unless skipped), and with none of them no system message is
+            sent at all (`herald batch` runs this way).
         mcp_servers: MCP servers whose tools are offered as `mcp__<server>__<tool>`:
             `{"NAME": {"command": …, "args": […]} | {"url": …, "headers": {…}}}`, another
             agent's `{"mcpServers": {…}}` JSON as it is, or `MCPServerConfig`s (see
@@ -141,6 +145,7 @@ class AIAgent:
         temperature: float | None = None,
         notice_callback: TextCallback | None = None,
         mcp_servers: Mapping[str, Any] | Iterable[MCPServerConfig] | None = None,
+        herald_prompt: bool = True,
     ) -> None:
         api_mode = api_mode or os.environ.get("HERALD_API_MODE") or None
         if api_mode is not None and api_mode not in API_MODES:
@@ -169,6 +174,7 @@ class AIAgent:
         self.max_continuations = max_continuations
         self.temperature = temperature
         self.notice_callback = notice_callback
+        self.herald_prompt = herald_prompt
         self._context = ContextBudget(max_context_tokens, max_tokens)
         self._last_note = ""
         self.tool_progress_callback = tool_progress_callback
@@ -344,7 +350,11 @@ class AIAgent:
         from herald.context.prompt import build_system_prompt
 
         return build_system_prompt(
-            system_message, cwd=self.cwd, skip_context_files=self.skip_context_files, memory=self._memory_store()
+            system_message,
+            cwd=self.cwd,
+            skip_context_files=self.skip_context_files,
+            memory=self._memory_store(),
+            herald_prompt=self.herald_prompt,
         )
 
     def _memory_store(self) -> MemoryStore | None:
@@ -473,7 +483,8 @@ class AIAgent:
         self._context.reserve = self.max_tokens
         fitted = self._context.fit(system_prompt, messages, tools)
         self._notice(fitted.note)
-        history = for_api([{"role": "system", "content": system_prompt}, *fitted.messages], keep_replay_data=True)
+        system = [{"role": "system", "content": system_prompt}] if system_prompt else []  # none: no system message
+        history = for_api([*system, *fitted.messages], keep_replay_data=True)
         wire = wire or self._wire()
         kwargs = wire.build_kwargs(model or self.model, history, tools, max_tokens=self.max_tokens)
         if self.temperature is not None:
