@@ -297,18 +297,31 @@ class AIAgent:
         """`run_conversation`, returning a `TurnResult` (the error as an exception object, usage summed)."""
         self.clear_interrupt()
         history = list(conversation_history or [])
+        before, new_session = len(history), self.session_id is None
         try:
             system_prompt = self._prepare_turn(user_message, system_message)
             self._ensure_session(user_message)
         except HeraldError as error:
             return TurnResult("failed", None, history, error=error, error_message=str(error))
-        return run_sync(
+        result = run_sync(
             self._loop_ports(system_prompt),
             history,
             user_message,
             max_iterations=self.max_iterations,
             max_continuations=self.max_continuations,
         )
+        if new_session and self.session_id is not None and result.refused_alone(before):
+            # The provider refused the message as too long: no session of that message alone.
+            self.drop_session(self.session_id)
+            self.session_id = None
+            return result.without_last_message()
+        return result
+
+    def drop_session(self, session_id: str) -> None:
+        """Delete a stored session (one this agent created for a message the provider refused)."""
+        store = self.session_store
+        if store is not None:
+            store.delete_session(session_id)
 
     def _prepare_turn(self, user_message: str, system_message: str | None) -> str:
         """The turn's system prompt, once the message is known to fit in the context window.
