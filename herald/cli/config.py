@@ -242,6 +242,10 @@ def resolve_provider(settings: Settings) -> Settings:
     run the bundled local model. Without the extra, the settings stay as they are and
     `require_provider` says how to configure a provider or install the extra.
     """
+    from herald.local.shared import LOCAL_PROVIDER
+
+    if settings.model == LOCAL_PROVIDER and not settings.base_url:  # the provider named "local": --local
+        return replace(settings, local=True, sources={**settings.sources, "local": f"model {LOCAL_PROVIDER!r} ({settings.source('model')})"})
     if settings.local or settings.local_model or settings.base_url or has_provider(settings):
         return settings  # a base URL without a key is a misconfigured provider, not "none"
     from herald.local import local_extra_available

@@ -87,8 +87,11 @@ def _one_fallback(entry: Any, number: int, primary: ProviderSettings, environ: M
             raise ConfigError(f"{where}: {key} must be a string, not {type(value).__name__}")
     if not entry.get("model") and not entry.get("base_url"):
         raise ConfigError(f"{where}: give a model or a base_url (or both)")
-    model = entry.get("model") or primary.model
-    base_url = entry.get("base_url") or primary.endpoint.base_url
+    try:
+        model, local_url = local_provider(entry.get("model") or primary.model, entry.get("base_url"))
+    except ConfigError as error:
+        raise ConfigError(f"{where}: {error}") from None
+    base_url = local_url or entry.get("base_url") or primary.endpoint.base_url
     try:
         endpoint = resolve_endpoint(model=model, base_url=base_url, api_mode=entry.get("api_mode"), environ={})
     except ConfigError as error:
@@ -105,6 +108,21 @@ def _one_fallback(entry: Any, number: int, primary: ProviderSettings, environ: M
         source = (variable or "") if keys else ""
     pool = pool_keys(None, keys)
     return ProviderSettings(model, replace(endpoint, api_key=pool[0], key_source=source), pool)
+
+
+def local_provider(model: str, base_url: str | None, local_model: str | None = None) -> tuple[str, str | None]:
+    """The model name and base URL for a provider named `model`: for `"local"` without a base URL,
+    the bundled local model's server on this machine (`herald.local.shared`, started on first use);
+    any other name is itself, with no base URL of its own.
+
+    Raises:
+        ConfigError: "local" without the `local` extra installed.
+    """
+    from herald.local.shared import LOCAL_PROVIDER, resolve_local
+
+    if model != LOCAL_PROVIDER or base_url:
+        return model, None
+    return resolve_local(local_model)
 
 
 class FallbackCalls:
@@ -182,4 +200,4 @@ class FallbackCalls:
         return self._idle_clients.take(endpoint, lambda: make(endpoint, timeout=self._request_timeout))
 
 
-__all__ = ["FALLBACK_KEYS", "FallbackCalls", "ProviderSettings", "fallback_settings"]
+__all__ = ["FALLBACK_KEYS", "FallbackCalls", "ProviderSettings", "fallback_settings", "local_provider"]

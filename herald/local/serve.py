@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, cast
 
 CHAT_FORMAT = "herald-gemma3"
 """Gemma 3's chat turns: for instruction-tuned Gemma 3 models."""
@@ -70,7 +70,8 @@ def _handler(formatter: Callable[..., Any], finish: Callable[[Any], Any] | None 
         def count(text: str) -> int:
             return len(llama.tokenize(text.encode("utf-8"), add_bos=False, special=False)) if text else 0
 
-        return with_usage(result, prompt_tokens=prompt_tokens, count=count)
+        chunks = cast("Iterable[dict[str, Any]]", result)  # stream chunks are plain dicts (TypedDicts)
+        return with_usage(chunks, prompt_tokens=prompt_tokens, count=count)
 
     return handle
 
