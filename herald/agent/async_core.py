@@ -213,15 +213,19 @@ class AsyncAIAgent:
                 report_progress=conversation.report,
                 secrets=lambda: base._secrets(),
             )
+            before = len(history)
             try:
                 result = await run_async(
                     ports, history, user_message, max_iterations=base.max_iterations, max_continuations=base.max_continuations
                 )
                 result.attempts = conversation.attempts
-                return result
             except asyncio.CancelledError:
                 conversation.stopped = True
                 raise
+            if session_id is not None and session_id != base.session_id and result.refused_alone(before):
+                base.drop_session(session_id)  # refused as too long: no session of that message alone
+                return result.without_last_message()
+            return result
         raise AssertionError("unreachable")  # mypy: the exit stack does not swallow exceptions
 
     def _limit(self) -> asyncio.Semaphore:
