@@ -1,7 +1,7 @@
 """Conduct under faults: what each fault costs, over real HTTP, with one test body for both agents.
 
-Every scenario runs against `AIAgent` and `AsyncAIAgent` (the `run` fixture), on a primary and a
-fallback fake provider, and asserts the requests each server saw and when: the planner's table
+Every scenario runs against `AIAgent` and `AsyncAIAgent` on each of the three wires (the `run`
+fixture), on a primary and a fallback fake provider, and asserts the requests each server saw and when: the planner's table
 (herald/llm/planner.py) as the servers see it.
 """
 
@@ -17,7 +17,7 @@ from fakeprovider import FakeProvider, Reply
 from herald import AIAgent, AsyncAIAgent
 
 KEY = "herald-conduct-secret-5e1b"
-LIMIT = 0.5
+LIMIT = 1.0
 
 Run = Callable[..., dict[str, Any]]
 
@@ -28,20 +28,29 @@ def second() -> Iterator[FakeProvider]:
         yield provider
 
 
-@pytest.fixture(params=["AIAgent", "AsyncAIAgent"])
+AGENTS = ["AIAgent", "AsyncAIAgent"]
+WIRES = ["chat_completions", "codex_responses", "anthropic_messages"]
+
+
+def url(fake: FakeProvider, wire: str) -> str:
+    return fake.anthropic_base_url if wire == "anthropic_messages" else fake.base_url
+
+
+@pytest.fixture(params=[(agent, wire) for agent in AGENTS for wire in WIRES], ids=lambda p: f"{p[0]}-{p[1]}")
 def run(request: pytest.FixtureRequest, tmp_path: Any) -> Run:
-    """One turn on the agent under test: `run(primary, fallback=…, **options) -> the result dict`."""
+    """One turn on the agent and wire under test: `run(primary, fallback=…, **options) -> the result dict`."""
+    agent, wire = request.param
 
     def one_turn(primary: FakeProvider, *, fallback: FakeProvider | None = None, question: str = "q", **options: Any) -> dict[str, Any]:
         settings: dict[str, Any] = dict(
-            model="primary-model", base_url=primary.base_url, api_key=KEY, quiet_mode=True, skip_context_files=True,
-            skip_memory=True, cwd=tmp_path, persist_session=False, enabled_toolsets=[], max_retries=0,
-            stream_delta_callback=lambda text: None,
+            model="primary-model", base_url=url(primary, wire), api_key=KEY, api_mode=wire, quiet_mode=True,
+            skip_context_files=True, skip_memory=True, cwd=tmp_path, persist_session=False, enabled_toolsets=[],
+            max_retries=0, stream_delta_callback=lambda text: None,
         )
         if fallback is not None:
-            settings["fallback"] = [{"model": "second-model", "base_url": fallback.base_url, "api_key": "second-key"}]
+            settings["fallback"] = [{"model": "second-model", "base_url": url(fallback, wire), "api_key": "second-key", "api_mode": wire}]
         settings.update(options)
-        if request.param == "AIAgent":
+        if agent == "AIAgent":
             return AIAgent(**settings).run_conversation(question)
         return asyncio.run(AsyncAIAgent(**settings).run_conversation(question))
 
@@ -75,7 +84,8 @@ def test_without_a_fallback_silence_gets_exactly_one_more_attempt(fake: FakeProv
     fake.default = Reply(fault="hang", stall_seconds=30)
     result = run(fake, stream_first_byte_timeout=LIMIT, request_timeout=LIMIT, max_retries=3)
     assert result["failed"] and result["error_type"] == "ProviderUnreachable"
-    assert [r.stream for r in posts(fake)] == [True, False]
+    assert len(posts(fake)) == 2  # (the Responses wire's plain request is a buffered stream)
+    assert [(a["mode"], a["next"]) for a in result["attempts"]] == [("stream", "plain"), ("plain", "give_up")]
 
 
 def test_a_429_with_retry_after_is_never_followed_by_a_request_before_it_passes(fake: FakeProvider, run: Run) -> None:
@@ -85,7 +95,7 @@ def test_a_429_with_retry_after_is_never_followed_by_a_request_before_it_passes(
     assert result["final_response"] == "after the wait"
     first, second_request = posts(fake)
     assert second_request.time - first.time >= 1.0, "the plain request no longer follows a 429 at once"
-    assert [r.stream for r in posts(fake)] == [True, True]
+    assert [a["mode"] for a in result["attempts"]] == ["stream", "stream"]
 
 
 def test_a_429_goes_to_a_ready_fallback_rather_than_waiting(fake: FakeProvider, second: FakeProvider, run: Run) -> None:
@@ -111,7 +121,7 @@ def test_a_context_length_400_is_never_resent_unchanged(fake: FakeProvider, seco
     assert result["final_response"] == "a model with a larger window answers"
     bodies = [repr(r.body) for r in posts(fake)]
     assert len(bodies) == len(set(bodies)), "the same request body was sent twice"
-    assert all(r.stream for r in posts(fake)), "never resent as a plain request"
+    assert all(a["mode"] == "stream" for a in result["attempts"]), "never resent as a plain request"
 
 
 def test_a_content_policy_refusal_propagates_and_is_not_routed_around(fake: FakeProvider, second: FakeProvider, run: Run) -> None:
