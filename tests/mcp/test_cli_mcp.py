@@ -46,7 +46,7 @@ def herald(home: Path, *args: str, fake: FakeProvider | None = None) -> subproce
                           env=env_for(home, fake), cwd=home, stdin=subprocess.DEVNULL)
 
 
-def test_mcp_list_shows_servers_states_and_tools(home: Path):
+def test_mcp_list_shows_servers_states_and_tools(home: Path, fake: FakeProvider):
     (home / "config" / "claude.json").write_text(json.dumps({"mcpServers": {"gone": {"command": "no-such-mcp-server-x"}}}))
     write_config(home, 'mcp_config = "claude.json"\n' + demo_table(extra='include = ["echo", "write_note"]')
                  + '[mcp_servers.off]\ncommand = "x"\nenabled = false\n')
@@ -61,6 +61,9 @@ def test_mcp_list_shows_servers_states_and_tools(home: Path):
     assert "demo stderr" not in done.stdout + done.stderr
     assert herald(home, "mcp").stdout == done.stdout
     shown = [line for line in herald(home, "config").stdout.splitlines() if line.startswith("mcp_servers")]
+    # No provider is configured, so the local model runs, and it is offered no tools: MCP's neither.
+    assert len(shown) == 1 and shown[0].split()[1] == "none" and "not offered (gone, demo, off configured)" in shown[0]
+    shown = [line for line in herald(home, "config", fake=fake).stdout.splitlines() if line.startswith("mcp_servers")]
     assert len(shown) == 1 and "gone, demo, off (disabled)" in shown[0] and "claude.json" in shown[0]
 
 
