@@ -244,10 +244,12 @@ class AsyncAIAgent:
                 tool_preview=lambda name, raw: base._tool_preview(name, raw),
                 report_progress=conversation.report,
                 secrets=lambda: base._secrets(),
+                interrupt=conversation.stop,
             )
             try:
                 return await run_async(
-                    ports, history, user_message, max_iterations=base.max_iterations, max_continuations=base.max_continuations
+                    ports, history, user_message, max_iterations=base.max_iterations, max_continuations=base.max_continuations,
+                    limits=base.limits,
                 )
             except asyncio.CancelledError:
                 conversation.stopped = True

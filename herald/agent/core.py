@@ -14,6 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
+from herald.agent.limits import TurnLimits
 from herald.agent.loop import SyncPorts, ToolProgress, run_sync
 from herald.agent.result import TurnResult
 from herald.context.budget import ContextBudget
@@ -35,6 +36,7 @@ from herald.llm.wires import wire_for
 
 if TYPE_CHECKING:
     from herald.context.memory import MemoryStore
+    from herald.llm.records import AttemptRecord
     from herald.mcp.config import MCPServerConfig
     from herald.mcp.manager import MCPManager
     from herald.sessions import SessionStore
@@ -102,6 +104,11 @@ class AIAgent:
             see `herald.llm.providers`). The answer's provider is in the result's `answered_by`.
         failover_cooldown: seconds a provider that failed for good is skipped by later calls
             before it is tried again (default 120).
+        max_time / max_turns / max_output_tokens: hard limits on each turn (seconds from its
+            start; model calls; output tokens summed over its calls; see `TurnLimits`). A limit
+            that ends a turn makes it "limited", with the best answer so far.
+        attempt_callback: receives each model call's `AttemptRecord` the moment the request
+            ends (failed ones included); the turn's result lists them all in `attempts`.
     """
 
     def __init__(
@@ -141,6 +148,10 @@ class AIAgent:
         temperature: float | None = None,
         notice_callback: TextCallback | None = None,
         mcp_servers: Mapping[str, Any] | Iterable[MCPServerConfig] | None = None,
+        max_time: float | None = None,
+        max_turns: int | None = None,
+        max_output_tokens: int | None = None,
+        attempt_callback: Callable[[AttemptRecord], object] | None = None,
     ) -> None:
         api_mode = api_mode or os.environ.get("HERALD_API_MODE") or None
         if api_mode is not None and api_mode not in API_MODES:
@@ -166,6 +177,8 @@ class AIAgent:
         self.request_timeout = request_timeout
         self.max_tokens = max_tokens
         self.max_continuations = max_continuations
+        self.limits = TurnLimits(max_time, max_turns, max_output_tokens)
+        self.attempt_callback = attempt_callback
         self.temperature = temperature
         self.notice_callback = notice_callback
         self._context = ContextBudget(max_context_tokens, max_tokens)
@@ -301,6 +314,7 @@ class AIAgent:
             user_message,
             max_iterations=self.max_iterations,
             max_continuations=self.max_continuations,
+            limits=self.limits,
         )
 
     def _prepare_turn(self, user_message: str, system_message: str | None) -> str:
@@ -326,6 +340,7 @@ class AIAgent:
             is_interrupted=lambda: self._interrupt_requested,
             persist=lambda message: self._persist(message),
             secrets=lambda: self._secrets(),
+            interrupt=self.interrupt,
         )
 
     def chat(self, message: str) -> str:
