@@ -67,6 +67,14 @@ class RunState:
 @click.option("--max-tokens", type=click.IntRange(min=1), metavar="N", help="Cap each answer at N tokens (local model: 256).")
 @click.option("--max-context-tokens", type=click.IntRange(min=256), metavar="N",
               help="The model's context window; older history is left out to fit it. [env HERALD_MAX_CONTEXT_TOKENS]")
+@click.option("--max-time", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              help="End the run after SECONDS (every attempt and tool included); exit 3 with the best answer so far.")
+@click.option("--max-turns", type=click.IntRange(min=1), metavar="N",
+              help="At most N model calls in the turn; exit 3 when the model wants more.")
+@click.option("--max-output-tokens", type=click.IntRange(min=1), metavar="N",
+              help="At most N output tokens summed over the turn's model calls; exit 3 past it.")
+@click.option("--retry", "retry_last", is_flag=True, default=False,
+              help="With -c or --resume: send the session's last user turn again (it failed or was interrupted).")
 @click.option("--json", "json_events", is_flag=True, default=False,
               help="With -q or piped input: the turn as JSON Lines events on stdout (schema in the README).")
 @click.option("--debug", is_flag=True, help="Debug logging, and tracebacks for errors.")
@@ -89,6 +97,10 @@ def herald_command(
     local_model: str | None,
     max_tokens: int | None,
     max_context_tokens: int | None,
+    max_time: float | None,
+    max_turns: int | None,
+    max_output_tokens: int | None,
+    retry_last: bool,
     json_events: bool,
     debug: bool,
 ) -> int:
@@ -110,6 +122,9 @@ def herald_command(
         "local_model": local_model,
         "max_tokens": max_tokens,
         "max_context_tokens": max_context_tokens,
+        "max_time": max_time,
+        "max_turns": max_turns,
+        "max_output_tokens": max_output_tokens,
     }
     state.settings = load_settings(flags)
     if ctx.invoked_subcommand is not None:

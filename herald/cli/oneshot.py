@@ -28,7 +28,7 @@ def run_oneshot(
     interactive: bool | None = None,
     json_events: bool = False,
 ) -> int:
-    """Ask once; 0 on success, 1 failed, 2 configuration error, 130 interrupted.
+    """Ask once; 0 on success, 1 failed, 2 configuration error, 3 a limit ended it, 130 interrupted.
 
     On a terminal the answer is rendered live (`RichDisplay`) and dangerous actions are
     asked about; otherwise plain text is written as it arrives and nobody is asked
@@ -54,7 +54,10 @@ def run_oneshot(
         console = getattr(display, "console", None) or Console(file=out)
         approval = TerminalApproval(display, console)
     bridge = DisplayBridge(display)
-    agent = make_agent(settings, bridge, approval=approval, session_id=resumed.session_id)
+    agent = make_agent(
+        settings, bridge, approval=approval, session_id=resumed.session_id, headless=True,
+        attempt_callback=display.on_attempt if isinstance(display, JsonEventDisplay) else None,
+    )
     if isinstance(display, JsonEventDisplay):
         display.lines.secrets = (agent.endpoint.api_key, settings.api_key)
     try:

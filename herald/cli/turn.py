@@ -14,6 +14,7 @@ from herald.cli.answered import answered_by_line
 from herald.cli.errors import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
+    EXIT_LIMITED,
     EXIT_OK,
     Failure,
     describe_result,
@@ -111,6 +112,10 @@ def run_turn(
     display.end_turn()
     if result.get("truncated"):
         display.notice(cut_marker(agent.max_tokens))
+    if result.get("status") == "limited":
+        display.notice(f"({result.get('error') or 'stopped at a limit'}: the answer so far is above)")
+        bridge.complete_turn(result)
+        return TurnOutcome(result, EXIT_LIMITED)
     if result.get("failed") or not result.get("completed"):
         failure = describe_result(turn, (agent.endpoint.api_key,))
         display.error(failure.message)
