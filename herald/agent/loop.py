@@ -168,6 +168,7 @@ class ConversationCore:
         self.fallback_reason: str | None = None  # why the last fallback replaced a stream
         self.finish_reason: str | None = None
         self._stopped_by: LimitKind | None = None  # the limit that stopped a tool batch
+        self._turn_start = len(history)
 
     def time_left(self) -> float | None:
         """Seconds until the deadline (never below 0), or None without one."""
@@ -179,6 +180,7 @@ class ConversationCore:
 
     def steps(self, user_message: str) -> Generator[Step, Any, TurnResult]:
         """The turn, as steps for a driver; returns how it ended."""
+        self._turn_start = len(self.messages)
         self.append({"role": "user", "content": user_message})
         answer_parts: list[str] = []
         continuations = 0
@@ -207,10 +209,10 @@ class ConversationCore:
             if calls:
                 if self._tokens_spent():
                     self._answer_all(calls, NOT_RUN_LIMITED.format(limit=LIMIT_WORDS["tokens"]))
-                    return self._limited("tokens", answer_parts, commentary=response)
+                    return self._limited("tokens", answer_parts)
                 if not (yield from self._run_tools(calls)):
                     if self._stopped_by is not None:
-                        return self._limited(self._stopped_by, answer_parts, commentary=response)
+                        return self._limited(self._stopped_by, answer_parts)
                     return self._result("interrupted", "".join(answer_parts) or None)
                 continue
             answer_parts.append(response.message.content or "")
@@ -244,19 +246,23 @@ class ConversationCore:
         kind: LimitKind,
         answer_parts: list[str],
         partial: LLMResponse | None = None,
-        *,
-        commentary: LLMResponse | None = None,
     ) -> TurnResult:
         """End the turn at a limit, with the best answer so far: the answer's parts, what the
-        stopped call had received (kept in the history, marked), or else the model's text
-        beside the tool calls it was not allowed to finish."""
+        stopped call had received (kept in the history, marked), or else the model's latest
+        text of this turn (beside tool calls it was not allowed to finish)."""
         text = partial.message.content if partial is not None else None
         if text:
             self.append({"role": "assistant", "content": text, "interrupted": True})
             answer_parts.append(text)
-        best = "".join(answer_parts) or (commentary.message.content if commentary is not None else None) or None
+        best = "".join(answer_parts) or self._latest_text() or None
         message = f"stopped at {LIMIT_WORDS[kind]} after {self.api_calls} model calls"
         return self._result("limited", best, error_message=message, limit=kind)
+
+    def _latest_text(self) -> str | None:
+        for message in reversed(self.messages[self._turn_start :]):
+            if message.get("role") == "assistant" and isinstance(message.get("content"), str) and message["content"]:
+                return str(message["content"])
+        return None
 
     def _interrupted(self, partial: LLMResponse | None, answer_parts: list[str]) -> TurnResult:
         text = partial.message.content if partial is not None else None
