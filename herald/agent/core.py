@@ -299,8 +299,14 @@ class AIAgent:
         user_message: str,
         system_message: str | None = None,
         conversation_history: list[dict[str, Any]] | None = None,
+        *,
+        resend: bool = False,
     ) -> TurnResult:
-        """`run_conversation`, returning a `TurnResult` (the error as an exception object, usage summed)."""
+        """`run_conversation`, returning a `TurnResult` (the error as an exception object, usage summed).
+
+        With `resend`, `conversation_history` already ends with `user_message`, stored: a retry
+        of a failed turn (see `herald.agent.retry`); it is sent again without being stored twice.
+        """
         self.clear_interrupt()
         history = list(conversation_history or [])
         try:
@@ -315,6 +321,7 @@ class AIAgent:
             max_iterations=self.max_iterations,
             max_continuations=self.max_continuations,
             limits=self.limits,
+            resend=resend,
         )
 
     def _prepare_turn(self, user_message: str, system_message: str | None) -> str:

@@ -178,10 +178,17 @@ class ConversationCore:
         self.messages.append(message)
         self._ports.persist(message)
 
-    def steps(self, user_message: str) -> Generator[Step, Any, TurnResult]:
-        """The turn, as steps for a driver; returns how it ended."""
+    def steps(self, user_message: str, *, resend: bool = False) -> Generator[Step, Any, TurnResult]:
+        """The turn, as steps for a driver; returns how it ended.
+
+        With `resend`, the history already ends with this user message (a retry of a failed
+        turn, `herald.agent.retry`): it is sent again, not appended (nor stored) twice.
+        """
         self._turn_start = len(self.messages)
-        self.append({"role": "user", "content": user_message})
+        if resend and self.messages and self.messages[-1].get("role") == "user":
+            self._turn_start -= 1
+        else:
+            self.append({"role": "user", "content": user_message})
         answer_parts: list[str] = []
         continuations = 0
         while self.api_calls < self._max_iterations:
@@ -370,6 +377,7 @@ def run_sync(
     max_iterations: int,
     max_continuations: int,
     limits: TurnLimits | None = None,
+    resend: bool = False,
 ) -> TurnResult:
     """Run one turn, blocking on each model and tool call.
 
@@ -377,7 +385,7 @@ def run_sync(
     the core is told it was the limit, not the user. The timer ends with the turn.
     """
     core = ConversationCore(ports, history, max_iterations=max_iterations, max_continuations=max_continuations, limits=limits)
-    steps = core.steps(user_message)
+    steps = core.steps(user_message, resend=resend)
     deadline = _Deadline(core.time_left(), ports.interrupt)
     outcome: Any = None
     error: Exception | None = None

@@ -27,7 +27,7 @@ from herald.cli.errors import (
 )
 from herald.cli.local import local_provider
 from herald.cli.resume import resolve_resume
-from herald.errors import HeraldError
+from herald.errors import ConfigError, HeraldError
 from herald.llm.endpoint import API_MODES
 from herald.sessions import SessionStore
 
@@ -129,6 +129,8 @@ def herald_command(
     state.settings = load_settings(flags)
     if ctx.invoked_subcommand is not None:
         return EXIT_OK
+    if retry_last:
+        return _retry(state.settings, query, resume_id, continue_last, json_events=json_events)
     question = _question(query)
     if json_events and question is None:
         raise click.UsageError("--json needs a question: -q QUESTION, or pipe it on stdin")
@@ -143,6 +145,31 @@ def herald_command(
         from herald.cli.chat import run_chat
 
         return run_chat(settings, resumed)
+
+
+def _retry(settings: Settings, query: str | None, resume_id: str | None, continue_last: bool, *, json_events: bool) -> int:
+    """`herald -c --retry`: send the session's last user turn again, when it has no answer.
+    Needs no question and never reads stdin."""
+    from dataclasses import replace
+
+    from herald.agent.retry import retry_turn
+    from herald.cli.oneshot import run_oneshot
+
+    if query is not None:
+        raise click.UsageError("--retry sends the last turn again: give no question (-q)")
+    if not (resume_id or continue_last):
+        raise click.UsageError("--retry needs the session: -c (the last one) or --resume ID")
+    with SessionStore() as store:
+        resumed = resolve_resume(store, resume_id, continue_last)
+    if resumed.session_id is None:
+        raise ConfigError("--retry: there is no session to retry")
+    turn = retry_turn(resumed.history)
+    if turn is None:
+        raise ConfigError(f"--retry: the last turn of session {resumed.session_id} was answered; nothing to retry")
+    require_provider(settings)
+    with local_provider(settings) as ready:
+        resumed = replace(resumed, history=turn.history)
+        return run_oneshot(ready, turn.user_message, resumed, json_events=json_events, resend=True)
 
 
 def _question(query: str | None) -> str | None:

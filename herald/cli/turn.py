@@ -85,8 +85,12 @@ def run_turn(
     history: list[dict[str, Any]],
     clock: InterruptClock,
     keys: KeyWatch | None = None,
+    *,
+    resend: bool = False,
 ) -> TurnOutcome:
     """Ask, stream the answer to the display and end the turn on screen, whatever happens.
+
+    With `resend`, `history` ends with `message`, already stored: a retry (`herald.agent.retry`).
 
     With `keys`, Ctrl-D during the turn stops the answer (the outcome says `eof`).
     Raises KeyboardInterrupt on a second Ctrl-C (the display is closed first).
@@ -95,7 +99,7 @@ def run_turn(
     bridge.begin_turn()
     try:
         with interrupts_stop(agent, clock), keys.watching() if keys is not None else nullcontext():
-            turn = agent.run_turn(message, conversation_history=history)
+            turn = agent.run_turn(message, conversation_history=history, resend=resend)
     except BaseException:
         _close(display)
         raise
