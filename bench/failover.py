@@ -3,8 +3,9 @@
 Both baselines are measured, not assumed, against loopback fake providers (this section
 counts requests and waits, it does not time Herald's own code):
 
-- a dead primary (every request 503) with a healthy fallback: Herald pays the primary's own
-  stream, plain request and retry once, then skips it for the cooldown. The baseline is a
+- a dead primary (every request 503) with a healthy fallback: Herald pays the primary's
+  stream and its one retry once (no plain request: a 503 is not about streaming), then
+  skips it for the cooldown. The baseline is a
   client that forgets (a fresh agent per turn), so it pays them on every turn.
 - a key answered 429 with `Retry-After`: Herald rotates to the pool's next key at once; the
   baseline, an agent with that one key, waits as it is told and retries.
@@ -63,7 +64,7 @@ def _rate_limited_key(retry_after: float) -> tuple[float, float]:
     seconds = []
     for pool in (True, False):
         with FakeProvider() as provider:
-            provider.enqueue(Reply(fault="http_error", status=429, retry_after=retry_after, repeat=2))
+            provider.enqueue(Reply(fault="http_error", status=429, retry_after=retry_after))
             provider.default = Reply(text=ANSWER)
             agent = _agent(provider, max_retries=2, **({"api_keys": [API_KEY, SPARE_KEY]} if pool else {}))
             seconds.append(_turns(lambda: agent, 1))

@@ -19,7 +19,9 @@ Stream faults (all wires): reject_stream, reject_stream_options, crash_stream_op
 reset, malformed, html, inband_error, no_finish, stall_first_byte, stall, keepalive_stall.
 Responses wire only: incomplete, failed. Chat wire only: error_finish (`finish_reason: "error"`
 mid-stream). Both streaming and not: http_error, echo_key, trickle (the plain JSON answer sent
-one byte every `Reply.delay` seconds (0.1 s when unset): no read ever times out, yet it never ends).
+one byte every `Reply.delay` seconds (0.1 s when unset): no read ever times out, yet it never ends),
+hang (the request is read and nothing is ever sent back, until the client hangs up or
+`Reply.stall_seconds` pass: a provider that accepts and never answers).
 
 `fake.live_connections` counts the connections the server holds open (a client that closed
 its socket disappears from it once the server notices).

@@ -29,7 +29,7 @@ STREAM_FAULTS = frozenset(
     }
 )
 # Faults that affect streaming and non-streaming requests alike.
-BOTH_FAULTS = frozenset({"http_error", "echo_key", "trickle"})
+BOTH_FAULTS = frozenset({"http_error", "echo_key", "trickle", "hang"})
 FAULTS = STREAM_FAULTS | BOTH_FAULTS
 
 

@@ -253,6 +253,10 @@ class Handler(BaseHTTPRequestHandler):
         if fault == "echo_key":
             self._error(wire, 401, f"Incorrect API key provided: {key}.", code="invalid_api_key")
             return
+        if fault == "hang":  # the connection is accepted and the request read; nothing is ever sent
+            self._hangup().wait(reply.stall_seconds)
+            self.close_connection = True
+            return
         if fault == "http_error":
             headers = {"Retry-After": _format_seconds(reply.retry_after)} if reply.retry_after is not None else None
             self._error(wire, reply.status, reply.error_message or default_message(reply.status), headers=headers)

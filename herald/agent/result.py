@@ -36,7 +36,8 @@ class TurnResult:
         fallback_reason: why a plain request last replaced a stream in this turn, or None.
         limit: which limit ended the turn ("time", "turns", "tokens"; status "limited"), else None.
         finish_reason: the last model call's finish reason ("stop", "length", "tool_calls", …), or None.
-        attempts: every HTTP request of the turn's model calls, in order (`AttemptRecord`s).
+        attempts: every request of the turn's model calls, in order (`AttemptRecord`s: provider,
+            key position, outcome, duration, error, what came next).
     """
 
     status: TurnStatus

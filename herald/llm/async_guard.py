@@ -36,6 +36,7 @@ class StallWatch:
         self._started = 0.0
         self._first_byte_at: float | None = None
         self._last_content_at = 0.0
+        self._content_seen = False
         self._stalled: StreamStalled | None = None
 
     def touch(self, *, content: bool) -> None:
@@ -49,6 +50,12 @@ class StallWatch:
                 self._arm()
         elif content:
             self._last_content_at = now
+        self._content_seen = self._content_seen or content
+
+    @property
+    def got_a_byte(self) -> bool:
+        """Whether any event arrived yet (a connection failing after that is a cut stream)."""
+        return self._first_byte_at is not None
 
     async def __aenter__(self) -> StallWatch:
         task = asyncio.current_task()
@@ -91,7 +98,10 @@ class StallWatch:
     def _deadline(self) -> tuple[float, str, float] | None:
         """The nearest deadline (monotonic time), the limit's name and its seconds."""
         return self._timeouts.nearest_deadline(
-            started=self._started, first_byte_at=self._first_byte_at, last_content_at=self._last_content_at
+            started=self._started,
+            first_byte_at=self._first_byte_at,
+            last_content_at=self._last_content_at,
+            content_seen=self._content_seen,
         )
 
 

@@ -42,6 +42,7 @@ class RequestGuard(Generic[T]):
         self._started = 0.0
         self._first_byte_at: float | None = None
         self._last_content_at = 0.0
+        self._content_seen = False
         self._result: T | None = None
         self._error: BaseException | None = None
         self._done = False
@@ -56,6 +57,7 @@ class RequestGuard(Generic[T]):
             self._wake.set()  # the caller now sleeps until the idle deadline, not the first-byte one
         if content:
             self._last_content_at = now
+            self._content_seen = True
 
     @property
     def got_a_byte(self) -> bool:
@@ -103,7 +105,10 @@ class RequestGuard(Generic[T]):
     def _check_limits(self, now: float) -> tuple[StreamStalled | None, float | None]:
         """The exceeded limit, if any, and how long to sleep until the next one could be."""
         nearest = self._timeouts.nearest_deadline(
-            started=self._started, first_byte_at=self._first_byte_at, last_content_at=self._last_content_at
+            started=self._started,
+            first_byte_at=self._first_byte_at,
+            last_content_at=self._last_content_at,
+            content_seen=self._content_seen,
         )
         if nearest is None:
             return None, None

@@ -12,6 +12,7 @@ _ENV = {
     "first_byte": "HERALD_STREAM_FIRST_BYTE_TIMEOUT",
     "idle": "HERALD_STREAM_IDLE_TIMEOUT",
     "total": "HERALD_STREAM_TOTAL_TIMEOUT",
+    "first_token": "HERALD_STREAM_FIRST_TOKEN_TIMEOUT",
 }
 
 
@@ -32,14 +33,18 @@ class StreamTimeouts:
         first_byte: from sending the request to the first chunk of any kind.
         idle: between chunks that carry content; keep-alives and empty chunks do not count.
         total: the whole stream, start to finish.
+        first_token: from sending the request to the first chunk that carries content (text,
+            reasoning or a tool call); off by default. A provider that answers at once but
+            thinks in silence trips it, and the call fails over.
     """
 
     first_byte: float | None = 600.0
     idle: float | None = 180.0
     total: float | None = 3600.0
+    first_token: float | None = None
 
     def __post_init__(self) -> None:
-        for name in ("first_byte", "idle", "total"):
+        for name in ("first_byte", "idle", "total", "first_token"):
             value = getattr(self, name)
             if value is not None and not value > 0:
                 raise ConfigError(f"stream {name.replace('_', ' ')} timeout must be a positive number of seconds, got {value!r}")
@@ -49,21 +54,30 @@ class StreamTimeouts:
         return replace(self, **changes)
 
     def nearest_deadline(
-        self, *, started: float, first_byte_at: float | None, last_content_at: float
+        self, *, started: float, first_byte_at: float | None, last_content_at: float, content_seen: bool = True
     ) -> tuple[float, str, float] | None:
         """The next limit a stream can break: (monotonic deadline, the limit's name, its seconds).
 
-        Before the first chunk the first-byte limit applies, after it the idle one; the total always.
+        Before the first chunk the first-byte limit applies, after it the idle one; the total always;
+        the first-token one until a chunk carried content.
         """
         deadlines: list[tuple[float, str, float]] = []
         if self.total is not None:
             deadlines.append((started + self.total, "total", self.total))
+        if self.first_token is not None and not content_seen:
+            deadlines.append((started + self.first_token, "first_token", self.first_token))
         if first_byte_at is None:
             if self.first_byte is not None:
                 deadlines.append((started + self.first_byte, "first_byte", self.first_byte))
         elif self.idle is not None:
             deadlines.append((last_content_at + self.idle, "idle", self.idle))
         return min(deadlines) if deadlines else None
+
+    @staticmethod
+    def set_in_env(name: str, environ: Mapping[str, str] | None = None) -> bool:
+        """Whether the `HERALD_STREAM_*` variable of limit `name` is set (to anything, "none" included)."""
+        environ = os.environ if environ is None else environ
+        return bool(environ.get(_ENV[name], "").strip())
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> StreamTimeouts:
