@@ -62,3 +62,17 @@ def test_max_time_ends_a_slow_sample_as_limited(routed: RoutedProvider, tmp_path
     (row,) = read_rows(out)
     assert row["status"] == "limited" and row["limit"] == "time" and row["final_response"].startswith("slow")
     assert row["duration_s"] < 10  # not the ~23 s answer
+
+
+def test_a_row_lists_its_attempts_a_failed_one_first(routed: RoutedProvider, tmp_path: Path, capsys) -> None:
+    routed.api_key = KEY
+    routed.route("question 0", Reply(fault="http_error", status=503, retry_after=0), Reply(text="fine"))
+    source = write_input(tmp_path / "in.jsonl", prompts(1))
+    out = tmp_path / "out.jsonl"
+    code, summary, err = run(capsys, str(source), "-o", str(out), *provider_args(routed))
+    assert code == 0, err
+    (row,) = read_rows(out)
+    first, last = row["attempts"][0], row["attempts"][-1]
+    assert first["outcome"] != "ok" and first["status"] == 503 and first["next"] == "retry"
+    assert last["outcome"] == "ok" and last["next"] is None
+    assert KEY not in json.dumps(row)
