@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 from herald.agent.limits import TurnLimits
+from herald.telemetry import traced_turn
 from herald.agent.loop import SyncPorts, ToolProgress, run_sync
 from herald.agent.result import TurnResult
 from herald.context.budget import ContextBudget
@@ -297,16 +299,21 @@ class AIAgent:
             self._ensure_session(user_message)
         except HeraldError as error:
             return TurnResult("failed", None, history, error=error, error_message=str(error))
-        result = run_sync(
-            self._loop_ports(system_prompt),
-            history,
-            user_message,
-            max_iterations=self.max_iterations,
-            max_continuations=self.max_continuations,
-            limits=self.limits,
-            resend=resend,
-        )
-        result.attempts = list(self._turn_attempts)
+        with traced_turn(
+            model=self.model, api_mode=self.api_mode, session_id=self.session_id, user_message=user_message, secrets=self._secrets
+        ) as trace:
+            ports = self._loop_ports(system_prompt)
+            result = run_sync(
+                replace(ports, report_progress=trace.reporting(ports.report_progress)),
+                history,
+                user_message,
+                max_iterations=self.max_iterations,
+                max_continuations=self.max_continuations,
+                limits=self.limits,
+                resend=resend,
+            )
+            result.attempts = list(self._turn_attempts)
+            trace.finish(result)
         return result
 
     def _prepare_turn(self, user_message: str, system_message: str | None) -> str:

@@ -268,6 +268,15 @@ def cli(args: Sequence[str] | None = None) -> int:
     """Run `herald` with `args` (default: sys.argv[1:]); return the exit code, never raise."""
     state = RunState()
     try:
+        return _run(args, state)
+    finally:
+        from herald import telemetry
+
+        telemetry.shutdown()  # export the run's spans before the process ends (when tracing is on)
+
+
+def _run(args: Sequence[str] | None, state: RunState) -> int:
+    try:
         result = herald_command.main(
             list(args) if args is not None else None, prog_name="herald", standalone_mode=False, obj=state
         )
