@@ -101,3 +101,23 @@ def test_a_chat_turn_at_its_limit_says_so_and_the_chat_goes_on(fake: FakeProvide
     child.sendcontrol("d")
     output = finish(child)
     assert child.exitstatus == 0, screen(output)
+
+
+def test_on_a_terminal_a_cut_answer_has_its_note(fake: FakeProvider, env: dict[str, str]) -> None:
+    fake.default = Reply(text="A short start of a long", finish_reason="length")
+    child = spawn("--max-tokens", "5", "-q", "tell me everything", env=env)
+    output = finish(child)
+    lines = screen(output)
+    assert child.exitstatus == 0, lines
+    assert any("A short start of a long" in line for line in lines)
+    assert any("(cut at 5 tokens: --max-tokens to raise)" in line for line in lines), lines
+    assert len(fake.requests) == 1
+
+
+def test_on_a_terminal_a_limit_exits_3_with_the_answer_so_far(fake: FakeProvider, env: dict[str, str]) -> None:
+    fake.default = LOOP
+    child = spawn("--max-turns", "1", "--toolsets", "file", "-q", "find it", env=env)
+    output = finish(child)
+    lines = screen(output)
+    assert child.exitstatus == 3, lines
+    assert any("Looking." in line for line in lines) and any("max_turns" in line for line in lines), lines
