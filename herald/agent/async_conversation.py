@@ -85,6 +85,10 @@ class Conversation:
             cwd=self._base.cwd, approval=gate, memory=self._base._memory_store(), is_interrupted=lambda: self.stopped
         )
 
+    def stop(self) -> None:
+        """Tell the tools still running on a worker thread to stop (a limit ended the turn)."""
+        self.stopped = True
+
     # ── the model ───────────────────────────────────────────────────────
 
     async def call_model(self, api_kwargs: dict[str, Any], messages: list[dict[str, Any]]) -> LLMResponse:

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import weakref
 from contextlib import AsyncExitStack, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any, AsyncIterator
 
@@ -22,6 +22,7 @@ from herald.agent.core import AIAgent
 from herald.agent.events import DoneEvent, StreamEvent
 from herald.agent.loop import AsyncPorts, run_async
 from herald.agent.result import TurnResult
+from herald.telemetry import traced_turn
 from herald.errors import ConfigError, HeraldError
 from herald.client import AsyncClient
 
@@ -212,13 +213,19 @@ class AsyncAIAgent:
                 tool_preview=lambda name, raw: base._tool_preview(name, raw),
                 report_progress=conversation.report,
                 secrets=lambda: base._secrets(),
+                interrupt=conversation.stop,
+            )
+            trace = stack.enter_context(
+                traced_turn(model=base.model, api_mode=base.api_mode, session_id=session_id, user_message=user_message, secrets=base._secrets)
             )
             before = len(history)
             try:
                 result = await run_async(
-                    ports, history, user_message, max_iterations=base.max_iterations, max_continuations=base.max_continuations
+                    replace(ports, report_progress=trace.reporting(ports.report_progress)), history, user_message,
+                    max_iterations=base.max_iterations, max_continuations=base.max_continuations, limits=base.limits,
                 )
                 result.attempts = conversation.attempts
+                trace.finish(result)
             except asyncio.CancelledError:
                 conversation.stopped = True
                 raise

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
+from herald.agent.limits import TurnLimits
+from herald.telemetry import traced_turn
 from herald.agent.loop import SyncPorts, ToolProgress, run_sync
 from herald.agent.result import TurnResult
 from herald.context.budget import ContextBudget
@@ -110,6 +113,9 @@ class AIAgent:
         failover_on_content_policy: let a content-policy refusal go to the next provider (default off).
         attempt_callback: receives each request's `herald.llm.records.AttemptRecord` as it ends
             (failed ones included: retries, fallbacks, failovers as they happen).
+        max_time / max_turns / max_output_tokens: hard limits on each turn (seconds from its
+            start; model calls; output tokens summed over its calls; see `TurnLimits`). A limit
+            that ends a turn makes it "limited", with the best answer so far.
     """
 
     def __init__(
@@ -152,6 +158,9 @@ class AIAgent:
         mcp_servers: Mapping[str, Any] | Iterable[MCPServerConfig] | None = None,
         call_timeout: float | None = None,
         failover_on_content_policy: bool = False,
+        max_time: float | None = None,
+        max_turns: int | None = None,
+        max_output_tokens: int | None = None,
         attempt_callback: Callable[[AttemptRecord], object] | None = None,
         herald_prompt: bool = True,
     ) -> None:
@@ -192,6 +201,7 @@ class AIAgent:
         self.request_timeout = request_timeout
         self.max_tokens = max_tokens
         self.max_continuations = max_continuations
+        self.limits = TurnLimits(max_time, max_turns, max_output_tokens)
         self.temperature = temperature
         self.notice_callback = notice_callback
         self.herald_prompt = herald_prompt
@@ -281,8 +291,14 @@ class AIAgent:
         user_message: str,
         system_message: str | None = None,
         conversation_history: list[dict[str, Any]] | None = None,
+        *,
+        resend: bool = False,
     ) -> TurnResult:
-        """`run_conversation`, returning a `TurnResult` (the error as an exception object, usage summed)."""
+        """`run_conversation`, returning a `TurnResult` (the error as an exception object, usage summed).
+
+        With `resend`, `conversation_history` already ends with `user_message`, stored: a retry
+        of a failed turn (see `herald.agent.retry`); it is sent again without being stored twice.
+        """
         self.clear_interrupt()
         history = list(conversation_history or [])
         self._turn_attempts = []
@@ -292,14 +308,21 @@ class AIAgent:
             self._ensure_session(user_message)
         except HeraldError as error:
             return TurnResult("failed", None, history, error=error, error_message=str(error))
-        result = run_sync(
-            self._loop_ports(system_prompt),
-            history,
-            user_message,
-            max_iterations=self.max_iterations,
-            max_continuations=self.max_continuations,
-        )
-        result.attempts = list(self._turn_attempts)
+        with traced_turn(
+            model=self.model, api_mode=self.api_mode, session_id=self.session_id, user_message=user_message, secrets=self._secrets
+        ) as trace:
+            ports = self._loop_ports(system_prompt)
+            result = run_sync(
+                replace(ports, report_progress=trace.reporting(ports.report_progress)),
+                history,
+                user_message,
+                max_iterations=self.max_iterations,
+                max_continuations=self.max_continuations,
+                limits=self.limits,
+                resend=resend,
+            )
+            result.attempts = list(self._turn_attempts)
+            trace.finish(result)
         if new_session and self.session_id is not None and result.refused_alone(before):
             # The provider refused the message as too long: no session of that message alone.
             self.drop_session(self.session_id)
@@ -336,6 +359,7 @@ class AIAgent:
             is_interrupted=lambda: self._interrupt_requested,
             persist=lambda message: self._persist(message),
             secrets=lambda: self._secrets(),
+            interrupt=self.interrupt,
         )
 
     def chat(self, message: str) -> str:

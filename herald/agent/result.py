@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from herald.agent.limits import LimitKind
 from herald.agent.usage import usage_record
 from herald.llm.records import AttemptRecord
 from herald.llm.types import Usage
 
-TurnStatus = Literal["completed", "interrupted", "failed", "incomplete"]
+TurnStatus = Literal["completed", "interrupted", "failed", "incomplete", "limited"]
+"""How a turn ended (the one definition: the CLI, JSON events and batch rows use it)."""
 
 
 @dataclass
@@ -32,6 +34,8 @@ class TurnResult:
             ahead of it that did not answer, each with a `reason`); None without an answer.
         truncated: the answer was cut by the `max_tokens` limit (and not continued).
         fallback_reason: why a plain request last replaced a stream in this turn, or None.
+        limit: which limit ended the turn ("time", "turns", "tokens"; status "limited"), else None.
+        finish_reason: the last model call's finish reason ("stop", "length", "tool_calls", …), or None.
         attempts: every request of the turn's model calls, in order (`AttemptRecord`s: provider,
             key position, outcome, duration, error, what came next).
     """
@@ -46,6 +50,8 @@ class TurnResult:
     answered_by: dict[str, Any] | None = None
     truncated: bool = False
     fallback_reason: str | None = None
+    limit: LimitKind | None = None
+    finish_reason: str | None = None
     attempts: list[AttemptRecord] = field(default_factory=list)
 
     @property
@@ -93,8 +99,11 @@ class TurnResult:
             # Tokens summed over the turn's answers, in the stored form of `herald.agent.usage`.
             "usage": usage_record(self.usage) if self.usage is not None else None,
             "fallback_reason": self.fallback_reason,
-            # Every request of the turn's model calls (provider, key position, outcome, next step, …).
-            "attempts": [record.as_dict() for record in self.attempts],
+            # "completed", "interrupted", "failed", "incomplete" or "limited" (then `limit` says which).
+            "status": self.status,
+            "limit": self.limit,
+            "finish_reason": self.finish_reason,
+            "attempts": [attempt.as_dict() for attempt in self.attempts],
         }
 
 

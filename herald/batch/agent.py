@@ -55,6 +55,8 @@ class AgentConfig:
         api_keys / fallback / failover_cooldown: failover, as `AIAgent` takes it (the config
             file's key pool and `[[fallback]]` tables).
         max_context_tokens / temperature: as `AIAgent` takes them.
+        max_time / max_turns / max_output_tokens: each sample's limits, as `AIAgent` takes them;
+            a sample a limit ended is "limited" (final: never run again).
     """
 
     model: str
@@ -67,7 +69,7 @@ class AgentConfig:
     max_iterations: int = 50
     stream: bool = True
     max_tokens: int | None = None
-    max_continuations: int = 3
+    max_continuations: int = 0
     max_retries: int = 3
     workdir_root: Path = Path("batch.work")
     api_keys: tuple[str, ...] = field(default=(), repr=False)
@@ -75,6 +77,9 @@ class AgentConfig:
     failover_cooldown: float | None = None
     max_context_tokens: int | None = None
     temperature: float | None = None
+    max_time: float | None = None
+    max_turns: int | None = None
+    max_output_tokens: int | None = None
 
     @property
     def fails_over(self) -> bool:
@@ -131,6 +136,9 @@ class AgentConfig:
             failover_cooldown=self.failover_cooldown,
             max_context_tokens=self.max_context_tokens,
             temperature=self.temperature,
+            max_time=self.max_time,
+            max_turns=self.max_turns,
+            max_output_tokens=self.max_output_tokens,
         )
 
 
@@ -172,6 +180,9 @@ def outcome_from_result(
     if result.get("completed"):
         status = "completed"
         error = error_type = None
+    elif result.get("status") == "limited":
+        status = "limited"
+        error_type = "LimitReached"
     else:
         status = "failed"
         if result.get("interrupted"):
@@ -194,4 +205,7 @@ def outcome_from_result(
         duration_s=duration_s,
         worker=local_worker(),
         rate_limited=stats.rate_limited,
+        limit=result.get("limit"),
+        finish_reason=result.get("finish_reason"),
+        attempts=list(result.get("attempts") or []),
     )

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from herald.batch.samples import Sample
 
-Status = Literal["completed", "failed"]
+Status = Literal["completed", "failed", "limited"]
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,8 @@ class Outcome:
     """How one attempt ended: everything its output row holds.
 
     Attributes:
-        status: "completed" or "failed".
+        status: "completed", "failed", or "limited" (a limit the user set ended it: final,
+            never run again; `limit` says which).
         final_response: the answer text (a failed attempt may have a partial one).
         messages: the whole conversation, OpenAI format, system prompt first.
         usage: tokens summed over the attempt's model calls.
@@ -50,6 +51,9 @@ class Outcome:
         worker: where it ran: "host:pid", or "ray:node-ip/node-id:pid".
         traceback: for a crash in Herald's own code (a bug), the traceback; else None.
         rate_limited: 429 answers seen (for the summary; not written).
+        limit: "time", "turns" or "tokens" when a limit ended the attempt.
+        finish_reason: the last model call's finish reason ("length": the answer was cut by max_tokens).
+        attempts: every HTTP request of its model calls (`AttemptRecord.as_dict()`), in order.
     """
 
     job: Job
@@ -66,6 +70,9 @@ class Outcome:
     worker: str = ""
     traceback: str | None = None
     rate_limited: int = 0
+    limit: str | None = None
+    finish_reason: str | None = None
+    attempts: list[dict[str, Any]] = field(default_factory=list)
 
     def row(self) -> dict[str, Any]:
         """The output row, keys in the documented order."""
@@ -84,6 +91,9 @@ class Outcome:
             "duration_s": round(self.duration_s, 3),
             "worker": self.worker,
             "metadata": self.job.sample.metadata,
+            "limit": self.limit,
+            "finish_reason": self.finish_reason,
+            "attempts": self.attempts,
         }
         if self.traceback is not None:
             row["traceback"] = self.traceback

@@ -18,7 +18,7 @@ from herald.batch.samples import id_key
 from herald.errors import BatchFileError
 from herald.llm.redact import redact
 
-STATUSES = ("completed", "failed")
+STATUSES = ("completed", "failed", "limited")
 MAX_SHOWN = 10
 
 

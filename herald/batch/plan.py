@@ -44,7 +44,7 @@ class ResumePlan:
         """Note a finished attempt (a row written now, or found on start)."""
         state = self._ids.setdefault(key, IdState())
         state.last_attempt = max(state.last_attempt, attempt)
-        if status == "completed":
+        if status in ("completed", "limited"):  # a limit is the user's: final, as an answer is
             state.completed = True
         else:
             state.failures += 1

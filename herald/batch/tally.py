@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 from herald.batch.jobs import Outcome
 
-EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
+EXIT_OK, EXIT_FAILED, EXIT_LIMITED, EXIT_INTERRUPTED = 0, 1, 3, 130
 
 
 @dataclass
@@ -32,6 +32,7 @@ class Tally:
     to_run: int = 0
     completed: int = 0
     failed: int = 0
+    limited: int = 0
     attempts: int = 0
     retried: int = 0
     in_flight: int = 0
@@ -42,7 +43,7 @@ class Tally:
 
     @property
     def finished(self) -> int:
-        return self.completed + self.failed
+        return self.completed + self.failed + self.limited
 
     @property
     def elapsed(self) -> float:
@@ -69,6 +70,8 @@ class Tally:
             self.usage[name] = self.usage.get(name, 0) + value
         if outcome.status == "completed":
             self.completed += 1
+        elif outcome.status == "limited":
+            self.limited += 1
         elif final:
             self.failed += 1
         else:
@@ -86,6 +89,7 @@ class Summary:
     unfinished: int
     run_completed: int
     run_failed: int
+    run_limited: int
     attempts: int
     retried: int
     earlier_completed: int
@@ -119,8 +123,10 @@ class Summary:
     ) -> Summary:
         completed = tally.earlier_completed + tally.completed
         failed = tally.earlier_failed + tally.failed
-        unfinished = tally.samples - completed - failed
-        code = EXIT_INTERRUPTED if interrupted else EXIT_FAILED if failed or unfinished else EXIT_OK
+        unfinished = tally.samples - completed - failed - tally.limited
+        code = (
+            EXIT_INTERRUPTED if interrupted else EXIT_FAILED if failed or unfinished else EXIT_LIMITED if tally.limited else EXIT_OK
+        )
         return cls(
             output=output,
             samples=tally.samples,
@@ -129,6 +135,7 @@ class Summary:
             unfinished=unfinished,
             run_completed=tally.completed,
             run_failed=tally.failed,
+            run_limited=tally.limited,
             attempts=tally.attempts,
             retried=tally.retried,
             earlier_completed=tally.earlier_completed,
@@ -155,6 +162,7 @@ class Summary:
         head = "interrupted" if self.interrupted else "done"
         out = [
             f"{head}: {self.completed} of {self.samples} completed, {self.failed} failed"
+            + (f", {self.run_limited} limited" if self.run_limited else "")
             + (f", {self.unfinished} unfinished (run the same command to resume)" if self.unfinished else "")
         ]
         earlier = self.earlier_completed + self.earlier_failed

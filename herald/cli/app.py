@@ -28,7 +28,7 @@ from herald.cli.errors import (
 )
 from herald.cli.local import local_provider
 from herald.cli.resume import resolve_resume
-from herald.errors import HeraldError
+from herald.errors import ConfigError, HeraldError
 from herald.llm.endpoint import API_MODES
 from herald.sessions import SessionStore
 
@@ -68,6 +68,14 @@ class RunState:
 @click.option("--max-tokens", type=click.IntRange(min=1), metavar="N", help="Cap each answer at N tokens (local model: 256).")
 @click.option("--max-context-tokens", type=click.IntRange(min=256), metavar="N",
               help="The model's context window; older history is left out to fit it. [env HERALD_MAX_CONTEXT_TOKENS]")
+@click.option("--max-time", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              help="End the run after SECONDS (every attempt and tool included); exit 3 with the best answer so far.")
+@click.option("--max-turns", type=click.IntRange(min=1), metavar="N",
+              help="At most N model calls in the turn; exit 3 when the model wants more.")
+@click.option("--max-output-tokens", type=click.IntRange(min=1), metavar="N",
+              help="At most N output tokens summed over the turn's model calls; exit 3 past it.")
+@click.option("--retry", "retry_last", is_flag=True, default=False,
+              help="With -c or --resume: send the session's last user turn again (it failed or was interrupted).")
 @click.option("--json", "json_events", is_flag=True, default=False,
               help="With -q or piped input: the turn as JSON Lines events on stdout (schema in the README).")
 @click.option("--debug", is_flag=True, help="Debug logging, and tracebacks for errors.")
@@ -90,6 +98,10 @@ def herald_command(
     local_model: str | None,
     max_tokens: int | None,
     max_context_tokens: int | None,
+    max_time: float | None,
+    max_turns: int | None,
+    max_output_tokens: int | None,
+    retry_last: bool,
     json_events: bool,
     debug: bool,
 ) -> int:
@@ -111,10 +123,15 @@ def herald_command(
         "local_model": local_model,
         "max_tokens": max_tokens,
         "max_context_tokens": max_context_tokens,
+        "max_time": max_time,
+        "max_turns": max_turns,
+        "max_output_tokens": max_output_tokens,
     }
     state.settings = load_settings(flags)
     if ctx.invoked_subcommand is not None:
         return EXIT_OK
+    if retry_last:
+        return _retry(state.settings, query, resume_id, continue_last, json_events=json_events)
     question = _question(query)
     if json_events and question is None:
         raise click.UsageError("--json needs a question: -q QUESTION, or pipe it on stdin")
@@ -129,6 +146,31 @@ def herald_command(
         from herald.cli.chat import run_chat
 
         return run_chat(settings, resumed)
+
+
+def _retry(settings: Settings, query: str | None, resume_id: str | None, continue_last: bool, *, json_events: bool) -> int:
+    """`herald -c --retry`: send the session's last user turn again, when it has no answer.
+    Needs no question and never reads stdin."""
+    from dataclasses import replace
+
+    from herald.agent.retry import retry_turn
+    from herald.cli.oneshot import run_oneshot
+
+    if query is not None:
+        raise click.UsageError("--retry sends the last turn again: give no question (-q)")
+    if not (resume_id or continue_last):
+        raise click.UsageError("--retry needs the session: -c (the last one) or --resume ID")
+    with SessionStore() as store:
+        resumed = resolve_resume(store, resume_id, continue_last)
+    if resumed.session_id is None:
+        raise ConfigError("--retry: there is no session to retry")
+    turn = retry_turn(resumed.history)
+    if turn is None:
+        raise ConfigError(f"--retry: the last turn of session {resumed.session_id} was answered; nothing to retry")
+    require_provider(settings)
+    with local_provider(settings) as ready:
+        resumed = replace(resumed, history=turn.history)
+        return run_oneshot(ready, turn.user_message, resumed, json_events=json_events, resend=True)
 
 
 def _question(query: str | None) -> str | None:
@@ -227,6 +269,15 @@ herald_command.add_command(local_group)
 def cli(args: Sequence[str] | None = None) -> int:
     """Run `herald` with `args` (default: sys.argv[1:]); return the exit code, never raise."""
     state = RunState()
+    try:
+        return _run(args, state)
+    finally:
+        from herald import telemetry
+
+        telemetry.shutdown()  # export the run's spans before the process ends (when tracing is on)
+
+
+def _run(args: Sequence[str] | None, state: RunState) -> int:
     try:
         result = herald_command.main(
             list(args) if args is not None else None, prog_name="herald", standalone_mode=False, obj=state

@@ -2,7 +2,8 @@
 
 The command only parses, checks and wires: `herald.batch` does the work. Exit codes:
 0 every sample completed, 1 some ended failed (or are unfinished), 2 usage or input
-errors (nothing is run and the output is not touched), 130 stopped by Ctrl-C / SIGTERM.
+errors (nothing is run and the output is not touched), 3 none failed but a limit
+(--max-time, --max-turns, --max-output-tokens) ended some, 130 stopped by Ctrl-C / SIGTERM.
 """
 
 from __future__ import annotations
@@ -91,6 +92,12 @@ def batch_group() -> None:
 @click.option("--system", "system_text", metavar="TEXT", help="System text for samples that bring none.")
 @click.option("--time-limit", type=click.FloatRange(min=0), default=DEFAULT_TIME_LIMIT, show_default=True,
               help="Seconds per attempt (0: none).")
+@click.option("--max-tokens", type=click.IntRange(min=1), metavar="N", help="Cap each answer at N tokens (not continued unless max_continuations says so).")
+@click.option("--max-time", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              help="End a sample after SECONDS (every attempt included): its row says status \"limited\".")
+@click.option("--max-turns", type=click.IntRange(min=1), metavar="N", help="At most N model calls per sample, else \"limited\".")
+@click.option("--max-output-tokens", type=click.IntRange(min=1), metavar="N",
+              help="At most N output tokens summed over a sample's model calls, else \"limited\".")
 @click.option("--workdir", type=click.Path(path_type=Path, file_okay=False),
               help="Where per-sample working directories go (default: OUTPUT's name + .work, beside it).")
 @click.option("--yolo", is_flag=True, help="Run dangerous commands (otherwise refused: nobody can approve).")
@@ -177,7 +184,8 @@ def _settings(ctx: click.Context, options: dict[str, Any]) -> Settings:
     parent = ctx.find_root().params
     flags: dict[str, Any] = {key: parent.get(key) for key in _GROUP_PROVIDER_FLAGS}
     flags["local"] = True if parent.get("local") else None
-    for key in ("model", "base_url", "api_key", "api_mode"):
+    flags["max_tokens"] = parent.get("max_tokens")
+    for key in ("model", "base_url", "api_key", "api_mode", "max_tokens", "max_time", "max_turns", "max_output_tokens"):
         if options[key] is not None:
             flags[key] = options[key]
     if options["no_stream"] or parent.get("no_stream"):
@@ -217,7 +225,10 @@ def _agent_config(settings: Settings, toolsets: tuple[str, ...], files: BatchFil
         max_iterations=options["max_iterations"],
         stream=settings.stream,
         max_tokens=settings.max_tokens,
-        max_continuations=settings.max_continuations,
+        max_continuations=settings.continuations(headless=True),
+        max_time=settings.max_time,
+        max_turns=settings.max_turns,
+        max_output_tokens=settings.max_output_tokens,
         workdir_root=files.workdir,
         api_keys=settings.api_keys,
         fallback=settings.fallback,

@@ -94,12 +94,15 @@ def run_chat(settings: Settings, resumed: Resumed, *, stdout: TextIO | None = No
             text = text.strip()
             if not text:
                 continue
+            resend = False
             if is_slash(text):
                 if not run_slash(state, text):
                     return EXIT_OK
-                continue
+                if state.retry is None:
+                    continue
+                text, state.history[:], state.retry, resend = state.retry.user_message, state.retry.history, None, True
             try:
-                outcome = run_turn(agent, bridge, text, state.history, clock, keys, in_chat=True)
+                outcome = run_turn(agent, bridge, text, state.history, clock, keys, in_chat=True, resend=resend)
             except KeyboardInterrupt:
                 return EXIT_INTERRUPTED
             # The result's history includes this turn (even a failed or interrupted one).

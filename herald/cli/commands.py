@@ -43,6 +43,15 @@ def show_config(settings: Settings, echo: Echo) -> None:
         ("toolsets", _toolsets(settings.toolsets), settings.source("toolsets")),
         ("max_tokens", _number(settings.max_tokens, "the provider's default"), settings.source("max_tokens")),
         ("max_context_tokens", _number(settings.max_context_tokens, "learned from the provider"), settings.source("max_context_tokens")),
+        (
+            "max_continuations",
+            str(settings.max_continuations) if settings.max_continuations is not None
+            else f"chat: {settings.continuations(headless=False)}; -q, --json, batch: {settings.continuations(headless=True)}",
+            settings.source("max_continuations"),
+        ),
+        ("max_time", _number(settings.max_time, "no limit", " s"), settings.source("max_time")),
+        ("max_turns", _number(settings.max_turns, "no limit"), settings.source("max_turns")),
+        ("max_output_tokens", _number(settings.max_output_tokens, "no limit"), settings.source("max_output_tokens")),
         ("temperature", _number(settings.temperature, "the provider's default"), settings.source("temperature")),
         ("yolo", _bool(settings.yolo), settings.source("yolo")),
         (
@@ -119,8 +128,8 @@ def _toolsets(toolsets: tuple[str, ...] | None) -> str:
     return ",".join(toolsets) if toolsets else "none"
 
 
-def _number(value: float | None, unset: str) -> str:
-    return unset if value is None else f"{value:g}"
+def _number(value: float | None, unset: str, unit: str = "") -> str:
+    return unset if value is None else f"{value:g}{unit}"
 
 
 def list_sessions(store: SessionStore, echo: Echo, limit: int = 20) -> None:

@@ -24,6 +24,8 @@ from herald.paths import config_dir
 from herald.tools.toolsets import TOOLSETS
 
 CONFIG_FILENAME = "config.toml"
+CHAT_CONTINUATIONS = 3
+"""How often chat continues an answer cut by max_tokens, unless max_continuations says otherwise."""
 
 # key -> (expected Python type(s), environment variable or None)
 FIELDS: dict[str, tuple[tuple[type, ...], str | None]] = {
@@ -36,6 +38,10 @@ FIELDS: dict[str, tuple[tuple[type, ...], str | None]] = {
     "yolo": ((bool,), None),
     "show_reasoning": ((bool,), None),
     "max_tokens": ((int,), None),
+    "max_continuations": ((int,), None),
+    "max_time": ((int, float), None),
+    "max_turns": ((int,), None),
+    "max_output_tokens": ((int,), None),
     "local": ((bool,), None),
     "local_model": ((str,), "HERALD_LOCAL_MODEL"),
     "api_keys": ((list, str), "HERALD_API_KEYS"),
@@ -52,7 +58,7 @@ _TYPE_NAMES = {
     dict: "a table",
 }
 # The smallest value each number setting allows.
-_POSITIVE = {"max_tokens": 1, "max_context_tokens": 256}
+_POSITIVE = {"max_tokens": 1, "max_context_tokens": 256, "max_continuations": 0, "max_turns": 1, "max_output_tokens": 1}
 
 
 @dataclass(frozen=True)
@@ -68,7 +74,10 @@ class Settings:
     yolo: bool = False
     show_reasoning: bool | None = None  # None: shown on a terminal, hidden on a pipe
     debug: bool = False
-    max_continuations: int = 3  # how often an answer cut by max_tokens is continued
+    max_continuations: int | None = None  # how often an answer cut by max_tokens is continued (None: CHAT_CONTINUATIONS in chat, 0 headless)
+    max_time: float | None = None  # seconds a turn (-q: the run; batch: a sample) may take (None: no limit)
+    max_turns: int | None = None  # model calls in one turn (None: no limit but max_iterations)
+    max_output_tokens: int | None = None  # output tokens summed over one turn (None: no limit)
     max_tokens: int | None = None  # cap on each answer's length (None: the provider's default)
     local: bool = False  # run the bundled local model (herald[local]) instead of a provider
     local_model: str | None = None  # a .gguf file to serve locally instead of the bundled model
@@ -82,6 +91,13 @@ class Settings:
     # key -> where the value came from ("default", "config file", "env HERALD_MODEL", "flag --model")
     sources: Mapping[str, str] = field(default_factory=dict)
     config_path: Path | None = None
+
+    def continuations(self, *, headless: bool) -> int:
+        """How often an answer cut by max_tokens is continued: as set, else 0 for -q, --json and
+        batch (an answer's length is the user's), `CHAT_CONTINUATIONS` in chat."""
+        if self.max_continuations is not None:
+            return self.max_continuations
+        return 0 if headless else CHAT_CONTINUATIONS
 
     def source(self, key: str) -> str:
         return self.sources.get(key, "default")
@@ -139,6 +155,8 @@ def load_settings(flags: Mapping[str, Any], *, environ: Mapping[str, str] | None
     for key, smallest in _POSITIVE.items():
         if values.get(key) is not None and values[key] < smallest:
             raise ConfigError(f"{where[key]}: {key} must be at least {smallest}, not {values[key]}")
+    if values.get("max_time") is not None and (isinstance(values["max_time"], bool) or values["max_time"] <= 0):
+        raise ConfigError(f"{where['max_time']}: max_time must be a number of seconds > 0, not {values['max_time']!r}")
     if values.get("temperature") is not None and not 0 <= values["temperature"] <= 2:
         raise ConfigError(f"{where['temperature']}: temperature must be between 0 and 2, not {values['temperature']}")
     if values.get("api_mode") is not None and values["api_mode"] not in API_MODES:

@@ -1,7 +1,8 @@
 """Turn a failure into one line a person can act on, and an exit code.
 
 Exit codes: 0 success, 1 a failed turn (or other run-time failure), 2 a usage or
-configuration error, 130 interrupted by the user.
+configuration error, 3 a limit the user set ended the run (--max-time, --max-turns,
+--max-output-tokens), 130 interrupted by the user.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from herald.llm.redact import redact
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+EXIT_LIMITED = 3
 EXIT_INTERRUPTED = 130
 
 ERROR_PREFIX = "herald: error: "

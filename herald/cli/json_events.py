@@ -11,8 +11,16 @@ addition bumps `SCHEMA_VERSION`.
     stream.reset     {}        the text and reasoning since the model call began are void
     tool.started     {name, arguments}
     tool.finished    {name, ok, duration_s, output, truncated}
+    attempt.failed   {provider, key, error, error_type, next, delay_s, number, mode, status, duration_s}
     error            {message, error_type}
-    turn.completed   {status, final_response, usage, session_id, fallback_reason, answered_by}
+    turn.completed   {status, final_response, usage, session_id, fallback_reason, answered_by,
+                      limit, finish_reason}
+
+`attempt.failed` comes as each failed HTTP request of a model call ends: `next` says what
+followed ("retry" after `delay_s`, "plain", "fallback", "continue" or "give_up"), so a consumer
+tells a recovered fault from a fatal one. `turn.completed`'s `status` is "completed", "failed",
+"interrupted" or "limited" (then `limit` is "time", "turns" or "tokens" and `final_response`
+holds the best answer so far); `finish_reason` "length" marks an answer cut by max_tokens.
 
 A consumer that keeps the `text.delta` texts, drops them on `stream.reset` and on
 `tool.started` (text before a tool call is the model's commentary on that step), ends with
@@ -28,6 +36,7 @@ import threading
 from typing import Any, TextIO
 
 from herald.cli.summary import TurnSummary
+from herald.llm.records import AttemptRecord
 from herald.llm.redact import redact_data
 
 SCHEMA_VERSION = 1
@@ -103,6 +112,11 @@ class JsonEventDisplay:
     def end_turn(self, *, interrupted: bool = False) -> None:
         pass  # turn.completed carries the outcome
 
+    def on_attempt(self, record: AttemptRecord) -> None:
+        """An HTTP request of a model call ended: a failed one is an `attempt.failed` event (from any thread)."""
+        if not record.ok:
+            self.lines.write(attempt_failed_event(record))
+
     def error(self, message: str) -> None:
         pass  # reported with its type by on_turn_complete, just before turn.completed
 
@@ -120,6 +134,8 @@ class JsonEventDisplay:
             session_id=summary.session_id,
             fallback_reason=summary.fallback_reason,
             answered_by=summary.answered_by,
+            limit=summary.limit,
+            finish_reason=summary.finish_reason,
         )
         # The answer is left as it streamed (see the module docstring); the rest is scrubbed.
         answer = completed.pop("final_response")
@@ -130,6 +146,23 @@ class JsonEventDisplay:
         pass
 
 
+def attempt_failed_event(record: AttemptRecord) -> dict[str, Any]:
+    """The `attempt.failed` event of a failed attempt (records never hold a key; the writer scrubs anyway)."""
+    return event(
+        "attempt.failed",
+        provider=record.provider,
+        key=record.key,
+        error=record.error,
+        error_type=record.error_type,
+        next=record.next,
+        delay_s=record.delay_s,
+        number=record.number,
+        mode=record.mode,
+        status=record.status,
+        duration_s=round(record.duration_s, 3),
+    )
+
+
 def _arguments(raw: str) -> Any:
     """The arguments as a JSON value when they parse, else the model's text as it was."""
     try:
@@ -138,4 +171,4 @@ def _arguments(raw: str) -> Any:
         return raw
 
 
-__all__ = ["OUTPUT_CAP", "SCHEMA_VERSION", "JsonEventDisplay", "JsonLines", "error_event", "event"]
+__all__ = ["OUTPUT_CAP", "SCHEMA_VERSION", "JsonEventDisplay", "JsonLines", "attempt_failed_event", "error_event", "event"]

@@ -27,13 +27,15 @@ def run_oneshot(
     stderr: TextIO | None = None,
     interactive: bool | None = None,
     json_events: bool = False,
+    resend: bool = False,
 ) -> int:
-    """Ask once; 0 on success, 1 failed, 2 configuration error, 130 interrupted.
+    """Ask once; 0 on success, 1 failed, 2 configuration error, 3 a limit ended it, 130 interrupted.
 
     On a terminal the answer is rendered live (`RichDisplay`) and dangerous actions are
     asked about; otherwise plain text is written as it arrives and nobody is asked
     (such actions are refused unless --yolo). With `json_events`, stdout gets the turn as
-    JSON Lines (`herald.cli.json_events`) and nobody is asked either.
+    JSON Lines (`herald.cli.json_events`) and nobody is asked either. With `resend`, the
+    question is the resumed session's last user turn, sent again (`herald -c --retry`).
     """
     out = stdout or sys.stdout
     err = stderr or sys.stderr
@@ -54,12 +56,15 @@ def run_oneshot(
         console = getattr(display, "console", None) or Console(file=out)
         approval = TerminalApproval(display, console)
     bridge = DisplayBridge(display)
-    agent = make_agent(settings, bridge, approval=approval, session_id=resumed.session_id)
+    agent = make_agent(
+        settings, bridge, approval=approval, session_id=resumed.session_id, headless=True,
+        attempt_callback=display.on_attempt if isinstance(display, JsonEventDisplay) else None,
+    )
     if isinstance(display, JsonEventDisplay):
         display.lines.secrets = (agent.endpoint.api_key, settings.api_key)
     try:
         warn_unavailable(agent, lambda line: print(line, file=err, flush=True))
-        outcome = run_turn(agent, bridge, question, resumed.history, InterruptClock())
+        outcome = run_turn(agent, bridge, question, resumed.history, InterruptClock(), resend=resend)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     finally:

@@ -1,4 +1,4 @@
-"""Slash commands typed at the chat prompt: /help, /new, /model, /reasoning, /tools, /sessions, /usage, /quit."""
+"""Slash commands typed at the chat prompt: /help, /new, /retry, /model, /reasoning, /tools, /sessions, /usage, /quit."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.text import Text
 
 from herald.agent.core import AIAgent
+from herald.agent.retry import RetryTurn, retry_turn
 from herald.agent.usage import session_usage
 from herald.cli.commands import list_sessions
 from herald.cli.display import StreamDisplay
@@ -24,6 +25,8 @@ class ChatState:
     display: StreamDisplay
     console: Console
     history: list[dict[str, Any]] = field(default_factory=list)
+    retry: RetryTurn | None = None
+    """Set by /retry: the chat sends this turn again next."""
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,14 @@ def _usage(state: ChatState, arg: str) -> bool:
     return True
 
 
+def _retry(state: ChatState, arg: str) -> bool:
+    turn = retry_turn(state.history)
+    if turn is None:
+        state.console.print(Text("nothing to retry: the last turn has its answer", style="dim"))
+    state.retry = turn
+    return True
+
+
 def _quit(state: ChatState, arg: str) -> bool:
     return False
 
@@ -128,6 +139,7 @@ COMMANDS: dict[str, Command] = {
     for c in (
         Command("help", "/help", "this list", _help),
         Command("new", "/new", "start a new conversation", _new),
+        Command("retry", "/retry", "send the last turn again (it failed or was interrupted)", _retry),
         Command("model", "/model [NAME]", "show or switch the model", _model),
         Command("reasoning", "/reasoning [on|off]", "show or hide the model's reasoning", _reasoning),
         Command("tools", "/tools", "the tools the model may use", _tools),

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Literal
+from typing import Any, Callable
 
+from herald.agent.result import TurnStatus
 from herald.agent.usage import UsageRecord, UsageTotals
-
-TurnStatus = Literal["completed", "interrupted", "failed"]
 
 MIN_STREAMING_S = 0.05
 """Below this, a rate is noise (an answer that arrived in one piece)."""
@@ -86,6 +85,10 @@ class TurnSummary:
     error_type: str | None = None
     first_token_s: float | None = None
     tokens_per_s: float | None = None
+    limit: str | None = None
+    """Which limit ended the turn ("time", "turns", "tokens"; status "limited")."""
+    finish_reason: str | None = None
+    """The last model call's finish reason ("length": the answer was cut by max_tokens)."""
 
 
 def summarize(
@@ -95,6 +98,8 @@ def summarize(
     status: TurnStatus = "interrupted" if result.get("interrupted") else (
         "completed" if result.get("completed") and not result.get("failed") else "failed"
     )
+    if result.get("status") == "limited":
+        status = "limited"
     usage = result.get("usage")
     fallback = result.get("fallback_reason")
     rate = None
@@ -114,6 +119,8 @@ def summarize(
         error_type=result.get("error_type") if status == "failed" else None,
         first_token_s=timer.first_token_s if timer is not None else None,
         tokens_per_s=rate,
+        limit=result.get("limit") if status == "limited" else None,
+        finish_reason=result.get("finish_reason"),
     )
 
 

@@ -14,6 +14,7 @@ from herald.cli.answered import answered_by_line
 from herald.cli.errors import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
+    EXIT_LIMITED,
     EXIT_OK,
     Failure,
     describe_result,
@@ -86,8 +87,11 @@ def run_turn(
     keys: KeyWatch | None = None,
     *,
     in_chat: bool = False,
+    resend: bool = False,
 ) -> TurnOutcome:
     """Ask, stream the answer to the display and end the turn on screen, whatever happens.
+
+    With `resend`, `history` ends with `message`, already stored: a retry (`herald.agent.retry`).
 
     With `keys`, Ctrl-D during the turn stops the answer (the outcome says `eof`). `in_chat`:
     error hints may name chat commands (/new).
@@ -97,7 +101,7 @@ def run_turn(
     bridge.begin_turn()
     try:
         with interrupts_stop(agent, clock), keys.watching() if keys is not None else nullcontext():
-            turn = agent.run_turn(message, conversation_history=history)
+            turn = agent.run_turn(message, conversation_history=history, resend=resend)
     except BaseException:
         _close(display)
         raise
@@ -114,6 +118,10 @@ def run_turn(
     display.end_turn()
     if result.get("truncated"):
         display.notice(cut_marker(agent.max_tokens))
+    if result.get("status") == "limited":
+        display.notice(f"({result.get('error') or 'stopped at a limit'}: the answer so far is above)")
+        bridge.complete_turn(result)
+        return TurnOutcome(result, EXIT_LIMITED)
     if result.get("failed") or not result.get("completed"):
         failure = describe_result(turn, (agent.endpoint.api_key,), in_chat=in_chat)
         display.error(failure.message)

@@ -13,6 +13,7 @@ from herald.cli.config import Settings
 from herald.cli.display import PlainDisplay, RichDisplay, StreamDisplay
 from herald.cli.errors import Failure
 from herald.cli.summary import TurnTimer, summarize
+from herald.llm.records import AttemptRecord
 from herald.tools.approval import ApprovalRequest, Decision
 
 
@@ -90,11 +91,14 @@ def make_agent(
     *,
     approval: Callable[[ApprovalRequest], Decision] | None,
     session_id: str | None = None,
+    headless: bool = False,
+    attempt_callback: Callable[[AttemptRecord], object] | None = None,
 ) -> AIAgent:
     """The agent for these settings, its callbacks wired to `bridge`.
 
     With `stream=False` no stream consumer is attached, so every call is a plain request
-    and the answer is shown when the turn ends.
+    and the answer is shown when the turn ends. `headless` (-q, --json) continues no cut
+    answer unless `max_continuations` says so.
     """
     streaming = settings.stream
     agent = AIAgent(
@@ -112,7 +116,11 @@ def make_agent(
         enabled_toolsets=list(settings.toolsets) if settings.toolsets is not None else None,
         session_id=session_id,
         max_tokens=settings.max_tokens,
-        max_continuations=settings.max_continuations,
+        max_continuations=settings.continuations(headless=headless),
+        max_time=settings.max_time,
+        max_turns=settings.max_turns,
+        max_output_tokens=settings.max_output_tokens,
+        attempt_callback=attempt_callback,
         api_keys=list(settings.api_keys) or None,
         fallback=list(settings.fallback),
         failover_cooldown=settings.failover_cooldown,

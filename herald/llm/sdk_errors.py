@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import socket
 import time
 from contextlib import contextmanager
 from typing import Any, Iterator, Sequence
@@ -69,21 +70,59 @@ def translate_errors(*, where: str, secrets: Sequence[str | None] = ()) -> Itera
         raise status_error(exc, where=where, secrets=secrets) from None
     except loaded_errors("APIConnectionError") as exc:
         cause = redact(str(exc.__cause__ or exc), secrets)
-        if isinstance(exc, loaded_errors("APITimeoutError")):
+        what = connection_failure(exc)
+        if what == "timed out" or (what is None and isinstance(exc, loaded_errors("APITimeoutError"))):
             raise ProviderUnreachable.timeout(f"{where} timed out: {cause}") from None
-        raise ProviderUnreachable(f"{where} unreachable: {cause}") from None
+        raise ProviderUnreachable(f"{where} {_PHRASES.get(what or '', 'unreachable')}: {cause}") from None
     except _TRANSPORT_ERRORS as exc:
         # The raw path reads the SDK's HTTP response itself, so a connection cut or reset
         # mid-body (and the anthropic SDK's own unwrapped protocol errors) arrive raw.
+        what = connection_failure(exc) or ("timed out" if "Timeout" in type(exc).__name__ else None)
         message = f"{where}: connection failed: {redact(str(exc), secrets) or type(exc).__name__}"
-        timed_out = "Timeout" in type(exc).__name__
-        raise (ProviderUnreachable.timeout(message) if timed_out else ProviderUnreachable(message)) from None
+        if what == "timed out":
+            raise ProviderUnreachable.timeout(message) from None
+        if what is not None:
+            message = f"{where} {_PHRASES[what]}: {redact(str(exc), secrets) or type(exc).__name__}"
+        raise ProviderUnreachable(message) from None
     except loaded_errors("APIError") as exc:
         # No HTTP status: an error the provider sent inside a 200 stream.
         message = redact(str(getattr(exc, "message", exc)), secrets)
         raise IncompleteStream("error_event", f"{where}: {message}") from None
     except (json.JSONDecodeError, DecodeError) as exc:
         raise BadResponse(f"{where} sent data that is not valid JSON: {exc}") from None
+
+
+def connection_failure(exc: BaseException) -> str | None:
+    """What really happened to a connection: "refused", "reset", "DNS", "timed out", or None
+    (unknown). The cause chain decides, not the wrapper's class: the aiohttp transport wraps a
+    refused connection, a reset and a DNS failure alike as a connect *timeout*."""
+    chain = _cause_chain(exc)
+    for error in chain:  # a named cause anywhere in the chain wins over a wrapper's "timeout"
+        if isinstance(error, ConnectionRefusedError):
+            return "refused"
+        if isinstance(error, ConnectionResetError):
+            return "reset"
+        if isinstance(error, socket.gaierror) or type(error).__name__ == "ClientConnectorDNSError":
+            return "DNS"
+    if any(isinstance(e, TimeoutError) or type(e).__name__ in _TIMEOUT_NAMES for e in chain):
+        return "timed out"
+    return None
+
+
+def _cause_chain(exc: BaseException) -> list[BaseException]:
+    chain: list[BaseException] = []
+    error: BaseException | None = exc
+    while error is not None and all(error is not seen for seen in chain):
+        chain.append(error)
+        error = error.__cause__ or error.__context__
+    return chain
+
+
+_PHRASES = {"refused": "unreachable: refused", "reset": "reset the connection", "DNS": "unreachable: DNS lookup failed"}
+"""How a message names each connection failure after the host."""
+
+_TIMEOUT_NAMES = frozenset({"ReadTimeout", "WriteTimeout", "PoolTimeout", "ServerTimeoutError", "ConnectionTimeoutError", "SocketTimeoutError"})
+"""Transport timeouts that are real timeouts (a `ConnectTimeout` wrapper alone says nothing: see above)."""
 
 
 def status_error(exc: Any, *, where: str, secrets: Sequence[str | None]) -> ProviderError:

@@ -48,6 +48,7 @@ def test_a_batch_writes_one_row_per_sample_with_the_whole_schema(routed: RoutedP
     assert list(first) == [
         "id", "attempt", "status", "final_response", "messages", "usage", "api_calls", "fallbacks",
         "error", "error_type", "model", "duration_s", "worker", "metadata",
+        "limit", "finish_reason", "attempts",  # issue 23, additions
     ]
     assert first["attempt"] == 1 and first["status"] == "completed" and first["final_response"] == "the answer"
     assert [m["role"] for m in first["messages"]] == ["user", "assistant"]  # no system text of Herald's own

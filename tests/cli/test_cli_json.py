@@ -27,7 +27,7 @@ MODES = ["chat_completions", "codex_responses", "anthropic_messages"]
 ANSWER = "First paragraph of the answer.\n\nSecond paragraph, which is longer than the first one.\n\nThe end."
 EVENT_TYPES = {
     "turn.started", "text.delta", "reasoning.delta", "stream.reset",
-    "tool.started", "tool.finished", "turn.completed", "error",
+    "tool.started", "tool.finished", "turn.completed", "error", "attempt.failed",
 }
 # Faults that make even the plain request fail: the turn fails, exit 1.
 FAILING = {"http_error", "echo_key"}
