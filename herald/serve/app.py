@@ -12,6 +12,7 @@ are written from Herald's typed events (`relay`), never copied from a provider.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 import time
@@ -32,7 +33,6 @@ from herald.serve.upstream import Upstreams
 log = logging.getLogger("herald.serve")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-UPSTREAMS: web.AppKey[Upstreams] = web.AppKey("upstreams", Upstreams)
 _OPEN_PATHS = ("/health",)
 
 
@@ -131,6 +131,9 @@ class _Gateway:
             if call.stream:
                 return await self._stream(request, endpoint, call, client, writer)
             return await self._complete(endpoint, call, client, writer)
+        except asyncio.CancelledError:  # the client went away (or shutdown's grace ran out)
+            self.count(endpoint, call.model, 499)
+            raise
         finally:
             self.metrics.in_flight.dec()
 
@@ -149,18 +152,14 @@ class _Gateway:
 
     async def _stream(self, request: web.Request, endpoint: str, call: CallRequest, client: Any, writer: Any) -> web.StreamResponse:
         events = client.stream(call.messages, **call.arguments())
-        try:
-            response, outcome = await relay(
-                request,
-                events,
-                writer,
-                keepalive_after=self.config.keepalive_after,
-                error_response=lambda failure: self.error_response(endpoint, failure),
-                secrets=self.secrets,
-            )
-        except ConnectionError:  # the client went away mid-write; the upstream is closed already
-            self.count(endpoint, call.model, 499)
-            raise
+        response, outcome = await relay(
+            request,
+            events,
+            writer,
+            keepalive_after=self.config.keepalive_after,
+            error_response=lambda failure: self.error_response(endpoint, failure),
+            secrets=self.secrets,
+        )
         if outcome.first_content_s is not None:
             self.metrics.ttft.labels(endpoint).observe(outcome.first_content_s)
         if outcome.in_band_error:
@@ -205,4 +204,4 @@ def _dumps(data: Any) -> str:
     return msgspec.json.encode(data).decode()
 
 
-__all__ = ["UPSTREAMS", "create_app"]
+__all__ = ["create_app"]

@@ -196,7 +196,7 @@ class MessagesWriter:
     # ── SSE ─────────────────────────────────────────────────────────────
 
     def preamble(self) -> bytes:
-        message = {
+        message: dict[str, Any] = {
             "id": self.id,
             "type": "message",
             "role": "assistant",

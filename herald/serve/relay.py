@@ -102,8 +102,9 @@ async def relay(
                     return response, outcome
                 # "continued" (the text goes on in place) and "attempt": nothing to tell the client
         except Exception as error:  # the call failed for good (a herald.errors exception)
-            if isinstance(error, ConnectionError):
-                raise  # the client went away
+            if isinstance(error, ConnectionError):  # the client went away: the upstream closes on the way out
+                outcome.status = 499
+                return response or web.Response(status=499), outcome
             failure = failure_for(error, secrets)
             log.info("call failed: %s", failure.message)
             if response is None:
