@@ -50,7 +50,9 @@ def routes(fake: FakeProvider) -> tuple[ModelRoute, ...]:
 
 def config_for(fake: FakeProvider, **changes: Any) -> ServeConfig:
     fake.api_key = PROVIDER_KEY
-    values: dict[str, Any] = {"models": routes(fake), "port": 0, "keys": (GATEWAY_KEY,), "limits": dict(LIMITS)}
+    values: dict[str, Any] = {
+        "models": routes(fake), "port": 0, "keys": (GATEWAY_KEY,), "limits": dict(LIMITS), "shutdown_grace": 1.0
+    }
     values.update(changes)
     return ServeConfig(**values)
 

@@ -114,11 +114,14 @@ def test_a_client_that_disconnects_cancels_its_upstream(fake: FakeProvider, gate
     body = httpx.Request("POST", f"{gateway.url}/v1/chat/completions", json={**CHAT, "stream": stream}, headers={"x-api-key": GATEWAY_KEY})
     head = f"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nx-api-key: {GATEWAY_KEY}\r\n"
     payload = body.read()
-    client.sendall(head.encode() + f"Content-Length: {len(payload)}\r\n\r\n".encode() + payload)
-    assert _wait_until(lambda: fake.requests and fake.live_connections > 0, 5)
-    if stream:
-        assert b"data:" in client.recv(65536)  # the answer is flowing
-    client.close()
+    try:
+        client.sendall(head.encode() + f"Content-Length: {len(payload)}\r\n\r\n".encode() + payload)
+        assert _wait_until(lambda: fake.requests and fake.live_connections > 0, 5)
+        received = b""
+        while stream and b"data:" not in received:  # the answer is flowing
+            received += client.recv(65536)
+    finally:
+        client.close()
     connection = fake.requests[-1].connection
     assert _wait_until(lambda: not fake.connection_open(connection), 2), "the upstream request was left running"
 
