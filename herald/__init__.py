@@ -3,6 +3,7 @@
 from herald.agent import AIAgent
 from herald.agent.async_core import AsyncAIAgent
 from herald.agent.result import TurnResult
+from herald.client import AsyncClient, Client
 from herald.errors import (
     AuthenticationError,
     BadResponse,
@@ -17,6 +18,7 @@ from herald.errors import (
     RateLimitError,
     UserError,
 )
+from herald.llm.records import AttemptRecord
 from herald.llm.timeouts import StreamTimeouts
 from herald.llm.types import LLMResponse
 from herald.mcp.config import MCPServerConfig
@@ -26,8 +28,11 @@ __version__ = "0.1.0"
 __all__ = [
     "AIAgent",
     "AsyncAIAgent",
+    "AsyncClient",
+    "AttemptRecord",
     "AuthenticationError",
     "BadResponse",
+    "Client",
     "ConfigError",
     "ContextOverflow",
     "HeraldError",

@@ -156,10 +156,11 @@ class StreamStalled(StreamFailure):
         self.seconds = seconds
 
 
-IncompleteReason = Literal["no_data", "no_finish", "not_sse", "error_event", "error_finish", "failed", "incomplete"]
+IncompleteReason = Literal["no_data", "cut", "no_finish", "not_sse", "error_event", "error_finish", "failed", "incomplete"]
 
 _INCOMPLETE_WORDING: dict[str, str] = {
     "no_data": "no event arrived (not an event stream, or streaming unsupported)",
+    "cut": "the connection was cut mid-stream",
     "no_finish": "it ended without a finish reason or terminal event (connection cut?)",
     "not_sse": "the provider answered something other than an event stream",
     "error_event": "the provider sent an error mid-stream",
@@ -176,7 +177,7 @@ class IncompleteStream(StreamFailure):
     Every wire raises this one class with one wording: "the stream ended incomplete: <why>".
 
     Attributes:
-        reason: "no_data", "no_finish", "not_sse", "error_event", "error_finish", "failed"
+        reason: "no_data", "cut" (the connection failed after the stream began), "no_finish", "not_sse", "error_event", "error_finish", "failed"
             or "incomplete" (the Responses `response.incomplete` event).
         detail: what the provider said, if anything (keys redacted by the caller).
     """

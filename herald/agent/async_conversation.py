@@ -1,10 +1,9 @@
 """One conversation of an `AsyncAIAgent`: its model calls, its tools, its events. Lives for one call.
 
-Its model calls make the sync agent's decisions, with the sync agent's code: the request is
-sent again once when the provider says the history does not fit (`attempts.retry_on_overflow`),
-providers fail over along the agent's chain (`failover.failover_steps`), each attempt's request
-and sink come from `attempts.AttemptRequests`. Only the attempt itself is awaited, on the
-client the conversation leased for that provider and key.
+Its model calls make the sync agent's decisions, with the same code: the request is sent again
+once when the provider says the history does not fit (`attempts.retry_on_overflow`), and the
+client's attempt planner (`herald.llm.planner`) decides every request of a call. Only the
+requests are awaited, on the clients the conversation leased for this event loop.
 """
 
 from __future__ import annotations
@@ -14,10 +13,10 @@ import logging
 from typing import TYPE_CHECKING, Any, Callable
 
 from herald.agent.async_tools import blocking_approval
-from herald.agent.attempts import AttemptRequests, retry_on_overflow
+from herald.agent.attempts import retry_on_overflow
 from herald.agent.events import ReasoningEvent, ResetEvent, StreamEvent, TextEvent, ToolFinishedEvent, ToolStartedEvent
 from herald.agent.loop import ToolProgress
-from herald.llm.failover import Attempt, acall_with_failover
+from herald.llm.records import AttemptRecord
 from herald.llm.sink import DeltaSink
 from herald.llm.steps import arun_steps
 from herald.llm.types import LLMResponse
@@ -25,7 +24,8 @@ from herald.tools.approval import ApprovalGate
 from herald.tools.base import ToolContext, ToolResult
 
 if TYPE_CHECKING:
-    from herald.agent.async_core import AsyncAIAgent, Clients
+    from herald.agent.async_core import AsyncAIAgent
+    from herald.client import AsyncClients
 
 log = logging.getLogger("herald.agent")
 
@@ -42,13 +42,15 @@ class Conversation:
         emit: where `stream()` events go (None for `run_conversation`).
     """
 
-    def __init__(self, agent: AsyncAIAgent, clients: Clients, system_prompt: str, emit: Emit | None) -> None:
+    def __init__(self, agent: AsyncAIAgent, clients: AsyncClients, system_prompt: str, emit: Emit | None) -> None:
         self._agent = agent
         self._base = agent._base
         self._clients = clients
         self._system_prompt = system_prompt
         self._emit = emit
         self._partial: LLMResponse | None = None
+        self.attempts: list[AttemptRecord] = []
+        """Every request of the conversation's model calls, in order."""
         self.stopped = False
         """True once the conversation was cancelled: tools still running on a worker see it and stop."""
         callback = self._base.approval_callback
@@ -66,32 +68,34 @@ class Conversation:
         steps = retry_on_overflow(
             api_kwargs, rebuild=lambda: base._build_api_kwargs(self._system_prompt, messages), learn=base._context_overflowed
         )
-        return await arun_steps(steps, lambda kwargs: self._call_providers(kwargs, messages))
-
-    async def _call_providers(self, api_kwargs: dict[str, Any], messages: list[dict[str, Any]]) -> LLMResponse:
-        base = self._base
-        make_sink = self._sink if self._emit is not None or base._has_stream_consumers() else None
-        requests = AttemptRequests(base, api_kwargs, self._system_prompt, messages, make_sink=make_sink)
-        if not base._failover:
-            response = await self._attempt(requests, Attempt(provider=0, key=0, number=1))
-            response.extras["answered_by"] = base._primary_answered()
-            return response
-        plan = base._failover_plan()
-        response = await acall_with_failover(plan, lambda attempt: self._attempt(requests, attempt), is_interrupted=lambda: self.stopped)
-        response.extras["answered_by"] = plan.answered_by()
+        try:
+            response = await arun_steps(steps, lambda kwargs: self._call_providers(kwargs, messages))
+        except asyncio.CancelledError:
+            self._agent._model_cut_short()
+            raise
+        self._agent._model_answered(response)
         return response
 
-    async def _attempt(self, requests: AttemptRequests, attempt: Attempt) -> LLMResponse:
-        kwargs, sink = requests.begin(attempt)
-        try:
-            caller = self._agent._caller(attempt)
-            client = self._clients.get(attempt.provider, attempt.key)
-            if sink is None:
-                return await caller.request(client, kwargs)
-            return await caller.stream(client, kwargs, sink, on_cancel=self._keep_partial)
-        except BaseException:
-            requests.failed(sink)
-            raise
+    async def _call_providers(self, api_kwargs: dict[str, Any], messages: list[dict[str, Any]]) -> LLMResponse:
+        base, client = self._base, self._agent.client
+        requests = {0: api_kwargs}
+
+        def request_for(provider: int) -> dict[str, Any]:
+            if provider not in requests:
+                requests[provider] = base._build_api_kwargs(
+                    self._system_prompt, messages, wire=client.wires[provider], model=client.providers[provider].model
+                )
+            return requests[provider]
+
+        if (base.model, base.api_mode) != (client.providers[0].model, client.api_mode):
+            client.set_primary(model=base.model, api_mode=base.api_mode)
+        make_sink = self._sink if self._emit is not None or base._has_stream_consumers() else None
+        setup = client.call_setup(request_for, make_sink=make_sink, on_attempt=self._attempt_ended)
+        return await client.run(setup, self._clients, on_cancel=self._keep_partial)
+
+    def _attempt_ended(self, record: AttemptRecord) -> None:
+        self.attempts.append(record)
+        self._agent._attempt_ended(record)
 
     def take_partial(self) -> LLMResponse | None:
         """What the model call that was just cancelled had received (tool calls dropped), once."""

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import weakref
 from contextlib import AsyncExitStack, suppress
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, AsyncIterator
 
@@ -23,10 +23,7 @@ from herald.agent.events import DoneEvent, StreamEvent
 from herald.agent.loop import AsyncPorts, run_async
 from herald.agent.result import TurnResult
 from herald.errors import ConfigError, HeraldError
-from herald.llm.async_caller import AsyncLLMCaller
-from herald.llm.async_clients import ClientPool, make_async_anthropic_client, make_async_openai_client
-from herald.llm.endpoint import Endpoint
-from herald.llm.failover import Attempt, RotatingRetryPolicy
+from herald.client import AsyncClient
 
 log = logging.getLogger("herald.agent")
 
@@ -67,43 +64,13 @@ class AsyncAIAgent:
             lambda name, raw, ctx: self._base.tools.execute(name, raw, ctx), workers=tool_workers, timeout=tool_timeout
         )
         self._limits: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
-        self._pool = ClientPool(lambda: Clients(self._make_client))
-        self._callers = self._make_callers()
+        self._client = AsyncClient.sharing(self._base.client, max_concurrency=max_concurrency)
+        """The awaited transport, over the same providers, chain and memory as the sync side's."""
 
-    def _make_callers(self) -> list[AsyncLLMCaller]:
-        """One awaited call path per provider: the primary, then each fallback. What endpoints taught
-        (`memory`) is the sync side's, shared by every conversation."""
-        base = self._base
-        sync = base._llm
-        primary = AsyncLLMCaller(
-            wire=lambda: base._wire(),
-            endpoint=lambda: (base.endpoint.base_url, base.endpoint.host),
-            secrets=lambda: base._secrets(),
-            timeouts=sync.timeouts,
-            retry=sync.retry,
-            memory=sync.memory,
-            request_timeout=base.request_timeout,
-        )
-        callers = [primary]
-        for fallback in base._fallbacks:
-            endpoint = fallback.settings.endpoint
-            where = (endpoint.base_url, endpoint.host)
-            callers.append(
-                replace(primary, wire=lambda fallback=fallback: fallback.wire, endpoint=lambda where=where: where)  # type: ignore[misc]
-            )
-        return callers
-
-    def _caller(self, attempt: Attempt) -> AsyncLLMCaller:
-        """The attempt's provider's call path; with failover, retries that rotate rather than wait
-        when another of its keys is ready (the key is the attempt's, not shared state)."""
-        caller = self._callers[attempt.provider]
-        if not self._base._failover:
-            return caller
-        chain = self._base._chain
-        retry = RotatingRetryPolicy(
-            max_retries=caller.retry.max_retries, spare_key=lambda: chain.has_spare_key(attempt.provider, attempt.key)
-        )
-        return replace(caller, retry=retry)
+    @property
+    def client(self) -> AsyncClient:
+        """The transport the agent's model calls go through (`herald.AsyncClient`)."""
+        return self._client
 
     # ── configuration (the sync agent's) ────────────────────────────────
 
@@ -132,7 +99,7 @@ class AsyncAIAgent:
     # ── lifetime ────────────────────────────────────────────────────────
 
     async def __aenter__(self) -> AsyncAIAgent:
-        self._pool.hold()
+        self._client.hold()
         return self
 
     async def __aexit__(
@@ -143,7 +110,7 @@ class AsyncAIAgent:
     async def aclose(self) -> None:
         """Close this loop's connection pool once its conversations end, and stop the MCP
         servers the agent started (a later call starts them again, as with `AIAgent.close`)."""
-        await self._pool.release()
+        await self._client.aclose()
         # Stopping a server waits for its process group: off the loop.
         await asyncio.to_thread(self._base.close)
 
@@ -231,7 +198,7 @@ class AsyncAIAgent:
         async with AsyncExitStack() as stack:
             if self.max_concurrency is not None:
                 await stack.enter_async_context(self._limit())
-            clients = await stack.enter_async_context(self._pool.lease())
+            clients = await stack.enter_async_context(self._client.lease())
             conversation = Conversation(self, clients, system_prompt, emit)
             ports = AsyncPorts(
                 build_request=lambda messages: base._build_api_kwargs(system_prompt, messages),
@@ -246,9 +213,11 @@ class AsyncAIAgent:
                 secrets=lambda: base._secrets(),
             )
             try:
-                return await run_async(
+                result = await run_async(
                     ports, history, user_message, max_iterations=base.max_iterations, max_continuations=base.max_continuations
                 )
+                result.attempts = conversation.attempts
+                return result
             except asyncio.CancelledError:
                 conversation.stopped = True
                 raise
@@ -272,42 +241,21 @@ class AsyncAIAgent:
             return base.session_id
         return store.create_session(model=base.model, base_url=base.endpoint.base_url, cwd=str(base.cwd), title=first_message)
 
+    # ── seams for subclasses (e.g. the batch's agent), called by each conversation ──
+
+    def _model_answered(self, response: Any) -> None:
+        """A model call of some conversation was answered."""
+
+    def _model_cut_short(self) -> None:
+        """A model call of some conversation was cancelled in flight."""
+
+    def _attempt_ended(self, record: Any) -> None:
+        """A request of some conversation's model call ended (`AttemptRecord`)."""
+
     def _persist(self, session_id: str | None, message: dict[str, Any]) -> None:
         store = self._base.session_store
         if store is not None and session_id is not None:
             store.append_message(session_id, message)
-
-    def _make_client(self, provider: int, key: int) -> Any:
-        """A client for one provider and key, pooled for this instance's concurrency."""
-        base = self._base
-        endpoint: Endpoint = base._keyed_endpoint(key) if provider == 0 else base._fallbacks[provider - 1].endpoint_for(key)
-        make = make_async_anthropic_client if endpoint.api_mode == "anthropic_messages" else make_async_openai_client
-        return make(endpoint, timeout=base.request_timeout, max_connections=self.max_concurrency)
-
-
-class Clients:
-    """One event loop's async clients, one per provider and key, made when first needed."""
-
-    def __init__(self, make: Any) -> None:
-        self._make = make
-        self._clients: dict[tuple[int, int], Any] = {}
-
-    def get(self, provider: int, key: int) -> Any:
-        """The client for this provider and key.
-
-        Raises:
-            ConfigError: the provider has no key (and is not local).
-        """
-        client = self._clients.get((provider, key))
-        if client is None:
-            client = self._clients[(provider, key)] = self._make(provider, key)
-        return client
-
-    async def close(self) -> None:
-        """Close every client and its connections."""
-        clients, self._clients = list(self._clients.values()), {}
-        for client in clients:
-            await client.close()
 
 
 @dataclass

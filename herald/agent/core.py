@@ -6,11 +6,8 @@ integrations patch them. They stay thin and delegate to `herald.llm`.
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
-import threading
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
@@ -18,19 +15,17 @@ from herald.agent.loop import SyncPorts, ToolProgress, run_sync
 from herald.agent.result import TurnResult
 from herald.context.budget import ContextBudget
 from herald.errors import ConfigError, HeraldError, LLMError
-from herald.llm.caller import CallHooks, LLMCaller, Wire
+from herald.client import DEFAULT_MODEL, Client, Transport
+from herald.llm.caller import LLMCaller, plain_timeout, plain_timeout_now
 from herald.llm.clients import make_anthropic_client, make_openai_client
-from herald.llm.endpoint import API_MODES, Endpoint, resolve_endpoint
-from herald.llm.idle_clients import IdleClients
-from herald.llm.failover import CallPlan, FailoverPolicy, ProviderChain, RotatingRetryPolicy, call_with_failover
-from herald.llm.keypool import parse_keys, pool_keys
+from herald.llm.endpoint import Endpoint
 from herald.llm.openai_chat import response_from_completion
-from herald.llm.providers import FallbackCalls, ProviderSettings, fallback_settings
-from herald.llm.retry import RetryPolicy
+from herald.llm.planner import Send
+from herald.llm.records import AttemptRecord
 from herald.llm.sink import DeltaSink
 from herald.llm.steps import run_steps
-from herald.llm.timeouts import StreamTimeouts
 from herald.llm.types import LLMResponse
+from herald.llm.wire import Wire
 from herald.llm.wires import wire_for
 
 if TYPE_CHECKING:
@@ -46,7 +41,6 @@ log = logging.getLogger("herald.agent")
 
 TextCallback = Callable[[str], object]
 
-DEFAULT_MODEL = "openai/gpt-4o-mini"
 
 
 class AIAgent:
@@ -101,7 +95,11 @@ class AIAgent:
             like the primary's settings (`model`, `base_url`, `api_key` / `api_keys`, `api_mode`;
             see `herald.llm.providers`). The answer's provider is in the result's `answered_by`.
         failover_cooldown: seconds a provider that failed for good is skipped by later calls
-            before it is tried again (default 120).
+            before one request probes it again (default 30; doubled after each failed probe, up to 300).
+        call_timeout: seconds for one model call, every attempt and provider included (None: no bound).
+        failover_on_content_policy: let a content-policy refusal go to the next provider (default off).
+        attempt_callback: receives each request's `herald.llm.records.AttemptRecord` as it ends
+            (failed ones included: retries, fallbacks, failovers as they happen).
     """
 
     def __init__(
@@ -141,20 +139,35 @@ class AIAgent:
         temperature: float | None = None,
         notice_callback: TextCallback | None = None,
         mcp_servers: Mapping[str, Any] | Iterable[MCPServerConfig] | None = None,
+        call_timeout: float | None = None,
+        failover_on_content_policy: bool = False,
+        attempt_callback: Callable[[AttemptRecord], object] | None = None,
     ) -> None:
-        api_mode = api_mode or os.environ.get("HERALD_API_MODE") or None
-        if api_mode is not None and api_mode not in API_MODES:
-            raise ConfigError(f"unknown api_mode {api_mode!r}: choose one of {', '.join(API_MODES)}")
         if max_iterations < 1:
             raise ConfigError(f"max_iterations must be at least 1, got {max_iterations}")
-        self.model = model or os.environ.get("HERALD_MODEL") or DEFAULT_MODEL
-        pool = list(api_keys) if api_keys is not None else list(parse_keys(os.environ.get("HERALD_API_KEYS", "")))
-        if pool:
-            api_key = pool_keys(api_key, pool)[0]
-        self._endpoint = resolve_endpoint(model=self.model, base_url=base_url, api_key=api_key, api_mode=api_mode)
-        self._primary_keys = pool_keys(self._endpoint.api_key, pool)
+        self._client = Client(
+            model,
+            base_url=base_url,
+            api_key=api_key,
+            api_keys=api_keys,
+            api_mode=api_mode,
+            fallback=fallback,
+            stream_first_byte_timeout=stream_first_byte_timeout,
+            stream_idle_timeout=stream_idle_timeout,
+            stream_total_timeout=stream_total_timeout,
+            request_timeout=request_timeout,
+            max_retries=max_retries,
+            failover_cooldown=failover_cooldown,
+            call_timeout=call_timeout,
+            failover_on_content_policy=failover_on_content_policy,
+            attempt_callback=attempt_callback,
+        )
+        """The transport: providers, keys, the attempt planner, what endpoints taught."""
+        self.model = self._client.model
+        self.api_mode = self._client.api_mode
         self._primary_key = 0
-        self.api_mode = self._endpoint.api_mode
+        """The pool position of the key the primary's current request uses."""
+        self._turn_attempts: list[AttemptRecord] = []
         self.quiet_mode = quiet_mode
         self.skip_context_files = skip_context_files
         self.skip_memory = skip_memory
@@ -184,70 +197,38 @@ class AIAgent:
         self._memory: MemoryStore | None = None
         self.mcp_servers = _mcp_servers(mcp_servers)
         self._mcp: MCPManager | None = None
-        self._interrupt_event = threading.Event()
-        self._init_failover(
-            fallback or (),
-            FailoverPolicy() if failover_cooldown is None else FailoverPolicy(cooldown=failover_cooldown),
-            timeouts=_timeouts(stream_first_byte_timeout, stream_idle_timeout, stream_total_timeout),
-            max_retries=max_retries,
-        )
-
-    def _init_failover(
-        self, fallback: Sequence[Mapping[str, Any]], policy: FailoverPolicy, *, timeouts: StreamTimeouts, max_retries: int
-    ) -> None:
-        """The primary's call path (through the seams), the fallbacks' own, and the chain between them."""
-        primary = ProviderSettings(self.model, self._endpoint, self._primary_keys)
-        settings = fallback_settings(fallback, primary=primary)
-        self._chain = ProviderChain([primary.info(), *(s.info() for s in settings)], policy)
-        self._failover = len(settings) > 0 or len(self._primary_keys) > 1
-        """False: one provider with one key, called exactly as without failover."""
-        retry = RetryPolicy(max_retries=max_retries)
-        if self._failover:
-            retry = RotatingRetryPolicy(max_retries=max_retries, spare_key=lambda: self._chain.has_spare_key(0, self._primary_key))
-        self._idle_clients = IdleClients()
-        self._llm = LLMCaller(hooks=self._call_hooks(), timeouts=timeouts, retry=retry, request_timeout=self.request_timeout)
-        self._fallbacks = [
-            FallbackCalls(
-                s,
-                spare_key=functools.partial(self._chain.has_spare_key, index),
-                secrets=self._secrets,
-                normalize=self._normalize,
-                is_interrupted=lambda: self._interrupt_requested,
-                timeouts=timeouts,
-                max_retries=max_retries,
-                request_timeout=self.request_timeout,
-                memory=self._llm.memory,
-                idle_clients=self._idle_clients,
-            )
-            for index, s in enumerate(settings, 1)
-        ]
+        self._llm = LLMCaller(hooks=self._call_hooks(), timeouts=self._client.timeouts, request_timeout=request_timeout)
+        """The primary's requests, through the seams below (the reference contract patches them)."""
 
     # ── configuration ───────────────────────────────────────────────────
 
     @property
+    def client(self) -> Client:
+        """The transport the agent's model calls go through (`herald.Client`)."""
+        return self._client
+
+    @property
     def base_url(self) -> str:
-        return self._endpoint.base_url
+        return self._client.base_url
 
     @property
     def endpoint(self) -> Endpoint:
         """Where requests go (the key is inside: never log this object's fields)."""
-        return self._endpoint
+        return self._client.endpoint
 
     # ── interrupts ──────────────────────────────────────────────────────
 
     @property
     def _interrupt_requested(self) -> bool:
-        return self._interrupt_event.is_set()
+        return self._client.interrupted
 
     @_interrupt_requested.setter
     def _interrupt_requested(self, value: bool) -> None:
         if value:
-            self._interrupt_event.set()
+            self._client.interrupt()
             self._llm.wake()
-            for fallback in self._fallbacks:
-                fallback.caller.wake()
         else:
-            self._interrupt_event.clear()
+            self._client.clear_interrupt()
 
     def interrupt(self) -> None:
         """Stop the call in flight at once (from any thread). It raises `herald.errors.Interrupted`."""
@@ -290,18 +271,21 @@ class AIAgent:
         """`run_conversation`, returning a `TurnResult` (the error as an exception object, usage summed)."""
         self.clear_interrupt()
         history = list(conversation_history or [])
+        self._turn_attempts = []
         try:
             system_prompt = self._prepare_turn(user_message, system_message)
             self._ensure_session(user_message)
         except HeraldError as error:
             return TurnResult("failed", None, history, error=error, error_message=str(error))
-        return run_sync(
+        result = run_sync(
             self._loop_ports(system_prompt),
             history,
             user_message,
             max_iterations=self.max_iterations,
             max_continuations=self.max_continuations,
         )
+        result.attempts = list(self._turn_attempts)
+        return result
 
     def _prepare_turn(self, user_message: str, system_message: str | None) -> str:
         """The turn's system prompt, once the message is known to fit in the context window.
@@ -372,9 +356,7 @@ class AIAgent:
         store = self.session_store
         if store is None or self.session_id is not None:
             return
-        self.session_id = store.create_session(
-            model=self.model, base_url=self._endpoint.base_url, cwd=str(self.cwd), title=first_message
-        )
+        self.session_id = store.create_session(model=self.model, base_url=self.base_url, cwd=str(self.cwd), title=first_message)
 
     def _persist(self, message: dict[str, Any]) -> None:
         store = self.session_store
@@ -420,7 +402,7 @@ class AIAgent:
         """Stop the MCP servers (no server process outlives this) and close kept connections.
         Idempotent; using the agent afterwards starts them again.
         """
-        self._idle_clients.close()
+        self._client.close()
         manager, self._mcp = self._mcp, None
         if manager is not None:
             self._tools = None  # their tools go with them
@@ -512,8 +494,9 @@ class AIAgent:
 
     def _call_model(self, api_kwargs: dict[str, Any], system_prompt: str, messages: list[dict[str, Any]]) -> LLMResponse:
         """One model call of the conversation loop: `api_kwargs` (the primary's request) streamed
-        when someone displays deltas, else a plain request; when the primary fails for good, the
-        fallbacks in order, each with the same history. `extras["answered_by"]` says who answered.
+        when someone displays deltas, else a plain request, planned by the client (`herald.llm.planner`):
+        retries, the fallbacks in order (each with a request built from the same history), one
+        deadline. `extras["answered_by"]` says who answered, `extras["attempts"]` every request.
 
         Raises:
             herald.errors.Interrupted: never failed over.
@@ -527,45 +510,48 @@ class AIAgent:
         return run_steps(steps, lambda kwargs: self._call_providers(kwargs, system_prompt, messages))
 
     def _call_providers(self, api_kwargs: dict[str, Any], system_prompt: str, messages: list[dict[str, Any]]) -> LLMResponse:
+        requests = {0: api_kwargs}
+
+        def request_for(provider: int) -> dict[str, Any]:
+            if provider not in requests:
+                settings = self._client.providers[provider]
+                requests[provider] = self._build_api_kwargs(
+                    system_prompt, messages, wire=self._client.wires[provider], model=settings.model
+                )
+            return requests[provider]
+
         streaming = self._has_stream_consumers()
-        if not self._failover:
-            response = self._normalize(
-                self._interruptible_streaming_api_call(api_kwargs) if streaming else self._interruptible_api_call(api_kwargs)
-            )
-            response.extras["answered_by"] = self._primary_answered()
-            return response
-        from herald.agent.attempts import ProviderAttempts
+        return self._run_call(request_for, make_sink=(lambda: self._make_sink(None)) if streaming else None)
 
-        attempts = ProviderAttempts(self, api_kwargs, system_prompt, messages, streaming=streaming)
-        plan = self._failover_plan()
-        response = call_with_failover(plan, attempts.run, is_interrupted=lambda: self._interrupt_requested)
-        response.extras["answered_by"] = plan.answered_by()
-        return response
-
-    def _failover_plan(self) -> CallPlan:
-        """One model call's walk along the chain, the primary's settings as they are now (`/model`)."""
-        self._chain.update(0, ProviderSettings(self.model, self._endpoint, self._primary_keys).info())
-        return self._chain.plan()
-
-    def _primary_answered(self) -> dict[str, Any]:
-        """`answered_by` without failover: the primary, nothing skipped."""
-        return {"model": self.model, "base_url": self.base_url, "skipped": []}
+    def _run_call(
+        self, request_for: Callable[[int], dict[str, Any]], *, make_sink: Callable[[], DeltaSink] | None, only: list[int] | None = None
+    ) -> LLMResponse:
+        """One planned call on the client, the primary's requests through the agent's seams."""
+        client = self._client
+        if (self.model, self.api_mode) != (client.providers[0].model, client.api_mode):
+            client.set_primary(model=self.model, api_mode=self.api_mode)  # `/model`, or `agent.api_mode = …`
+        setup = client.call_setup(
+            request_for, make_sink=make_sink, only=only, on_attempt=self._turn_attempts.append, wires=[self._wire(), *client.wires[1:]]
+        )
+        return client.run(setup, primary=_PrimarySeams(self))
 
     def _interruptible_streaming_api_call(
         self, api_kwargs: dict[str, Any], *, on_first_delta: Callable[[], object] | None = None
     ) -> LLMResponse:
-        """Stream one call to the primary; fall back to `_interruptible_api_call` on any failure.
-        (Failover to other providers happens above, in `_call_model`.)
+        """Stream one call to the primary, planned: a stream-specific failure falls back to one
+        `_interruptible_api_call`, a 5xx or 429 is retried (failover to other providers happens in
+        `_call_model`).
 
         Raises:
             herald.errors.Interrupted: the user interrupted; `.partial` holds what arrived.
             The fallback's error, when the plain request fails too.
         """
-        return self._llm.stream(api_kwargs, self._make_sink(on_first_delta))
+        return self._run_call(lambda provider: api_kwargs, make_sink=lambda: self._make_sink(on_first_delta), only=[0])
 
     def _interruptible_api_call(self, api_kwargs: dict[str, Any]) -> LLMResponse:
-        """One plain (non-streaming) call to the primary, retried on transient failures, interruptible."""
-        return self._llm.request(api_kwargs)
+        """One plain (non-streaming) request to the primary, interruptible: the seam through which
+        the planner sends the primary's plain requests (it retries; this does not)."""
+        return self._llm.request_once(api_kwargs, timeout=plain_timeout_now(self.request_timeout))
 
     def _run_codex_stream(
         self,
@@ -589,30 +575,29 @@ class AIAgent:
         """An openai client for this request alone (closing it to interrupt never poisons another):
         one kept from a request that ended, with its open connection, or a new one."""
         endpoint = self._keyed_endpoint()
-        return self._idle_clients.take(endpoint, lambda: make_openai_client(endpoint, timeout=self.request_timeout))
+        return self._client.idle_clients.take(endpoint, lambda: make_openai_client(endpoint, timeout=self.request_timeout))
 
     def _close_request_openai_client(self, client: Any, *, reason: str = "") -> None:
-        self._idle_clients.give_back(client)
+        self._client.idle_clients.give_back(client)
 
     def _create_request_client(self, reason: str) -> Any:
         if self.api_mode == "anthropic_messages":
             endpoint = self._keyed_endpoint()
-            return self._idle_clients.take(endpoint, lambda: make_anthropic_client(endpoint, timeout=self.request_timeout))
+            return self._client.idle_clients.take(endpoint, lambda: make_anthropic_client(endpoint, timeout=self.request_timeout))
         return self._create_request_openai_client(reason=reason)
 
     def _keyed_endpoint(self, key_number: int | None = None) -> Endpoint:
-        """The primary's endpoint with the key of the current attempt (the first key without a pool),
+        """The primary's endpoint with the key of the current request (the first key without a pool),
         or with the pool's key number `key_number`."""
-        key = self._primary_keys[self._primary_key if key_number is None else key_number]
-        return self._endpoint if key == self._endpoint.api_key else replace(self._endpoint, api_key=key)
+        return self._client.endpoint_for(0, self._primary_key if key_number is None else key_number)
 
     def _secrets(self) -> tuple[str | None, ...]:
         """Every key of every provider: all of them are scrubbed from every message."""
-        return (*self._primary_keys, *(key for f in self._fallbacks for key in f.settings.keys))
+        return self._client.secrets()
 
     def _close_request_client(self, client: Any) -> None:
         if self.api_mode == "anthropic_messages":
-            self._idle_clients.give_back(client)
+            self._client.idle_clients.give_back(client)
         else:
             self._close_request_openai_client(client, reason="done")
 
@@ -629,26 +614,40 @@ class AIAgent:
             reset_callback=self.stream_reset_callback,
         )
 
-    def _call_hooks(self) -> CallHooks:
+    def _call_hooks(self) -> Any:
         # Lambdas, not bound methods: the seams are looked up per call, so patching works.
-        return CallHooks(
-            wire=lambda: self._wire(),
-            endpoint=lambda: (self._endpoint.base_url, self._endpoint.host),
-            secrets=lambda: self._secrets(),
+        return self._client.hooks(
+            0,
+            0,
             create_client=lambda reason: self._create_request_client(reason),
             close_client=lambda client: self._close_request_client(client),
-            plain_call=lambda kwargs: self._interruptible_api_call(kwargs),
-            normalize=self._normalize,
+            wire=lambda: self._wire(),
             is_interrupted=lambda: self._interrupt_requested,
-            discard_client=self._idle_clients.discard,
-            client_was_kept=self._idle_clients.reused,
-            discard_stale=self._idle_clients.discard_stale,
         )
 
     def _normalize(self, response: Any) -> LLMResponse:
         if isinstance(response, LLMResponse):
             return response
         return response_from_completion(response)
+
+
+class _PrimarySeams(Transport):
+    """The primary's requests, sent through `AIAgent`'s seams (the compatibility contract)."""
+
+    def __init__(self, agent: AIAgent) -> None:
+        self._agent = agent
+
+    def stream(self, send: Send) -> LLMResponse:
+        agent = self._agent
+        agent._primary_key = send.attempt.key
+        assert send.sink is not None
+        return agent._llm.stream_once(send.api_kwargs, send.sink, stream_options=send.stream_options, timeouts=send.timeouts)
+
+    def request(self, send: Send) -> LLMResponse:
+        agent = self._agent
+        agent._primary_key = send.attempt.key
+        with plain_timeout(send.timeouts.total):
+            return agent._normalize(agent._interruptible_api_call(send.api_kwargs))
 
 
 def _mcp_servers(value: Any) -> tuple[MCPServerConfig, ...]:
@@ -660,9 +659,3 @@ def _mcp_servers(value: Any) -> tuple[MCPServerConfig, ...]:
     if any(server.enabled for server in servers):
         require_mcp()
     return servers
-
-
-def _timeouts(first_byte: float | None, idle: float | None, total: float | None) -> StreamTimeouts:
-    limits = StreamTimeouts.from_env()
-    changes = {k: v for k, v in (("first_byte", first_byte), ("idle", idle), ("total", total)) if v is not None}
-    return limits.with_(**changes) if changes else limits

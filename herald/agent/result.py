@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from herald.agent.usage import usage_record
+from herald.llm.records import AttemptRecord
 from herald.llm.types import Usage
 
 TurnStatus = Literal["completed", "interrupted", "failed", "incomplete"]
@@ -31,6 +32,8 @@ class TurnResult:
             ahead of it that did not answer, each with a `reason`); None without an answer.
         truncated: the answer was cut by the `max_tokens` limit (and not continued).
         fallback_reason: why a plain request last replaced a stream in this turn, or None.
+        attempts: every request of the turn's model calls, in order (`AttemptRecord`s: provider,
+            key position, outcome, duration, error, what came next).
     """
 
     status: TurnStatus
@@ -43,6 +46,7 @@ class TurnResult:
     answered_by: dict[str, Any] | None = None
     truncated: bool = False
     fallback_reason: str | None = None
+    attempts: list[AttemptRecord] = field(default_factory=list)
 
     @property
     def completed(self) -> bool:
@@ -75,6 +79,8 @@ class TurnResult:
             # Tokens summed over the turn's answers, in the stored form of `herald.agent.usage`.
             "usage": usage_record(self.usage) if self.usage is not None else None,
             "fallback_reason": self.fallback_reason,
+            # Every request of the turn's model calls (provider, key position, outcome, next step, …).
+            "attempts": [record.as_dict() for record in self.attempts],
         }
 
 

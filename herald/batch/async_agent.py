@@ -3,32 +3,26 @@
 Many attempts run on one `BatchAsyncAgent` at once, so what an attempt's model calls add up
 to cannot live on the agent: it lives in an `AttemptScope`, set in a context variable by the
 runner for the attempt's task (asyncio gives every task its own copy of the context, so each
-concurrent attempt sees its own scope). The agent overrides two seams of `AsyncAIAgent`:
+concurrent attempt sees its own scope). The agent overrides seams of `AsyncAIAgent`:
 
-- `_caller` (once per provider attempt): its answers are recorded (usage, the model that
-  answered, stream fallbacks) and reported to the concurrency limit; its plain requests retry
-  with `BatchRetry`, which tells the limit of every 429 and waits rate limits out longer than
-  other errors.
+- `_model_answered` / `_model_cut_short` (each model call): its answer is recorded (usage, the
+  model that answered, stream fallbacks) and reported to the concurrency limit;
+- `_attempt_ended` (each request the planner sent): every 429 is told to the limit;
 - `_persist` (each message the conversation appends): the scope keeps the turn's messages, so
   an attempt stopped at its time limit still has its partial conversation.
 """
 
 from __future__ import annotations
 
-import asyncio
 from contextvars import ContextVar
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from herald.agent.async_core import AsyncAIAgent
 from herald.agent.async_tools import DEFAULT_TOOL_WORKERS
-from herald.batch.agent import RATE_LIMIT_RETRIES, AgentConfig, AttemptStats, Signals
-from herald.errors import RateLimitError
-from herald.llm.async_caller import AsyncLLMCaller, OnCancel
-from herald.llm.failover import Attempt, is_quota
-from herald.llm.retry import RetryPolicy, is_transient
-from herald.llm.sink import DeltaSink
+from herald.batch.agent import AgentConfig, AttemptStats, Signals
+from herald.llm.records import AttemptRecord
 from herald.llm.types import LLMResponse
 
 
@@ -70,61 +64,6 @@ CURRENT_ATTEMPT: ContextVar[AttemptScope | None] = ContextVar("herald_batch_atte
 """The attempt the running task belongs to (set by the runner around each attempt)."""
 
 
-@dataclass
-class _Failures:
-    """What one plain request's retries have seen so far."""
-
-    scope: AttemptScope
-    rate_limited: int = 0
-    other: int = 0
-
-
-@dataclass(frozen=True)
-class BatchRetry(RetryPolicy):
-    """The retries of one plain request in a batch: every 429 goes to the limit, and rate limits
-    are waited out `rate_limit_retries` times (0 with failover: another key or provider takes
-    over at once), other transient failures `transient_retries` times.
-
-    `max_retries` only bounds the loop from outside; `should_retry` decides, so it sees every failure.
-    """
-
-    transient_retries: int = 3
-    rate_limit_retries: int = RATE_LIMIT_RETRIES
-    failures: _Failures | None = field(default=None, compare=False)
-
-    def should_retry(self, error: BaseException) -> bool:
-        failures = self.failures
-        assert failures is not None
-        if isinstance(error, RateLimitError):
-            failures.rate_limited += 1
-            failures.scope.rate_limited()
-            return not is_quota(error) and failures.rate_limited <= self.rate_limit_retries
-        failures.other += 1
-        return is_transient(error) and failures.other <= self.transient_retries
-
-
-class _ScopedCaller:
-    """A provider's call path for one attempt: the answer goes into the attempt's scope."""
-
-    def __init__(self, caller: AsyncLLMCaller, scope: AttemptScope) -> None:
-        self._caller = caller
-        self._scope = scope
-
-    async def stream(self, client: Any, api_kwargs: dict[str, Any], sink: DeltaSink, *, on_cancel: OnCancel) -> LLMResponse:
-        try:
-            return self._scope.record(await self._caller.stream(client, api_kwargs, sink, on_cancel=on_cancel))
-        except asyncio.CancelledError:
-            self._scope.cut_short = True
-            raise
-
-    async def request(self, client: Any, api_kwargs: dict[str, Any]) -> LLMResponse:
-        try:
-            return self._scope.record(await self._caller.request(client, api_kwargs))
-        except asyncio.CancelledError:
-            self._scope.cut_short = True
-            raise
-
-
 def _discard(text: str) -> None:
     """A stream consumer nobody watches: it makes each call stream (with fallback), as in chat."""
 
@@ -153,7 +92,7 @@ class BatchAsyncAgent(AsyncAIAgent):
         self._config = config
         self._owns_pool = pool_of is None
         if pool_of is not None:
-            self._pool = pool_of._pool  # the same settings, so the same clients
+            self._client = pool_of.client  # the same settings, so the same clients and what they learned
 
     def system_prompt(self, system_message: str | None) -> str:
         """The system prompt a turn with this `system_message` is sent (as the sync agent builds it)."""
@@ -167,22 +106,20 @@ class BatchAsyncAgent(AsyncAIAgent):
 
     # ── the seams ───────────────────────────────────────────────────────
 
-    def _caller(self, attempt: Attempt) -> Any:
-        caller = super()._caller(attempt)
+    def _model_answered(self, response: LLMResponse) -> None:
         scope = CURRENT_ATTEMPT.get()
-        if scope is None:  # not inside an attempt (nothing in a batch calls from outside one)
-            return caller
-        config = self._config
-        retries = 0 if config.fails_over else RATE_LIMIT_RETRIES
-        retry = BatchRetry(
-            max_retries=config.max_retries + retries + 1,
-            base_delay=caller.retry.base_delay,
-            max_delay=caller.retry.max_delay,
-            transient_retries=config.max_retries,
-            rate_limit_retries=retries,
-            failures=_Failures(scope),
-        )
-        return _ScopedCaller(replace(caller, retry=retry), scope)
+        if scope is not None:
+            scope.record(response)
+
+    def _model_cut_short(self) -> None:
+        scope = CURRENT_ATTEMPT.get()
+        if scope is not None:
+            scope.cut_short = True
+
+    def _attempt_ended(self, record: AttemptRecord) -> None:
+        scope = CURRENT_ATTEMPT.get()
+        if scope is not None and record.outcome == "rate_limited":
+            scope.rate_limited()
 
     def _persist(self, session_id: str | None, message: dict[str, Any]) -> None:
         scope = CURRENT_ATTEMPT.get()

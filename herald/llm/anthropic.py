@@ -14,7 +14,7 @@ from herald.llm.accumulate import StreamAccumulator
 from herald.llm.fields import plain
 from herald.llm import plain as plain_requests
 from herald.llm.history import to_anthropic_messages, to_anthropic_tools
-from herald.llm.plain import PlainSteps, SendPlain
+from herald.llm.wire import PlainSteps, SendPlain
 from herald.llm.openai_chat import error_text
 from herald.llm.sink import DeltaSink
 from herald.llm.stream_loop import closing_events

@@ -1,12 +1,11 @@
-"""One awaited model call: stream → fallback → retry → one attempt, as `caller.LLMCaller` does.
+"""One provider's awaited transport: one request at a time, no decisions (as `caller.LLMCaller`).
 
-The decisions are the sync caller's, the same code: `fallback.stream_with_fallback` (when a
-stream is replaced by a plain request, what a failure teaches about the endpoint), the
-wire's `request_steps` (what a plain request is), `retry`'s policy, `sdk_errors` (how errors
-are worded, keys scrubbed), `sink` (how deltas reach consumers), and the wires' pure readers.
-Only the waiting differs: no worker thread, a `StallWatch` for the time limits, `asyncio.sleep`
-between retries, and cancellation as the interrupt (the request's response is closed on the
-way out, and with it its connection).
+It sends what the attempt planner (`herald.llm.planner`) decided — one stream or one plain
+request — on an async SDK client the owner leased, and reports its answer or its error. The
+decisions, the wires' pure readers, `sdk_errors` (how errors are worded, keys scrubbed) and
+`sink` (how deltas reach consumers) are the blocking path's, the same code. Only the waiting
+differs: no worker thread, a `StallWatch` for the time limits, and cancellation as the
+interrupt (the request's response is closed on the way out, and with it its connection).
 """
 
 from __future__ import annotations
@@ -15,84 +14,79 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from herald.errors import StreamStalled
+from herald.errors import ProviderUnreachable, StreamStalled
 from herald.llm.accumulate import StreamAccumulator
 from herald.llm.async_guard import StallWatch
 from herald.llm.async_requests import request_async
-from herald.llm.async_retry import call_with_retries_async
 from herald.llm.async_stream_loop import read_sse_async
-from herald.llm.caller import Wire, partial_answer, request_timed_out
-from herald.llm.fallback import OpenStream, StreamStep, StreamSupportMemory, stream_with_fallback
-from herald.llm.retry import RetryPolicy
+from herald.llm.caller import cut_stream, partial_answer, request_timed_out
 from herald.llm.sdk_errors import translate_errors
 from herald.llm.sink import DeltaSink
-from herald.llm.steps import arun_steps
 from herald.llm.timeouts import StreamTimeouts
 from herald.llm.types import LLMResponse
+from herald.llm.wire import Wire
 
 OnCancel = Callable[[LLMResponse], None]
 
 
 @dataclass
 class AsyncLLMCaller:
-    """Model calls to one provider, on an async SDK client the caller owns (shared by conversations).
+    """Requests to one provider, on async SDK clients the owner passes in (shared by conversations).
 
     Attributes:
         wire: the provider's wire (looked up per call).
         endpoint: (base URL, host label) of the provider.
         secrets: values scrubbed from errors and logs.
-        memory: what endpoints taught (shared by every conversation of the agent, and with its sync side).
+        timeouts / request_timeout: limits used when the planner gives none.
     """
 
     wire: Callable[[], Wire]
     endpoint: Callable[[], tuple[str, str]]
     secrets: Callable[[], tuple[str | None, ...]]
     timeouts: StreamTimeouts = field(default_factory=StreamTimeouts)
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
-    memory: StreamSupportMemory = field(default_factory=StreamSupportMemory)
     request_timeout: float | None = None
 
-    async def stream(self, client: Any, api_kwargs: dict[str, Any], sink: DeltaSink, *, on_cancel: OnCancel) -> LLMResponse:
-        """Stream the answer to `sink`; on any stream failure, fall back to one plain request.
+    async def stream_once(
+        self,
+        client: Any,
+        api_kwargs: dict[str, Any],
+        sink: DeltaSink,
+        *,
+        stream_options: bool = True,
+        timeouts: StreamTimeouts | None = None,
+        on_cancel: OnCancel | None = None,
+    ) -> LLMResponse:
+        """Stream one request to `sink`: its answer, or its error.
 
         `on_cancel` receives the partial answer when the task is cancelled mid-stream.
         """
         wire = self.wire()
-        steps = stream_with_fallback(wire, self.memory, api_kwargs, sink, endpoint=self.endpoint(), secrets=self.secrets())
-
-        async def perform(step: StreamStep) -> LLMResponse:
-            if isinstance(step, OpenStream):
-                return await self._stream_once(client, wire, step.kwargs, sink, on_cancel)
-            return await self.request(client, step.api_kwargs)
-
-        return await arun_steps(steps, perform)
-
-    async def _stream_once(
-        self, client: Any, wire: Wire, kwargs: dict[str, Any], sink: DeltaSink, on_cancel: OnCancel
-    ) -> LLMResponse:
+        kwargs = wire.stream_kwargs(api_kwargs, stream_options=stream_options and wire.supports_stream_options)
         acc = StreamAccumulator()
         reader = wire.reader(acc, sink)
+        watch = StallWatch(timeouts or self.timeouts)
         try:
-            async with StallWatch(self.timeouts) as watch:
+            async with watch:
                 with translate_errors(where=self.endpoint()[1], secrets=self.secrets()):
                     async with wire.open_raw(client, kwargs) as response:
                         return await read_sse_async(response, reader, watch)
+        except ProviderUnreachable as exc:
+            raise cut_stream(exc) if watch.got_a_byte and not exc.timed_out else exc
         except asyncio.CancelledError:
             sink.abandon()
-            on_cancel(partial_answer(acc))
+            if on_cancel is not None:
+                on_cancel(partial_answer(acc))
             raise
         raise AssertionError("unreachable")  # mypy: `async with` may swallow, these do not
 
-    async def request(self, client: Any, api_kwargs: dict[str, Any]) -> LLMResponse:
-        """One plain request, retried on transient failures (async sleeps); cancelling stops it."""
+    async def request_once(self, client: Any, api_kwargs: dict[str, Any], *, timeout: float | None = None) -> LLMResponse:
+        """One plain request: its answer or its error; cancelling stops it."""
         wire = self.wire()
         kwargs = wire.plain_kwargs(api_kwargs)
-        return await call_with_retries_async(lambda: self._request_once(client, wire, kwargs), policy=self.retry)
-
-    async def _request_once(self, client: Any, wire: Wire, kwargs: dict[str, Any]) -> LLMResponse:
         where = self.endpoint()[1]
+        total = timeout if timeout is not None else self.request_timeout
         try:
-            async with StallWatch(StreamTimeouts(first_byte=None, idle=None, total=self.request_timeout)):
+            async with StallWatch(StreamTimeouts(first_byte=None, idle=None, total=total)):
                 with translate_errors(where=where, secrets=self.secrets()):
                     return await request_async(wire, client, kwargs)
         except StreamStalled as exc:
@@ -100,4 +94,4 @@ class AsyncLLMCaller:
         raise AssertionError("unreachable")
 
 
-__all__ = ["AsyncLLMCaller"]
+__all__ = ["AsyncLLMCaller", "OnCancel"]

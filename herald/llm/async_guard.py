@@ -50,6 +50,11 @@ class StallWatch:
         elif content:
             self._last_content_at = now
 
+    @property
+    def got_a_byte(self) -> bool:
+        """Whether any event arrived yet (a connection failing after that is a cut stream)."""
+        return self._first_byte_at is not None
+
     async def __aenter__(self) -> StallWatch:
         task = asyncio.current_task()
         if task is None:

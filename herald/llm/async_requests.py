@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from herald.llm.caller import Wire
-from herald.llm.plain import PlainStep, SendPlain
+from herald.llm.wire import PlainStep, SendPlain, Wire
 from herald.llm.responses import buffered_failures, buffered_reader, open_responses_stream
 from herald.llm.async_stream_loop import read_sse_async
 from herald.llm.steps import arun_steps

@@ -1,30 +1,32 @@
-"""One model call: stream → fallback → retry → one attempt, each layer closing what it opened.
+"""One provider's blocking transport: one request at a time, no decisions.
 
-`LLMCaller` is wire-neutral. The wire (chat completions, Responses, Anthropic Messages)
-knows how to open a stream, which pure reader reads its events, and how to answer plainly;
-the caller owns the loop (`stream_loop`) and knows what to do when that goes wrong.
+`LLMCaller` sends what the attempt planner (`herald.llm.planner`) decided — one stream or
+one plain request — and reports its answer or its error; what happens next is the
+planner's. The wire (chat completions, Responses, Anthropic Messages) knows how to open a
+stream, which pure reader reads its events, and how to answer plainly; the caller owns the
+loop (`stream_loop`), the request's client, and the worker thread that lets an interrupt
+return at once (`guard`).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, Callable, ContextManager, Iterable, Protocol
+from typing import Any, Callable, Iterator
 
-from herald.errors import Interrupted, ProviderUnreachable, StreamStalled
+from herald.errors import IncompleteStream, Interrupted, ProviderUnreachable, StreamStalled
 from herald.llm.accumulate import StreamAccumulator
 from herald.llm.clients import close_client
-from herald.llm.fallback import OpenStream, StreamStep, StreamSupportMemory, stream_with_fallback
 from herald.llm.guard import RequestGuard
-from herald.llm.plain import PlainSteps
-from herald.llm.retry import RetryPolicy, call_with_retries
-from herald.llm.steps import run_steps
 from herald.llm.sdk_errors import translate_errors
 from herald.llm.sink import DeltaSink
 from herald.llm.stream_loop import StreamReader, is_sdk_client, read_objects, read_sse
 from herald.llm.timeouts import StreamTimeouts
 from herald.llm.types import LLMResponse
+from herald.llm.wire import Wire
 
 log = logging.getLogger("herald.llm")
 
@@ -35,47 +37,6 @@ class _DeadKeptConnection(Exception):
     def __init__(self, error: ProviderUnreachable) -> None:
         super().__init__(str(error))
         self.error = error
-
-
-class Wire(Protocol):
-    """How one API family is spoken. See `openai_chat.ChatCompletionsWire`."""
-
-    mode: str
-    supports_stream_options: bool
-
-    def build_kwargs(
-        self, model: str, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None, max_tokens: int | None = None
-    ) -> dict[str, Any]:
-        """Native request kwargs from chat-format history and tools (see `herald.llm.history`)."""
-        ...
-
-    def stream_kwargs(self, api_kwargs: dict[str, Any], *, stream_options: bool) -> dict[str, Any]: ...
-
-    def plain_kwargs(self, api_kwargs: dict[str, Any]) -> dict[str, Any]: ...
-
-    def reader(self, acc: StreamAccumulator, sink: DeltaSink) -> StreamReader:
-        """This wire's pure reader of decoded events, feeding `acc` and `sink`."""
-        ...
-
-    def open_raw(self, client: Any, kwargs: dict[str, Any]) -> Any:
-        """The raw fast path: the SDK's `with_streaming_response` context manager (sync or async client)."""
-        ...
-
-    def open_objects(self, client: Any, kwargs: dict[str, Any]) -> ContextManager[Iterable[Any]]:
-        """The object path, for clients that are not SDK clients: a context manager over event objects."""
-        ...
-
-    def send_plain(self, client: Any, kwargs: dict[str, Any]) -> Any:
-        """The SDK's plain `create` call: its answer, or a coroutine of it on an async client."""
-        ...
-
-    def request_steps(self, kwargs: dict[str, Any]) -> PlainSteps:
-        """This wire's plain request as sans-IO steps (see `herald.llm.plain`)."""
-        ...
-
-    def request(self, client: Any, kwargs: dict[str, Any]) -> LLMResponse:
-        """The plain request on a sync client (`plain.request`)."""
-        ...
 
 
 @dataclass
@@ -89,8 +50,6 @@ class CallHooks:
     create_client: Callable[[str], Any]
     close_client: Callable[[Any], None]
     """The client's request ended (answered or failed): the owner may keep it for the next."""
-    plain_call: Callable[[dict[str, Any]], Any]
-    """The fallback: a plain request with retries (the agent's `_interruptible_api_call`)."""
     normalize: Callable[[Any], LLMResponse]
     is_interrupted: Callable[[], bool]
     discard_client: Callable[[Any], None] = close_client
@@ -103,13 +62,17 @@ class CallHooks:
 
 @dataclass
 class LLMCaller:
+    """One provider's requests, each on a client of its own (kept for the next once it ended).
+
+    Attributes:
+        hooks: the owner's seams (client creation, the wire, redaction).
+        timeouts: stall limits of a stream sent without the planner's (`stream_once`'s default).
+        request_timeout: wall-clock bound on a plain request sent without the planner's.
+    """
+
     hooks: CallHooks
     timeouts: StreamTimeouts = field(default_factory=StreamTimeouts)
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
-    memory: StreamSupportMemory = field(default_factory=StreamSupportMemory)
     request_timeout: float | None = None
-    """Wall-clock bound on one plain request (a fallback's too). The HTTP timeout is per read:
-    a server trickling bytes would never trip it."""
 
     def __post_init__(self) -> None:
         self._guards: set[RequestGuard[Any]] = set()
@@ -126,29 +89,37 @@ class LLMCaller:
             guard.wake()
         self._sleep_wake.set()
 
-    def _interruptible_sleep(self, seconds: float) -> bool:
+    def sleep(self, seconds: float) -> bool:
+        """Wait `seconds`; True (at once) when interrupted meanwhile."""
         self._sleep_wake.clear()
         if self.hooks.is_interrupted():
             return True
         self._sleep_wake.wait(seconds)
         return self.hooks.is_interrupted()
 
-    # ── streaming with fallback ─────────────────────────────────────────
+    # ── one request ─────────────────────────────────────────────────────
 
-    def stream(self, api_kwargs: dict[str, Any], sink: DeltaSink) -> LLMResponse:
-        """Stream the answer to `sink`; on any stream failure, fall back to one plain request."""
-        hooks = self.hooks
-        wire = hooks.wire()
-        steps = stream_with_fallback(wire, self.memory, api_kwargs, sink, endpoint=hooks.endpoint(), secrets=hooks.secrets())
-        return run_steps(steps, lambda step: self._perform(wire, step, sink))
+    def stream_once(
+        self, api_kwargs: dict[str, Any], sink: DeltaSink, *, stream_options: bool = True, timeouts: StreamTimeouts | None = None
+    ) -> LLMResponse:
+        """Stream one request to `sink`: its answer, or its error (nothing is retried or replaced here).
 
-    def _perform(self, wire: Wire, step: StreamStep, sink: DeltaSink) -> LLMResponse:
-        if isinstance(step, OpenStream):
-            return self._stream_once(wire, step.kwargs, sink)
-        return self.hooks.normalize(self.hooks.plain_call(step.api_kwargs))
+        Raises:
+            herald.errors.Interrupted: `.partial` holds what arrived.
+            herald.errors.StreamStalled: a time limit passed.
+            The stream's error otherwise (translated at `sdk_errors`).
+        """
+        wire = self.hooks.wire()
+        kwargs = wire.stream_kwargs(api_kwargs, stream_options=stream_options and wire.supports_stream_options)
+        limits = timeouts or self.timeouts
+        return self._on_a_live_connection("stream", lambda client: self._stream_on(client, wire, kwargs, sink, limits))
 
-    def _stream_once(self, wire: Wire, kwargs: dict[str, Any], sink: DeltaSink) -> LLMResponse:
-        return self._on_a_live_connection("stream", lambda client: self._stream_on(client, wire, kwargs, sink))
+    def request_once(self, api_kwargs: dict[str, Any], *, timeout: float | None = None) -> LLMResponse:
+        """One plain (non-streaming) request: its answer or its error, interruptible."""
+        wire = self.hooks.wire()
+        kwargs = wire.plain_kwargs(api_kwargs)
+        total = timeout if timeout is not None else self.request_timeout
+        return self._on_a_live_connection("request", lambda client: self._request_on(client, wire, kwargs, total))
 
     def _on_a_live_connection(self, reason: str, attempt: Callable[[Any], LLMResponse]) -> LLMResponse:
         # A kept client's connection may have been closed by the server since its last request
@@ -163,7 +134,7 @@ class LLMCaller:
                 hooks.discard_stale(client)
                 log.info("%s: a kept connection was closed by the server (%s); sending again on a new one", hooks.endpoint()[1], dead.error)
 
-    def _stream_on(self, client: Any, wire: Wire, kwargs: dict[str, Any], sink: DeltaSink) -> LLMResponse:
+    def _stream_on(self, client: Any, wire: Wire, kwargs: dict[str, Any], sink: DeltaSink, limits: StreamTimeouts) -> LLMResponse:
         hooks = self.hooks
         where = hooks.endpoint()[1]
         acc = StreamAccumulator()
@@ -183,7 +154,7 @@ class LLMCaller:
                     return read_objects(events, reader, guard)
 
         guard: RequestGuard[LLMResponse] = RequestGuard(
-            timeouts=self.timeouts, is_interrupted=hooks.is_interrupted, on_abandon=abandon, name="herald-stream"
+            timeouts=limits, is_interrupted=hooks.is_interrupted, on_abandon=abandon, name="herald-stream"
         )
         self._track(guard, True)
         try:
@@ -194,24 +165,15 @@ class LLMCaller:
             if kept and not exc.timed_out and not guard.got_a_byte:
                 dead = True
                 raise _DeadKeptConnection(exc) from None
+            if guard.got_a_byte and not exc.timed_out:
+                raise cut_stream(exc) from exc
             raise
         finally:
             self._track(guard, False)
             if not (guard.abandoned or dead):
                 hooks.close_client(client)
 
-    # ── plain requests ──────────────────────────────────────────────────
-
-    def request(self, api_kwargs: dict[str, Any]) -> LLMResponse:
-        """One plain (non-streaming) request, retried on transient failures, interruptible."""
-        wire = self.hooks.wire()
-        kwargs = wire.plain_kwargs(api_kwargs)
-        return call_with_retries(lambda: self._request_once(wire, kwargs), policy=self.retry, sleep=self._interruptible_sleep)
-
-    def _request_once(self, wire: Wire, kwargs: dict[str, Any]) -> LLMResponse:
-        return self._on_a_live_connection("request", lambda client: self._request_on(client, wire, kwargs))
-
-    def _request_on(self, client: Any, wire: Wire, kwargs: dict[str, Any]) -> LLMResponse:
+    def _request_on(self, client: Any, wire: Wire, kwargs: dict[str, Any], total: float | None) -> LLMResponse:
         hooks = self.hooks
         where = hooks.endpoint()[1]
         kept, dead = hooks.client_was_kept(client), False
@@ -221,7 +183,7 @@ class LLMCaller:
                 return wire.request(client, kwargs)
 
         guard: RequestGuard[LLMResponse] = RequestGuard(
-            timeouts=StreamTimeouts(first_byte=None, idle=None, total=self.request_timeout),
+            timeouts=StreamTimeouts(first_byte=None, idle=None, total=total),
             is_interrupted=hooks.is_interrupted,
             on_abandon=lambda: hooks.discard_client(client),
             name="herald-request",
@@ -249,6 +211,33 @@ class LLMCaller:
                 self._guards.discard(guard)
 
 
+_PLAIN_TIMEOUT: ContextVar[float | None] = ContextVar("herald_plain_timeout", default=None)
+
+
+@contextmanager
+def plain_timeout(seconds: float | None) -> Iterator[None]:
+    """Within the block, a plain request sent through an owner's seam is bounded by `seconds`
+    (the planner's bound: the request timeout, capped by the call's time left)."""
+    token = _PLAIN_TIMEOUT.set(seconds)
+    try:
+        yield
+    finally:
+        _PLAIN_TIMEOUT.reset(token)
+
+
+def plain_timeout_now(default: float | None) -> float | None:
+    """The bound `plain_timeout` set for this request, else `default`."""
+    bound = _PLAIN_TIMEOUT.get()
+    return bound if bound is not None else default
+
+
+def cut_stream(error: ProviderUnreachable) -> IncompleteStream:
+    """A connection that failed after the stream began: a cut stream (stream-specific), not a dead provider."""
+    cut = IncompleteStream("cut", str(error))
+    cut.__cause__ = error
+    return cut
+
+
 def request_timed_out(where: str, stall: StreamStalled) -> ProviderUnreachable:
     """A plain request that outlived `request_timeout`: retryable, as the SDK's own timeout is."""
     return ProviderUnreachable.timeout(f"{where} timed out: no complete answer within {stall.seconds:g}s")
@@ -261,4 +250,4 @@ def partial_answer(acc: StreamAccumulator) -> LLMResponse:
     return response
 
 
-__all__ = ["CallHooks", "LLMCaller", "Wire", "partial_answer", "request_timed_out"]
+__all__ = ["CallHooks", "LLMCaller", "cut_stream", "partial_answer", "plain_timeout", "plain_timeout_now", "request_timed_out"]

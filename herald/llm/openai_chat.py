@@ -9,7 +9,7 @@ from herald.llm.accumulate import StreamAccumulator
 from herald.llm.fields import plain
 from herald.llm import plain as plain_requests
 from herald.llm.history import PROVIDER_DATA_KEY
-from herald.llm.plain import PlainSteps, SendPlain
+from herald.llm.wire import PlainSteps, SendPlain
 from herald.llm.sink import DeltaSink
 from herald.llm.stream_loop import closing_events
 from herald.llm.types import LLMResponse, usage_from

@@ -14,32 +14,11 @@ send one `create` and read its answer; Responses first reads a buffered stream a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generator
+from typing import Any
 
 from herald.llm.steps import run_steps
 from herald.llm.types import LLMResponse
-
-if TYPE_CHECKING:
-    from herald.llm.caller import Wire
-
-
-@dataclass(frozen=True)
-class SendPlain:
-    """Call the wire's plain `create` with these arguments; send back what it returned."""
-
-    kwargs: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class ReadBuffered:
-    """Stream these arguments to the end, delivering nothing; send back the answer."""
-
-    kwargs: dict[str, Any]
-
-
-PlainStep = SendPlain | ReadBuffered
-PlainSteps = Generator[PlainStep, Any, LLMResponse]
+from herald.llm.wire import PlainStep, SendPlain, Wire
 
 
 def request(wire: Wire, client: Any, kwargs: dict[str, Any]) -> LLMResponse:
@@ -55,4 +34,4 @@ def request(wire: Wire, client: Any, kwargs: dict[str, Any]) -> LLMResponse:
     return run_steps(wire.request_steps(kwargs), perform)
 
 
-__all__ = ["PlainStep", "PlainSteps", "ReadBuffered", "SendPlain", "request"]
+__all__ = ["request"]

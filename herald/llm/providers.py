@@ -12,28 +12,20 @@ CLI's config.toml) holds the same settings as the primary:
   (`OPENROUTER_API_KEY`, `OPENAI_API_KEY`, `ANTHROPIC_API_KEY`) only: the primary's
   `HERALD_API_KEY` is never sent to another host.
 
-Each fallback gets its own `LLMCaller` (stream → fallback → retry → attempt) and its own
-keys; the choice between providers is `herald.llm.failover`'s.
+Each provider's requests go through the client's attempt planner (`herald.llm.planner`);
+what the chain remembers between calls is `herald.llm.failover`'s.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 from herald.errors import ConfigError
-from herald.llm.caller import CallHooks, LLMCaller, Wire
-from herald.llm.clients import make_anthropic_client, make_openai_client
-from herald.llm.idle_clients import IdleClients
 from herald.llm.endpoint import Endpoint, key_variable, resolve_endpoint
-from herald.llm.failover import ProviderInfo, RotatingRetryPolicy
-from herald.llm.fallback import StreamSupportMemory
+from herald.llm.failover import ProviderInfo
 from herald.llm.keypool import pool_keys, unique_keys
-from herald.llm.sink import DeltaSink
-from herald.llm.timeouts import StreamTimeouts
-from herald.llm.types import LLMResponse
-from herald.llm.wires import wire_for
 
 FALLBACK_KEYS = ("model", "base_url", "api_key", "api_keys", "api_mode")
 
@@ -54,6 +46,22 @@ class ProviderSettings:
 
     def info(self) -> ProviderInfo:
         return ProviderInfo(self.model, self.endpoint.base_url, len(self.keys))
+
+    def endpoint_for(self, key: int, *, fallback: bool = True) -> Endpoint:
+        """The endpoint with the pool's key number `key`.
+
+        Raises:
+            ConfigError: a fallback without a key, not on this machine or the local network (the
+                primary's missing key is reported when its client is made, naming the variables).
+        """
+        endpoint = replace(self.endpoint, api_key=self.keys[key])
+        if fallback and not endpoint.api_key and not endpoint.is_local:
+            hint = key_variable(endpoint.base_url)
+            raise ConfigError(
+                f"no API key for the fallback {self.model} via {endpoint.host}: set api_key in its entry"
+                + (f" (or {hint})" if hint else "")
+            )
+        return endpoint
 
 
 def fallback_settings(
@@ -105,79 +113,4 @@ def _one_fallback(entry: Any, number: int, primary: ProviderSettings, environ: M
     return ProviderSettings(model, replace(endpoint, api_key=pool[0], key_source=source), pool)
 
 
-class FallbackCalls:
-    """A fallback provider's own call path, with the key the chain picked for this attempt.
-
-    Args:
-        settings: the provider.
-        spare_key: True when another of its keys is usable now (a 429 then rotates, not waits).
-        secrets: every key of every provider, for redaction.
-        normalize / is_interrupted: the agent's.
-    """
-
-    def __init__(
-        self,
-        settings: ProviderSettings,
-        *,
-        spare_key: Callable[[int], bool],
-        secrets: Callable[[], tuple[str | None, ...]],
-        normalize: Callable[[Any], LLMResponse],
-        is_interrupted: Callable[[], bool],
-        timeouts: StreamTimeouts,
-        max_retries: int,
-        request_timeout: float,
-        memory: StreamSupportMemory,
-        idle_clients: IdleClients,
-    ) -> None:
-        self.settings = settings
-        self._idle_clients = idle_clients
-        self.key = 0
-        """Position in `settings.keys` of the key the next request uses."""
-        self.wire: Wire = wire_for(settings.endpoint.api_mode)
-        self._request_timeout = request_timeout
-        endpoint = settings.endpoint
-        hooks = CallHooks(
-            wire=lambda: self.wire,
-            endpoint=lambda: (endpoint.base_url, endpoint.host),
-            secrets=secrets,
-            create_client=self._create_client,
-            close_client=idle_clients.give_back,
-            plain_call=lambda kwargs: self.caller.request(kwargs),
-            normalize=normalize,
-            is_interrupted=is_interrupted,
-            discard_client=idle_clients.discard,
-            client_was_kept=idle_clients.reused,
-            discard_stale=idle_clients.discard_stale,
-        )
-        retry = RotatingRetryPolicy(max_retries=max_retries, spare_key=lambda: spare_key(self.key))
-        self.caller = LLMCaller(hooks=hooks, timeouts=timeouts, retry=retry, memory=memory, request_timeout=request_timeout)
-
-    def stream(self, api_kwargs: dict[str, Any], sink: DeltaSink) -> LLMResponse:
-        return self.caller.stream(api_kwargs, sink)
-
-    def request(self, api_kwargs: dict[str, Any]) -> LLMResponse:
-        return self.caller.request(api_kwargs)
-
-    def endpoint_for(self, key: int) -> Endpoint:
-        """The endpoint with the pool's key number `key` (the async agent's clients are made from it too).
-
-        Raises:
-            ConfigError: no key, for a provider that is not local.
-        """
-        settings = self.settings
-        endpoint = replace(settings.endpoint, api_key=settings.keys[key])
-        if not endpoint.api_key and not endpoint.is_local:
-            hint = key_variable(endpoint.base_url)
-            raise ConfigError(
-                f"no API key for the fallback {settings.model} via {endpoint.host}: set api_key in its entry"
-                + (f" (or {hint})" if hint else "")
-            )
-        return endpoint
-
-    def _create_client(self, reason: str) -> Any:
-        endpoint = self.endpoint_for(self.key)
-        make = make_anthropic_client if endpoint.api_mode == "anthropic_messages" else make_openai_client
-        return self._idle_clients.take(endpoint, lambda: make(endpoint, timeout=self._request_timeout))
-
-
-__all__ = ["FALLBACK_KEYS", "FallbackCalls", "ProviderSettings", "fallback_settings"]
+__all__ = ["FALLBACK_KEYS", "ProviderSettings", "fallback_settings"]

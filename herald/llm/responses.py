@@ -27,7 +27,7 @@ from herald.llm.guard import RequestGuard
 from herald.llm.history import to_responses_input, to_responses_tools
 from herald.llm import plain as plain_requests
 from herald.llm.openai_chat import error_text
-from herald.llm.plain import PlainSteps, ReadBuffered, SendPlain
+from herald.llm.wire import PlainSteps, ReadBuffered, SendPlain
 from herald.llm.responses_output import settle_final
 from herald.llm.sdk_errors import status_error
 from herald.llm.sink import DeltaSink

@@ -37,6 +37,7 @@ class DeltaSink:
         self._abandoned = False
         self._first_done = False
         self._text_closed = False
+        self._reset_pending = False
         self.delivered = False
         """True once any text or reasoning reached a consumer (a fallback must then reset them)."""
 
@@ -74,6 +75,16 @@ class DeltaSink:
         with self._lock:
             self._abandoned = True
 
+    def reset_on_first_delta(self) -> None:
+        """What consumers were shown is void: reset them just before this sink's first delta (not
+        before: the void text stays on screen until its replacement arrives)."""
+        self._reset_pending = True
+
+    @property
+    def owes_reset(self) -> bool:
+        """A reset was asked for and not yet delivered (this sink delivered nothing)."""
+        return self._reset_pending
+
     def reset(self) -> None:
         """Tell consumers that what they were shown is void; a replacement follows."""
         if self._reset_callback is not None:
@@ -92,6 +103,9 @@ class DeltaSink:
     def _first(self) -> None:
         if not self._first_done:
             self._first_done = True
+            if self._reset_pending:
+                self._reset_pending = False
+                self.reset()
             if self._on_first_delta is not None:
                 self._call(self._on_first_delta)
 

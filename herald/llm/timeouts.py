@@ -65,6 +65,12 @@ class StreamTimeouts:
             deadlines.append((last_content_at + self.idle, "idle", self.idle))
         return min(deadlines) if deadlines else None
 
+    @staticmethod
+    def set_in_env(name: str, environ: Mapping[str, str] | None = None) -> bool:
+        """Whether the `HERALD_STREAM_*` variable of limit `name` is set (to anything, "none" included)."""
+        environ = os.environ if environ is None else environ
+        return bool(environ.get(_ENV[name], "").strip())
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> StreamTimeouts:
         """The defaults, overridden by `HERALD_STREAM_*_TIMEOUT` variables (seconds; 0 or "none" = off)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from herald.errors import ConfigError
-from herald.llm.caller import Wire
+from herald.llm.wire import Wire
 from herald.llm.endpoint import API_MODES
 from herald.llm.openai_chat import ChatCompletionsWire
 

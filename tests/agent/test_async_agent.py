@@ -109,8 +109,14 @@ def test_run_conversation_returns_the_sync_dict(fake: FakeProvider, mode: str) -
     fake.enqueue(Reply(text="The answer is 42."))
     sync = make_sync_agent(fake, mode).run_conversation("question")
     assert list(result) == list(sync)  # the same keys, in the same order
-    assert {k: v for k, v in result.items() if k != "messages"} == {k: v for k, v in sync.items() if k != "messages"}
-    assert result["answered_by"] == {"model": "test/model", "base_url": agent_url(fake, mode), "skipped": []}
+    volatile = ("messages", "attempts")
+    assert {k: v for k, v in result.items() if k not in volatile} == {k: v for k, v in sync.items() if k not in volatile}
+    stable = ("number", "provider", "model", "key", "mode", "outcome", "response_model", "finish_reason", "usage")
+    assert [{k: a[k] for k in stable} for a in result["attempts"]] == [{k: a[k] for k in stable} for a in sync["attempts"]]
+    assert [a["outcome"] for a in result["attempts"]] == ["ok"]
+    assert result["answered_by"] == {
+        "model": "test/model", "base_url": agent_url(fake, mode), "reported_model": "test/model", "skipped": []
+    }
     assert [m["role"] for m in result["messages"]] == ["user", "assistant"]
     # No consumer: a plain request, as the sync agent makes (on Responses, its buffered stream).
     assert fake.requests[-1].stream is (mode == "codex_responses")
@@ -221,7 +227,7 @@ def test_many_concurrent_conversations_with_faults_each_get_their_own_answer(fak
             later = await watch(agent, "later")  # what the rejecting conversations taught holds for every later one
             # One request: the plain one (on Responses that is its buffered stream), no stream tried first.
             assert later.shown == "a later turn" and fake.requests[-1].stream is (mode == "codex_responses")
-        assert no_tasks_left() and agent._pool.open_clients == 0
+        assert no_tasks_left() and agent.client.open_pools == 0
         return list(screens)
 
     screens = asyncio.run(main())
@@ -362,5 +368,5 @@ def test_one_instance_serves_several_event_loops_and_leaves_nothing_open(fake: F
     for _ in range(2):  # each asyncio.run is a new loop: the pool follows it
         result = asyncio.run(agent.run_conversation("hi"))
         assert result["final_response"] == "again"
-        assert agent._pool.open_clients == 0
+        assert agent.client.open_pools == 0
     gc.collect()

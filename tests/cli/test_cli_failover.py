@@ -86,7 +86,7 @@ def test_herald_config_shows_the_pool_and_fallbacks_masked(capsys: pytest.Captur
     assert "api_keys" in output and "2 keys: sk-…1111, sk-…2222" in output
     assert re.search(r"^api_key\s+sk-…1111\s+\(first of api_keys: config file\)$", output, re.MULTILINE)
     assert "fallback[1]" in output and "claude-x via https://api.anthropic.com (anthropic_messages; key sk-…3333)" in output
-    assert re.search(r"^failover_cooldown\s+120 s\s+\(default\)$", output, re.MULTILINE)
+    assert re.search(r"^failover_cooldown\s+30 s\s+\(default\)$", output, re.MULTILINE)
     for key in (PRIMARY_KEY, SPARE_KEY, FALLBACK_KEY):
         assert key not in output
 

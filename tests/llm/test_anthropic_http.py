@@ -107,7 +107,6 @@ STREAM_FAILURES = [
     dict(fault="html"),
     dict(fault="inband_error", fault_after=1),
     dict(fault="no_finish"),
-    dict(fault="http_error", status=529),
     dict(fault="reject_stream"),
     dict(fault="stall", fault_after=1, stall_seconds=10),
     dict(fault="stall_first_byte", stall_seconds=10),

@@ -187,19 +187,34 @@ def test_reasoning_shown_before_a_fallback_is_not_shown_twice(fake: FakeProvider
 
 
 @pytest.mark.parametrize("mode", WIRES)
-@pytest.mark.parametrize("status", [429, 500, 503])
-def test_a_5xx_or_429_on_the_stream_never_switches_streaming_off(fake: FakeProvider, mode: str, status: int) -> None:
-    fake.enqueue(Reply(fault="http_error", status=status, retry_after=0), Reply(text="plain"), Reply(text="streamed again"))
-    agent = make_agent(fake, mode)
-    assert ask(agent).message.content == "plain"
+@pytest.mark.parametrize("status", [429, 500, 503, 529])
+def test_a_5xx_or_429_on_the_stream_is_retried_as_a_stream_never_as_plain(fake: FakeProvider, mode: str, status: int) -> None:
+    # Not a stream-specific failure: the planner retries (after Retry-After), it does not switch to a plain request.
+    fake.enqueue(Reply(fault="http_error", status=status, retry_after=0), Reply(text="retried"), Reply(text="streamed again"))
+    agent = make_agent(fake, mode, max_retries=1)
+    response = ask(agent)
+    assert response.message.content == "retried" and response.streamed
     response = ask(agent)
     assert response.message.content == "streamed again" and response.streamed
-    assert streamed(fake)[-1] is True
+    assert streamed(fake) == [True, True, True]
 
 
 @pytest.mark.parametrize("mode", ["chat_completions", "anthropic_messages"])
-def test_a_4xx_rejection_switches_streaming_off_only_when_the_plain_request_works(fake: FakeProvider, mode: str) -> None:
-    fake.enqueue(Reply(fault="http_error", status=400, repeat=2))  # the stream and its plain retry both refused
+def test_a_400_naming_its_cause_is_sent_once_and_one_naming_streaming_switches_it_off(fake: FakeProvider, mode: str) -> None:
+    fake.enqueue(Reply(fault="http_error", status=400, error_message="Invalid value for 'temperature': must be at most 2."))
+    agent = make_agent(fake, mode)
+    with pytest.raises(ProviderError, match="temperature"):
+        ask(agent)
+    assert streamed(fake) == [True]  # never resent unchanged, not even as a plain request
+    fake.enqueue(Reply(fault="reject_stream"), Reply(text="plain"), Reply(text="plain again"))
+    assert ask(agent).message.content == "plain"
+    assert ask(agent).message.content == "plain again"
+    assert streamed(fake) == [True, True, False, False]
+
+
+@pytest.mark.parametrize("mode", ["chat_completions", "anthropic_messages"])
+def test_a_4xx_rejection_of_the_stream_switches_streaming_off_only_when_the_plain_request_works(fake: FakeProvider, mode: str) -> None:
+    fake.enqueue(Reply(fault="reject_stream"), Reply(fault="http_error", status=400))  # the stream and its plain request both refused
     agent = make_agent(fake, mode)
     with pytest.raises(ProviderError):
         ask(agent)
@@ -259,11 +274,11 @@ def test_a_fallback_that_itself_hangs_is_bounded(fake: FakeProvider, mode: str) 
 
 
 def test_retry_after_above_the_cap_is_capped(fake: FakeProvider) -> None:
-    from herald.llm.retry import RetryPolicy
+    from herald.llm.planner import CallPolicy
 
-    fake.enqueue(Reply(fault="http_error", status=429, retry_after=3600, repeat=2), Reply(text="finally"))
+    fake.enqueue(Reply(fault="http_error", status=429, retry_after=3600), Reply(text="finally"))
     agent = make_agent(fake, "chat_completions", max_retries=1)
-    agent._llm.retry = RetryPolicy(max_retries=1, max_delay=0.2)
+    agent.client.policy = CallPolicy(max_retries=1, max_delay=0.2)
     started = time.monotonic()
     assert ask(agent).message.content == "finally"
     assert time.monotonic() - started < 3, "a one-hour Retry-After was not capped"

@@ -83,7 +83,7 @@ def make_agent(primary: FakeProvider, tmp_path: Path, *, screen: Screen | None =
     options.update(kwargs)
     agent = AIAgent(**options)
     if clock is not None:
-        agent._chain.clock = clock
+        agent.client.chain.clock = clock
     return agent
 
 
@@ -125,10 +125,11 @@ def test_primary_down_then_skipped_for_the_cooldown_then_probed_and_recovered(fa
     first = agent.run_conversation("hello")
     assert first["completed"], first["error"]
     assert first["final_response"] == "the fallback answers" == screen.text
-    assert posts(fake) == 2, "the primary's own stream and plain request, then failover"
+    assert posts(fake) == 1, "a 503 (no retries configured) fails over at once: no plain request to the same provider"
     assert first["answered_by"] == {
         "model": "second-model",
         "base_url": second.base_url,
+        "reported_model": "second-model",
         "skipped": [{"model": "primary-model", "base_url": fake.base_url, "reason": "503 upstream error"}],
     }
     assert second.requests[0].body["model"] == "second-model"
@@ -137,14 +138,14 @@ def test_primary_down_then_skipped_for_the_cooldown_then_probed_and_recovered(fa
     clock.now += 89  # within the cooldown: the dead primary costs no request at all
     for _ in range(3):
         assert agent.run_conversation("again")["final_response"] == "the fallback answers"
-    assert posts(fake) == 2
+    assert posts(fake) == 1
 
     fake.default = Reply(text="the primary is back")
     clock.now += 2  # cooldown over: probed once, and it answers
     back = agent.run_conversation("and now?")
     assert back["final_response"] == "the primary is back"
-    assert back["answered_by"] == {"model": "primary-model", "base_url": fake.base_url, "skipped": []}
-    assert posts(fake) == 3
+    assert back["answered_by"] == {"model": "primary-model", "base_url": fake.base_url, "reported_model": "primary-model", "skipped": []}
+    assert posts(fake) == 2
     assert agent.run_conversation("still?")["final_response"] == "the primary is back"
     assert posts(second) == 4
 
@@ -240,10 +241,10 @@ def test_a_refused_key_is_skipped_for_the_agents_life(fake, tmp_path):
     fake.default = Reply(text="ok")
     agent = make_agent(fake, tmp_path, screen=Screen(), api_keys=[PRIMARY_KEY, SPARE_KEY])
     assert agent.run_conversation("one")["final_response"] == "ok"
-    assert keys_sent(fake) == [PRIMARY_KEY, PRIMARY_KEY, SPARE_KEY]  # its stream and plain request, then the next key
+    assert keys_sent(fake) == [PRIMARY_KEY, SPARE_KEY]  # a 401 moves to the next key at once, no plain request
     for _ in range(3):
         assert agent.run_conversation("more")["final_response"] == "ok"
-    assert keys_sent(fake)[3:] == [SPARE_KEY] * 3
+    assert keys_sent(fake)[2:] == [SPARE_KEY] * 3
 
 
 def test_herald_api_keys_from_the_environment(fake, tmp_path, monkeypatch):
@@ -259,12 +260,12 @@ def test_a_429_rotates_to_the_next_key_before_waiting(fake, tmp_path):
     screen = Screen()
     # Three retries, each waiting 30 s if Herald waited: the turn would take minutes.
     agent = make_agent(fake, tmp_path, screen=screen, api_keys=[PRIMARY_KEY, SPARE_KEY], max_retries=3)
-    fake.enqueue(Reply(fault="http_error", status=429, retry_after=30, repeat=2), Reply(text="rotated", chunk_chars=3))
+    fake.enqueue(Reply(fault="http_error", status=429, retry_after=30), Reply(text="rotated", chunk_chars=3))
     started = time.monotonic()
     result = agent.run_conversation("q")
     assert time.monotonic() - started < 10
     assert result["final_response"] == "rotated" == screen.text
-    assert keys_sent(fake) == [PRIMARY_KEY, PRIMARY_KEY, SPARE_KEY]
+    assert keys_sent(fake) == [PRIMARY_KEY, SPARE_KEY], "nothing more to the rate-limited key, not even a plain request"
     fake.default = Reply(text="again")
     agent.run_conversation("q2")
     assert keys_sent(fake)[-1] == SPARE_KEY, "the key that worked is tried first"
@@ -274,21 +275,21 @@ def test_a_quota_error_cools_the_key_down(fake, second, tmp_path):
     clock = Clock()
     agent = make_agent(fake, tmp_path, screen=Screen(), clock=clock, api_keys=[PRIMARY_KEY, SPARE_KEY], fallback=[fallback(second)])
     second.default = Reply(text="from the fallback")
-    fake.enqueue(Reply(fault="http_error", status=402, error_message="Insufficient credits", repeat=2))
+    fake.enqueue(Reply(fault="http_error", status=402, error_message="Insufficient credits"))
     fake.default = Reply(text="spare key answers")
     assert agent.run_conversation("one")["final_response"] == "spare key answers"
-    assert keys_sent(fake) == [PRIMARY_KEY, PRIMARY_KEY, SPARE_KEY]
+    assert keys_sent(fake) == [PRIMARY_KEY, SPARE_KEY]
 
     # A minute later the spare key is rate limited; the first is still out of quota: not tried.
     clock.now += 100
-    fake.enqueue(Reply(fault="http_error", status=429, repeat=2))
+    fake.enqueue(Reply(fault="http_error", status=429))
     assert agent.run_conversation("two")["final_response"] == "from the fallback"
-    assert keys_sent(fake)[3:] == [SPARE_KEY, SPARE_KEY]
+    assert keys_sent(fake)[2:] == [SPARE_KEY]
 
     clock.now += 3600  # the quota cooldown is over: the first key is usable again
     fake.api_key = PRIMARY_KEY
     assert agent.run_conversation("three")["final_response"] == "spare key answers"
-    assert PRIMARY_KEY in keys_sent(fake)[5:]
+    assert PRIMARY_KEY in keys_sent(fake)[3:]
 
 
 # ── everything down ─────────────────────────────────────────────────────
@@ -310,12 +311,12 @@ def test_all_providers_down_the_last_error_names_each_one_and_no_key_is_anywhere
     assert f"primary-model via 127.0.0.1:{fake.port}: key 1/2 503 upstream error;" in error
     assert f"second-model via 127.0.0.1:{second.port}: 401" in error
     assert f"third-model via {dead.split('/')[2]}: unreachable" in error
-    assert posts(fake) == 2 and posts(second) == 2, "a 503 says nothing about keys: no rotation"
+    assert posts(fake) == 1 and posts(second) == 1, "a 503 says nothing about keys: no rotation"
     assert result["answered_by"] is None
 
     again = agent.run_conversation("and now?")  # all resting or refused: the resting ones are still tried
     assert again["failed"]
-    assert posts(second) == 2, "the refused key of the second provider is never sent again"
+    assert posts(second) == 1, "the refused key of the second provider is never sent again"
 
     logged = caplog.text + "\n".join(str(r.args) for r in caplog.records)
     saved = repr(store.load_messages(agent.session_id)) if agent.session_id else ""
@@ -345,7 +346,7 @@ def test_answered_by_is_recorded_per_assistant_message_in_the_session(fake, seco
 def test_without_fallbacks_the_result_still_says_who_answered(fake, tmp_path):
     fake.default = Reply(text="ok")
     result = make_agent(fake, tmp_path).run_conversation("q")
-    assert result["answered_by"] == {"model": "primary-model", "base_url": fake.base_url, "skipped": []}
+    assert result["answered_by"] == {"model": "primary-model", "base_url": fake.base_url, "reported_model": "primary-model", "skipped": []}
     assert posts(fake) == 1
 
 
@@ -363,14 +364,15 @@ def test_three_providers_the_third_answers_and_the_result_says_why_not_the_other
     skipped = result["answered_by"]["skipped"]
     assert [s["model"] for s in skipped] == ["primary-model", "second-model"]
     assert skipped[0]["reason"].startswith("401") and skipped[1]["reason"] == "500 internal"
-    assert keys_sent(fake) == [PRIMARY_KEY, PRIMARY_KEY, SPARE_KEY, SPARE_KEY]
+    assert keys_sent(fake) == [PRIMARY_KEY, SPARE_KEY]
+    assert [r.stream for r in second.requests] == [True, False], "the cut stream, then its one plain request"
     assert keys_sent(third) == [THIRD_KEY]
     result = agent.run_conversation("again")  # the primary has no key left; the second rests
     assert result["final_response"] == "the third answers"
-    assert posts(fake) == 4 and posts(second) == 2
+    assert posts(fake) == 2 and posts(second) == 2
 
 
-def test_a_primary_whose_plain_request_stalls_fails_over(second, tmp_path):
+def test_a_silent_primary_fails_over_after_one_limit_without_a_plain_request(second, tmp_path):
     with socket.socket() as silent:  # accepts connections and never answers a byte
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)
@@ -387,4 +389,8 @@ def test_a_primary_whose_plain_request_stalls_fails_over(second, tmp_path):
         result = agent.run_conversation("q")
         assert time.monotonic() - started < 15
     assert result["final_response"] == "the fallback answers" == screen.text
-    assert result["answered_by"]["skipped"][0]["reason"].startswith("timed out")
+    assert result["answered_by"]["skipped"][0]["reason"] == "stream stalled: no first byte progress within 0.5s"
+    assert [(a["mode"], a["outcome"], a["next"]) for a in result["attempts"]] == [
+        ("stream", "stalled", "fallback"),  # silence is taken as down: no plain request, no retry
+        ("stream", "ok", None),
+    ]

@@ -118,7 +118,6 @@ STREAM_FAILURES = [
     dict(fault="no_finish"),
     dict(fault="incomplete", fault_after=1),
     dict(fault="failed", fault_after=1),
-    dict(fault="http_error", status=503),
     dict(fault="reject_stream"),
     dict(fault="stall", fault_after=1, stall_seconds=10),
     dict(fault="stall_first_byte", stall_seconds=10),

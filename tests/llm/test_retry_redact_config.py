@@ -1,46 +1,29 @@
-"""Retry policy, key redaction, timeouts from the environment and endpoint resolution."""
+"""Backoff, key redaction, timeouts from the environment and endpoint resolution."""
 
 import pytest
 
-from herald.errors import ConfigError, Interrupted, ProviderError, RateLimitError
+from herald.errors import ConfigError, ProviderError, RateLimitError
 from herald.llm.endpoint import detect_api_mode, resolve_endpoint
 from herald.llm.redact import mask_key, redact
-from herald.llm.retry import RetryPolicy, call_with_retries
+from herald.llm.planner import CallPolicy
 from herald.llm.sdk_errors import parse_retry_after
 from herald.llm.timeouts import StreamTimeouts
 
 
-def failing(errors, result="ok"):
-    errors = list(errors)
-
-    def attempt():
-        if errors:
-            raise errors.pop(0)
-        return result
-
-    return attempt
+def test_backoff_honours_retry_after_else_doubles_with_jitter():
+    policy = CallPolicy(base_delay=0.5, max_delay=10)
+    limited = RateLimitError("429", status=429, headers={"Retry-After": "2"}, retry_after=2.0)
+    assert policy.backoff(1, limited) == 2.0
+    assert 0.8 <= policy.backoff(2, ProviderError("503", status=503)) <= 1.2  # base doubled, ±20% jitter
+    assert policy.backoff(9, ProviderError("503", status=503)) == 10  # capped
+    assert CallPolicy(max_delay=5).backoff(1, RateLimitError("429", status=429, retry_after=3600)) == 5
 
 
-def test_retries_transient_errors_honouring_retry_after():
-    waits = []
-    error = RateLimitError("429", status=429, headers={"Retry-After": "2"}, retry_after=2.0)
-    result = call_with_retries(failing([error, ProviderError("503", status=503)]), policy=RetryPolicy(base_delay=0.5),
-                               sleep=lambda s: waits.append(s) or False)
-    assert result == "ok"
-    assert waits[0] == 2.0 and 0.8 <= waits[1] <= 1.2  # second retry: base doubled, ±20% jitter
-
-
-def test_does_not_retry_caller_mistakes_and_gives_up_after_max():
-    with pytest.raises(ProviderError, match="400"):
-        call_with_retries(failing([ProviderError("400", status=400)]), policy=RetryPolicy(), sleep=lambda s: False)
-    errors = [ProviderError("500", status=500)] * 3
-    with pytest.raises(ProviderError):
-        call_with_retries(failing(errors), policy=RetryPolicy(max_retries=2, base_delay=0), sleep=lambda s: False)
-
-
-def test_interrupt_during_backoff_stops_at_once():
-    with pytest.raises(Interrupted):
-        call_with_retries(failing([ProviderError("500", status=500)]), policy=RetryPolicy(), sleep=lambda s: True)
+def test_call_policy_rejects_nonsense():
+    with pytest.raises(ConfigError):
+        CallPolicy(max_retries=-1)
+    with pytest.raises(ConfigError):
+        CallPolicy(budget=0)
 
 
 def test_retry_after_forms():

@@ -10,7 +10,7 @@ import pytest
 
 from herald.errors import RateLimitError
 from herald.llm.decode import DecodeError, decode_json
-from herald.llm.retry import RetryPolicy
+from herald.llm.planner import CallPolicy
 from herald.llm.sdk_errors import status_error
 from herald.llm.sse import SSEDecoder
 from herald.llm.stream_loop import is_event_stream, is_sdk_client, not_an_event_stream
@@ -104,5 +104,5 @@ def test_retry_after_is_parsed_at_the_seam_and_capped_by_the_policy() -> None:
     error = status_error(openai.RateLimitError("slow down", response=response, body={"error": {"message": "slow down"}}),
                          where="h", secrets=())
     assert isinstance(error, RateLimitError) and error.retry_after == 3600.0
-    assert RetryPolicy().delay_for(1, error) == 60.0
-    assert RetryPolicy(max_delay=5).delay_for(1, error) == 5.0
+    assert CallPolicy().backoff(1, error) == 60.0
+    assert CallPolicy(max_delay=5).backoff(1, error) == 5.0

@@ -153,10 +153,13 @@ def test_total_time_limit(fake):
 def test_rate_limit_honours_retry_after_then_succeeds(fake):
     fake.enqueue(Reply(fault="http_error", status=429, retry_after=0.2, repeat=2), Reply(text="finally"))
     started = time.monotonic()
-    response = ask(make_agent(fake))
+    response = ask(make_agent(fake, max_retries=2))
     assert response.message.content == "finally"
-    assert time.monotonic() - started >= 0.2
-    assert streamed_requests(fake) == [True, False, False]
+    assert time.monotonic() - started >= 0.4
+    # Nothing is sent before Retry-After passed, and a 429 is not a reason to give up streaming.
+    assert streamed_requests(fake) == [True, True, True]
+    gaps = [b.time - a.time for a, b in zip(fake.requests, fake.requests[1:])]
+    assert all(gap >= 0.2 for gap in gaps), gaps
 
 
 def test_when_both_fail_the_fallback_error_names_status_and_message(fake):
@@ -246,8 +249,8 @@ def test_interrupt_during_a_plain_call_returns_within_50ms():
 
 def test_interrupt_stops_a_retry_wait_at_once(fake):
     fake.default = Reply(fault="http_error", status=429, retry_after=30)
-    agent = make_agent(fake, stream_delta_callback=None, stream_reset_callback=None, max_retries=3)
+    agent = make_agent(fake, max_retries=3)
     marks = interrupt_after(agent, 0.2)
     with pytest.raises(Interrupted):
-        agent._interruptible_api_call({"model": agent.model, "messages": [{"role": "user", "content": "hi"}]})
+        ask(agent)
     assert time.monotonic() - marks["at"] < 0.05
