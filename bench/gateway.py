@@ -40,6 +40,7 @@ TARGET_ADDED_TTFT = 0.001  # at 100 streams, p50
 TARGET_CPU_PER_CHUNK = 10e-6
 TARGET_WALL = 1.15  # at 1,000 streams, × direct
 MODEL = "bench"
+CLIENT_KEY = "sk-bench-client"  # both gateways check it, as deployed ones do
 
 
 @dataclass
@@ -106,7 +107,7 @@ async def _one(session: aiohttp.ClientSession, base_url: str, expected: int) -> 
     started = time.perf_counter()
     first: float | None = None
     chunks = 0
-    async with session.post(f"{base_url}/chat/completions", json=body, headers={"Authorization": "Bearer sk-bench"}) as response:
+    async with session.post(f"{base_url}/chat/completions", json=body, headers={"Authorization": f"Bearer {CLIENT_KEY}"}) as response:
         response.raise_for_status()
         async for line in response.content:
             if not line.startswith(b"data: "):
@@ -155,18 +156,28 @@ def herald_gateway(provider: str) -> Iterator[tuple[str, int]]:
     """`herald serve` (one worker) in front of `provider`; yields (its /v1 URL, its pid)."""
     with tempfile.TemporaryDirectory() as folder:
         config = Path(folder) / "gateway.toml"
-        config.write_text(f'[[models]]\nname = "{MODEL}"\nproviders = [{{ model = "bench-model", base_url = "{provider}" }}]\n')
-        command = [sys.executable, "-m", "herald", "serve", "--config", str(config), "--port", "0"]
-        child = subprocess.Popen(command, cwd=ROOT, env=_env_with_root(), stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
-        try:
-            assert child.stderr is not None
-            line = child.stderr.readline()
-            if "listening on " not in line:
-                raise RuntimeError(f"herald serve did not start: {line!r}")
-            url = line.split("listening on ", 1)[1].split()[0]
-            yield f"{url}/v1", child.pid
-        finally:
-            _stop(child)
+        config.write_text(
+            f'keys = ["{CLIENT_KEY}"]\n[[models]]\nname = "{MODEL}"\n'
+            f'providers = [{{ model = "bench-model", base_url = "{provider}" }}]\n'
+        )
+        with herald_gateway_config(config) as running:
+            yield running
+
+
+@contextmanager
+def herald_gateway_config(config: Path) -> Iterator[tuple[str, int]]:
+    """`herald serve --config CONFIG` (one worker, any free port); yields (its /v1 URL, its pid)."""
+    command = [sys.executable, "-m", "herald", "serve", "--config", str(config), "--port", "0"]
+    child = subprocess.Popen(command, cwd=ROOT, env=_env_with_root(), stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    try:
+        assert child.stderr is not None
+        line = child.stderr.readline()
+        if "listening on " not in line:
+            raise RuntimeError(f"herald serve did not start: {line!r}")
+        url = line.split("listening on ", 1)[1].split()[0]
+        yield f"{url}/v1", child.pid
+    finally:
+        _stop(child)
 
 
 @contextmanager
@@ -181,6 +192,7 @@ def litellm_proxy(provider: str, *, enabled: bool = True) -> Iterator[tuple[str,
         config.write_text(
             f"model_list:\n  - model_name: {MODEL}\n    litellm_params:\n      model: openai/bench-model\n"
             f"      api_base: {provider}\n      api_key: sk-bench\n"
+            f"general_settings:\n  master_key: {CLIENT_KEY}\n"  # it refuses to start without one
         )
         port = _free_port()
         env = dict(os.environ, LITELLM_LOCAL_MODEL_COST_MAP="True", LITELLM_LOG="ERROR", NO_DOCS="True")

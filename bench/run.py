@@ -24,7 +24,7 @@ from bench import bad_provider, concurrent, first_delta, interrupt, memory, rend
 from bench import failover  # noqa: E402
 from bench import mcp_calls  # noqa: E402
 from bench import batch  # noqa: E402
-from bench import gateway  # noqa: E402
+from bench import gateway, gateway_faults  # noqa: E402
 from bench.machine import describe  # noqa: E402
 from bench.table import Row, render_markdown, render_text  # noqa: E402
 
@@ -40,6 +40,7 @@ SECTIONS: dict[str, tuple[str, Callable[[bool], list[Row]]]] = {
     "9": (mcp_calls.SECTION, mcp_calls.run),
     "10": (batch.SECTION, batch.run),
     "11": (gateway.SECTION, gateway.run),
+    "12": (gateway_faults.SECTION, gateway_faults.run),
 }
 
 
