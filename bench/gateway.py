@@ -29,7 +29,7 @@ from typing import Iterator
 import aiohttp
 
 from bench.servers import ROOT, _env_with_root
-from bench.slow_server import slow_server_process
+from bench.slow_server import slow_server_process, stats
 from bench.stats import median, percentile
 from bench.table import Row, ms, ratio, signed_ms
 
@@ -39,6 +39,7 @@ INTERVAL_MS = 20.0
 TARGET_ADDED_TTFT = 0.001  # at 100 streams, p50
 TARGET_CPU_PER_CHUNK = 10e-6
 TARGET_WALL = 1.15  # at 1,000 streams, × direct
+TARGET_CANCEL = 0.050  # from the client's disconnect to the provider seeing its stream closed
 MODEL = "bench"
 CLIENT_KEY = "sk-bench-client"  # both gateways check it, as deployed ones do
 
@@ -68,7 +69,36 @@ def run(quick: bool) -> list[Row]:
             results: dict[int, dict[str, Run]] = {}
             for n in sizes:
                 results[n] = {name: _measure(url, pid, n, chunks, repeats) for name, (url, pid) in _warm(targets, chunks).items()}
-    return _rows(results, litellm is not None)
+            cancel_n = sizes[-1] if quick else 100
+            cancels = {name: asyncio.run(_cancel_time(url, provider, cancel_n)) for name, (url, _) in targets.items() if name != "direct"}
+    return _rows(results, litellm is not None) + _cancel_rows(cancels, cancel_n)
+
+
+async def _cancel_time(base_url: str, provider: str, n: int) -> float:
+    """N streams read to their first content, then the client disconnects all of them: seconds until
+    the provider holds none of them open (its own count, polled)."""
+    body = {"model": MODEL, "messages": [{"role": "user", "content": "hi"}], "stream": True}
+    headers = {"Authorization": f"Bearer {CLIENT_KEY}"}
+    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+    try:
+        responses = await asyncio.gather(*(session.post(f"{base_url}/chat/completions", json=body, headers=headers) for _ in range(n)))
+        for response in responses:
+            while b'"content":"w' not in await response.content.readline():
+                pass
+    finally:
+        await session.close()  # closes every connection: the client is gone
+    closed_at = time.perf_counter()
+    while stats(provider.removesuffix("/v1"))["open"] > 0:
+        if time.perf_counter() - closed_at > 30:
+            return float("inf")
+        await asyncio.sleep(0.002)
+    return time.perf_counter() - closed_at
+
+
+def _cancel_rows(cancels: dict[str, float], n: int) -> list[Row]:
+    herald = cancels["herald"]
+    other = f"litellm {ms(cancels['litellm'])}" if "litellm" in cancels else "—"
+    return [Row(SECTION, f"upstream closed after {n} clients disconnect", ms(herald), other, "—", "≤ 50 ms", herald <= TARGET_CANCEL)]
 
 
 def _warm(targets: dict[str, tuple[str, int | None]], chunks: int) -> dict[str, tuple[str, int | None]]:
