@@ -34,6 +34,7 @@ log = logging.getLogger("herald.serve")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _OPEN_PATHS = ("/health",)
+_ROUTES = ("/v1/chat/completions", "/v1/messages", "/v1/models", "/health", "/metrics")
 
 
 def create_app(config: ServeConfig, *, metrics: Metrics | None = None) -> web.Application:
@@ -182,7 +183,8 @@ class _Gateway:
     def count(self, endpoint: str, model: str, status: int) -> None:
         # An unknown model name is counted as "-": a client must not grow the label set.
         known = self.upstreams is not None and self.upstreams.client(model) is not None
-        self.metrics.requests.labels(endpoint, model if known else "-", str(status)).inc()
+        route = endpoint if endpoint in _ROUTES else "other"  # nor may a client's paths
+        self.metrics.requests.labels(route, model if known else "-", str(status)).inc()
 
     def _primary_model(self, call: CallRequest) -> str:
         route = next(r for r in self.config.models if r.name == call.model)

@@ -84,7 +84,7 @@ async def relay(
             response = response or await _commit(request, writer)
             outcome.first_content_s = time.perf_counter() - started
             if first.kind == "done":  # an answer without streamed content (e.g. only tool calls)
-                await response.write(writer.preamble() + writer.finish(first.response))
+                await response.write(writer.preamble() + whole_answer(writer, first.response) + writer.finish(first.response))
                 return response, outcome
             await response.write(writer.preamble() + _content(writer, first))
             async for event in events:
@@ -114,6 +114,14 @@ async def relay(
             await response.write(writer.error(failure))
             return response, outcome
     raise AssertionError("the call's events ended without a done event")
+
+
+def whole_answer(writer: Writer, response: LLMResponse) -> bytes:
+    """The reasoning and text of an answer that arrived without streamed pieces."""
+    message = response.message
+    return (writer.reasoning(message.reasoning_content) if message.reasoning_content else b"") + (
+        writer.text(message.content) if message.content else b""
+    )
 
 
 def _content(writer: Writer, event: Any) -> bytes:
@@ -154,4 +162,4 @@ class _HeldReader:
         return step.result()
 
 
-__all__ = ["Outcome", "REPLACED", "Writer", "relay"]
+__all__ = ["Outcome", "REPLACED", "Writer", "relay", "whole_answer"]

@@ -133,3 +133,11 @@ def test_non_streamed_answers_name_the_answering_model() -> None:
     assert message["model"] == "provider-model" and message["stop_reason"] == "tool_use"
     assert message["content"] == [{"type": "tool_use", "id": "tu_1", "name": "f", "input": {"a": 1}}]
     assert message["usage"] == {"input_tokens": 12, "output_tokens": 3, "cache_read_input_tokens": 0}
+
+
+def test_a_whole_answer_without_pieces_is_still_written(tmp_path: object) -> None:
+    from herald.serve.relay import whole_answer  # the relay writes this when a call ends before any piece
+
+    writer = ChatWriter("m")
+    data = whole_answer(writer, _response("all at once", reasoning="why"))
+    assert [c["choices"][0]["delta"] for c in _sse(data)] == [{"reasoning_content": "why"}, {"content": "all at once"}]
