@@ -148,6 +148,7 @@ class ConversationCore:
         self.usage: Usage | None = None
         self.answered_by: dict[str, Any] | None = None
         self.fallback_reason: str | None = None  # why the last fallback replaced a stream
+        self.continued = 0  # broken streams continued in place (the planner's count, per model call)
 
     def append(self, message: dict[str, Any]) -> None:
         self.messages.append(message)
@@ -171,6 +172,7 @@ class ConversationCore:
                 return self._result("failed", error=error, error_message=self._describe(error))
             self.usage = add_usage(self.usage, response.usage)
             self.fallback_reason = response.extras.get("fallback_reason") or self.fallback_reason
+            self.continued += int(response.extras.get("continuations") or 0)
             self.append(assistant_message(response))
             self.answered_by = response.extras.get("answered_by")
             calls = response.message.tool_calls
@@ -237,7 +239,7 @@ class ConversationCore:
     ) -> TurnResult:
         return TurnResult(
             status, final_response, self.messages, self.api_calls, self.usage, error, error_message, answered_by, truncated,
-            self.fallback_reason,
+            self.fallback_reason, continuations=self.continued,
         )
 
 

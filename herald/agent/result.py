@@ -34,6 +34,8 @@ class TurnResult:
         fallback_reason: why a plain request last replaced a stream in this turn, or None.
         attempts: every request of the turn's model calls, in order (`AttemptRecord`s: provider,
             key position, outcome, duration, error, what came next).
+        continuations: how often a broken stream's answer was continued from the text already
+            shown in this turn, rather than restarted (`herald.llm.continuation`).
     """
 
     status: TurnStatus
@@ -47,6 +49,7 @@ class TurnResult:
     truncated: bool = False
     fallback_reason: str | None = None
     attempts: list[AttemptRecord] = field(default_factory=list)
+    continuations: int = 0
 
     @property
     def completed(self) -> bool:
@@ -81,6 +84,8 @@ class TurnResult:
             "fallback_reason": self.fallback_reason,
             # Every request of the turn's model calls (provider, key position, outcome, next step, …).
             "attempts": [record.as_dict() for record in self.attempts],
+            # How often a broken stream's answer was continued in place rather than restarted.
+            "continuations": self.continuations,
         }
 
 

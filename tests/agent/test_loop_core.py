@@ -108,7 +108,7 @@ def test_as_dict_keeps_the_run_conversation_contract() -> None:
     sync, _, _, _ = run_both(lambda: Script(answer("x")))
     assert list(sync.as_dict()) == [
         "final_response", "messages", "api_calls", "completed", "interrupted", "failed", "error", "error_type",
-        "answered_by", "truncated", "usage", "fallback_reason", "attempts",
+        "answered_by", "truncated", "usage", "fallback_reason", "attempts", "continuations",
     ]
     assert sync.as_dict()["completed"] is True and sync.as_dict()["error_type"] is None
 
