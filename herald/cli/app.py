@@ -67,6 +67,8 @@ class RunState:
 @click.option("--max-tokens", type=click.IntRange(min=1), metavar="N", help="Cap each answer at N tokens (local model: 256).")
 @click.option("--max-context-tokens", type=click.IntRange(min=256), metavar="N",
               help="The model's context window; older history is left out to fit it. [env HERALD_MAX_CONTEXT_TOKENS]")
+@click.option("--continuation", type=click.Choice(["auto", "prefill", "off"]),
+              help="When a stream breaks after text was shown, continue the answer from it (auto: where the server is known to support it).")
 @click.option("--json", "json_events", is_flag=True, default=False,
               help="With -q or piped input: the turn as JSON Lines events on stdout (schema in the README).")
 @click.option("--debug", is_flag=True, help="Debug logging, and tracebacks for errors.")
@@ -89,6 +91,7 @@ def herald_command(
     local_model: str | None,
     max_tokens: int | None,
     max_context_tokens: int | None,
+    continuation: str | None,
     json_events: bool,
     debug: bool,
 ) -> int:
@@ -110,6 +113,7 @@ def herald_command(
         "local_model": local_model,
         "max_tokens": max_tokens,
         "max_context_tokens": max_context_tokens,
+        "continuation": continuation,
     }
     state.settings = load_settings(flags)
     if ctx.invoked_subcommand is not None:

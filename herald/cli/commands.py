@@ -44,6 +44,7 @@ def show_config(settings: Settings, echo: Echo) -> None:
         ("max_tokens", _number(settings.max_tokens, "the provider's default"), settings.source("max_tokens")),
         ("max_context_tokens", _number(settings.max_context_tokens, "learned from the provider"), settings.source("max_context_tokens")),
         ("temperature", _number(settings.temperature, "the provider's default"), settings.source("temperature")),
+        ("continuation", settings.continuation, settings.source("continuation")),
         ("yolo", _bool(settings.yolo), settings.source("yolo")),
         (
             "show_reasoning",
@@ -71,6 +72,8 @@ def _failover_rows(settings: Settings) -> list[tuple[str, str, str]]:
             keys = ", ".join(mask_key(key) for key in provider.keys)
             where = provider.endpoint.key_source or "no key"
             value = f"{provider.model} via {provider.endpoint.base_url} ({provider.endpoint.api_mode}; key {keys})"
+            if provider.continuation != "auto":
+                value += f" continuation {provider.continuation}"
             rows.append((f"fallback[{number}]", value, f"{settings.source('fallback')}; key from {where}"))
     if settings.failover_cooldown is not None or settings.fallback or settings.api_keys:
         cooldown = settings.failover_cooldown if settings.failover_cooldown is not None else FailoverPolicy().cooldown
