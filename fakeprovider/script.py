@@ -79,6 +79,9 @@ class Reply:
     # or echo the whole prefix before the rest, as some servers do.
     reject_prefill: bool = False
     echo_prefix: bool = False
+    # A plain (non-streaming) answer takes as long as its stream would (`delay` per piece), as a
+    # model's generation does: for benchmarks that compare a restart with a continuation.
+    pace_plain: bool = False
 
     def __post_init__(self) -> None:
         # Fail at scripting time rather than with a puzzling 500 mid-test.

@@ -282,6 +282,9 @@ class Handler(BaseHTTPRequestHandler):
             if reply.reject_non_stream:
                 self._error(wire, 400, "Stream must be set to true")
                 return
+            if reply.pace_plain and self._hangup().wait(reply.delay * len(reply.pieces(reply.text))):
+                self.close_connection = True
+                return
             self._send_json(200, encoder.full_response(reply, ctx))
             return
 
