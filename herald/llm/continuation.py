@@ -25,7 +25,7 @@ seam unless the provider demonstrably sent it twice.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, Mapping
 from urllib.parse import urlparse
 
@@ -156,6 +156,51 @@ def continuation_request(
     return None
 
 
+MAX_CONTINUATIONS = 3
+"""Continuations of one call's answer at most (each cut again after new text may be continued)."""
+
+
+@dataclass
+class ContinuationState:
+    """One call's continuation, for the planner: what consumers have on screen, and the request continuing it.
+
+    Attributes:
+        cut: what the last broken stream left on screen (None before any).
+        active: the next stream continues `cut` with `kwargs`.
+        count: continuations started in this call.
+        kwargs: the continuation request.
+        sent: the prefix as `kwargs` carry it (see `sent_prefix`).
+    """
+
+    cut: Cut | None = None
+    active: bool = False
+    count: int = 0
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    sent: str = ""
+
+    def shown(self, cut: Cut, *, continued: bool) -> None:
+        """A stream broke having shown `cut`; after the text it `continued`, if it was a continuation."""
+        if continued and self.cut is not None:
+            cut = Cut(self.cut.text + cut.text, tool_call=cut.tool_call, reasoning=self.cut.reasoning or cut.reasoning)
+        self.cut = cut
+
+    def start(self, api_mode: str, request: dict[str, Any]) -> bool:
+        """Make the next stream a continuation of what is shown; False when it cannot be one."""
+        cut = self.cut
+        if cut is None or self.count >= MAX_CONTINUATIONS:
+            return False
+        kwargs = continuation_request(api_mode, request, cut.text, reasoning="…" if cut.reasoning else None, tool_call=cut.tool_call)
+        if kwargs is None:
+            return False
+        self.active, self.kwargs, self.sent = True, kwargs, sent_prefix(api_mode, cut.text)
+        self.count += 1
+        return True
+
+    def answer(self, continuation: str) -> str:
+        """The whole answer: what was shown, joined with the continuation's text."""
+        return join(self.cut.text if self.cut is not None else "", continuation, sent=self.sent)
+
+
 def sent_prefix(api_mode: str, partial_text: str) -> str:
     """The prefix the continuation request carries for `partial_text` (Anthropic strips trailing whitespace)."""
     return partial_text.rstrip() if api_mode == "anthropic_messages" else partial_text
@@ -244,9 +289,11 @@ def join(partial: str, continuation: str, *, sent: str | None = None) -> str:
 
 
 __all__ = [
+    "ContinuationState",
     "Cut",
     "DEFAULT",
     "KNOWN_SERVERS",
+    "MAX_CONTINUATIONS",
     "SETTINGS",
     "SeamFilter",
     "ServerKind",

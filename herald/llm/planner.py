@@ -50,7 +50,7 @@ from typing import Any, Callable, Generator, Literal, Sequence
 
 from herald.errors import ConfigError, ProviderError, ProviderUnreachable
 from herald.llm.classify import Failure, classify
-from herald.llm.continuation import Cut, continuation_request, join, refuses_continuation, sent_prefix
+from herald.llm.continuation import ContinuationState, refuses_continuation
 from herald.llm.failover import Attempt, ProviderChain, ProviderInfo, failure_summary
 from herald.llm.fallback import StreamSupportMemory, rejects_stream_options
 from herald.llm.records import AttemptRecord, NextStep
@@ -166,10 +166,6 @@ class CallSetup:
     continues: Callable[[int], bool] | None = None
 
 
-MAX_CONTINUATIONS = 3
-"""Continuations of one call's answer at most (each cut again after new text may be continued)."""
-
-
 def plan_call(setup: CallSetup) -> Generator[Step, Any, LLMResponse]:
     """One model call's requests (see the module docstring). Returns the answer.
 
@@ -209,12 +205,8 @@ class _Plan:
         self.stream_refused = False
         self.plain_sent = False
         """A plain request already replaced a stream of this provider in this call."""
-        # Continuation: what consumers have on screen, and the request continuing it.
-        self.cut: Cut | None = None
-        self.continuing = False
-        self.continuations = 0
-        self.continue_kwargs: dict[str, Any] = {}
-        self.continue_sent = ""
+        self.cont = ContinuationState()
+        """What consumers have on screen, and the request continuing it."""
 
     # ── the walk ────────────────────────────────────────────────────────
 
@@ -232,7 +224,7 @@ class _Plan:
                     if send.sink is not None:
                         send.sink.abandon()
                         self.void = send.sink.owes_reset or send.sink.delivered or send.continuing
-                        self._note_cut(send)
+                        self.cont.shown(send.sink.cut, continued=send.continuing)
                     wait = self._failed(send, error, started, wall)
                     if wait:
                         yield Wait(wait)
@@ -261,15 +253,15 @@ class _Plan:
             limits = StreamTimeouts(first_byte=None, idle=None, total=total)
         self.plain_sent = self.plain_sent or (mode == "plain" and self.plain)
         sink = self.s.make_sink() if self.s.make_sink is not None else None
-        continuing = self.continuing and sink is not None and mode == "stream" and self.cut is not None
-        if sink is not None and continuing and self.cut is not None:
-            sink.continue_from(self.cut.text, sent=self.continue_sent)
+        continuing = self.cont.active and sink is not None and mode == "stream" and self.cont.cut is not None
+        if sink is not None and continuing and self.cont.cut is not None:
+            sink.continue_from(self.cont.cut.text, sent=self.cont.sent)
         elif sink is not None and self.void:
             sink.reset_on_first_delta()
         return Send(
             Attempt(p, self.key, self.number),
             mode,
-            self.continue_kwargs if continuing else self.s.request_for(p),
+            self.cont.kwargs if continuing else self.s.request_for(p),
             stream_options=mode == "stream" and wire.supports_stream_options and support.stream_options and self.options,
             timeouts=limits,
             sink=sink,
@@ -281,10 +273,10 @@ class _Plan:
         info = self.chain.providers[p]
         if send.mode == "plain" and send.sink is not None:
             send.sink.replay(text=response.message.content, reasoning=response.message.reasoning_content)
-        if send.continuing and send.sink is not None and self.cut is not None:
+        if send.continuing and send.sink is not None:
             send.sink.finish_continuation()
-            response.message.content = join(self.cut.text, response.message.content or "", sent=self.continue_sent)
-        response.extras["continuations"] = self.continuations if send.continuing else 0
+            response.message.content = self.cont.answer(response.message.content or "")
+        response.extras["continuations"] = self.cont.count if send.continuing else 0
         if send.mode == "plain" and self.stream_error is not None:
             reason = self.stream_error
             response.extras["fallback_reason"] = redact(f"{type(reason).__name__}: {reason}", self.s.secrets())
@@ -306,7 +298,7 @@ class _Plan:
         Raises when nothing more is worth trying."""
         streaming = send.mode == "stream"
         if send.continuing:
-            self.continuing = False
+            self.cont.active = False
             if refuses_continuation(error):
                 return self._continuation_refused(send, error, started, wall)
         kind = classify(error, streaming=streaming)
@@ -392,29 +384,15 @@ class _Plan:
 
     # ── continuation ───────────────────────────────────────────────────
 
-    def _note_cut(self, send: Send) -> None:
-        """What consumers have on screen after this failed stream: its text, after the text it continued."""
-        assert send.sink is not None
-        cut = send.sink.cut
-        if send.continuing and self.cut is not None:
-            cut = Cut(self.cut.text + cut.text, tool_call=cut.tool_call, reasoning=self.cut.reasoning or cut.reasoning)
-        self.cut = cut
-
     def _continue(self, send: Send) -> bool:
         """Continue the shown answer on this provider next, if it can be; False: restart as before."""
-        p, cut, continues = send.attempt.provider, self.cut, self.s.continues
-        if cut is None or continues is None or self.continuations >= MAX_CONTINUATIONS or not continues(p):
+        p, continues = send.attempt.provider, self.s.continues
+        if continues is None or not continues(p):
             return False
         request = self.s.request_for(p)
         if not self.s.memory.get(self.chain.providers[p].base_url, str(request.get("model", ""))).continuation:
             return False
-        mode = self.s.wires[p].mode
-        kwargs = continuation_request(mode, request, cut.text, reasoning="…" if cut.reasoning else None, tool_call=cut.tool_call)
-        if kwargs is None:
-            return False
-        self.continuing, self.continue_kwargs, self.continue_sent = True, kwargs, sent_prefix(mode, cut.text)
-        self.continuations += 1
-        return True
+        return self.cont.start(self.s.wires[p].mode, request)
 
     def _continuation_refused(self, send: Send, error: Exception, started: float, wall: float) -> float:
         """The provider will not continue: remember it, restart as before (the original fault stays the call's error)."""
