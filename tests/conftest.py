@@ -38,6 +38,19 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"{REQUIRE_CONTRACT_ENV}=1 but the reference contract is missing: {REFERENCE_CONTRACT}")
 
 
+CONTRACT_ABSENT = "reference contract not run: ../shared/spec/test_streaming_seed.py is absent (a plain clone has none)"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    """A run of the whole suite without the reference contract says so, in one line."""
+    if _whole_suite(config) and not REFERENCE_CONTRACT.is_file():
+        terminalreporter.write_line(CONTRACT_ABSENT)
+
+
+def _whole_suite(config: pytest.Config) -> bool:
+    return any(_resolved(arg) in (TESTS, TESTS.parent) for arg in config.invocation_params.args if not arg.startswith("-"))
+
+
 def _resolved(arg: str) -> Path:
     return Path(arg.split("::", 1)[0]).resolve()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
 from herald.agent.async_tools import blocking_approval
@@ -24,27 +25,51 @@ from herald.tools.approval import ApprovalGate
 from herald.tools.base import ToolContext, ToolResult
 
 if TYPE_CHECKING:
-    from herald.agent.async_core import AsyncAIAgent
-    from herald.client import AsyncClients
+    from herald.agent.async_tools import AsyncToolRunner
+    from herald.agent.core import AIAgent
+    from herald.client import AsyncClient, AsyncClients
 
 log = logging.getLogger("herald.agent")
 
 Emit = Callable[[StreamEvent], None]
 
 
+@dataclass(frozen=True)
+class ConversationHooks:
+    """What the owning agent is told of each model call (a subclass, e.g. the batch's, listens)."""
+
+    model_answered: Callable[[LLMResponse], object]
+    model_cut_short: Callable[[], object]
+    attempt_ended: Callable[[AttemptRecord], object]
+
+
 class Conversation:
     """One conversation's I/O, for the loop's `AsyncPorts`.
 
     Args:
-        agent: the instance it runs on (its callers, tools and sync side are shared).
+        base: the agent's I/O-free side (settings, tools, prompt, requests).
+        client: the awaited transport (shared by every conversation of the agent).
+        tools: the agent's tool runner.
+        hooks: what the agent is told of each model call.
         clients: this event loop's clients, one per provider and key.
         system_prompt: the turn's system prompt.
         emit: where `stream()` events go (None for `run_conversation`).
     """
 
-    def __init__(self, agent: AsyncAIAgent, clients: AsyncClients, system_prompt: str, emit: Emit | None) -> None:
-        self._agent = agent
-        self._base = agent._base
+    def __init__(
+        self,
+        base: AIAgent,
+        client: AsyncClient,
+        tools: AsyncToolRunner,
+        hooks: ConversationHooks,
+        clients: AsyncClients,
+        system_prompt: str,
+        emit: Emit | None,
+    ) -> None:
+        self._base = base
+        self._client = client
+        self._tools = tools
+        self._hooks = hooks
         self._clients = clients
         self._system_prompt = system_prompt
         self._emit = emit
@@ -71,13 +96,13 @@ class Conversation:
         try:
             response = await arun_steps(steps, lambda kwargs: self._call_providers(kwargs, messages))
         except asyncio.CancelledError:
-            self._agent._model_cut_short()
+            self._hooks.model_cut_short()
             raise
-        self._agent._model_answered(response)
+        self._hooks.model_answered(response)
         return response
 
     async def _call_providers(self, api_kwargs: dict[str, Any], messages: list[dict[str, Any]]) -> LLMResponse:
-        base, client = self._base, self._agent.client
+        base, client = self._base, self._client
         requests = {0: api_kwargs}
 
         def request_for(provider: int) -> dict[str, Any]:
@@ -95,7 +120,7 @@ class Conversation:
 
     def _attempt_ended(self, record: AttemptRecord) -> None:
         self.attempts.append(record)
-        self._agent._attempt_ended(record)
+        self._hooks.attempt_ended(record)
 
     def take_partial(self) -> LLMResponse | None:
         """What the model call that was just cancelled had received (tool calls dropped), once."""
@@ -126,7 +151,7 @@ class Conversation:
     # ── tools ───────────────────────────────────────────────────────────
 
     async def execute_tool(self, name: str, raw_arguments: str) -> ToolResult:
-        return await self._agent._tools.run(name, raw_arguments, self._tool_ctx)
+        return await self._tools.run(name, raw_arguments, self._tool_ctx)
 
     def report(self, progress: ToolProgress) -> None:
         """Progress to the agent's `tool_progress_callback`, and as events to `stream()`."""

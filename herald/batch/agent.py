@@ -98,7 +98,15 @@ class AgentConfig:
         return job.workdir
 
     def system_for(self, job: Job) -> str | None:
-        return job.sample.system if job.sample.system is not None else self.system
+        """The attempt's whole system text: the sample's own (else `--system`), and, only when file or
+        terminal tools are offered, the line that tells the model where they work. Herald's own
+        prompt (its identity, the date) is never added: a row holds what the sample needed.
+        """
+        own = job.sample.system if job.sample.system is not None else self.system
+        if not self.touches_machine:
+            return own
+        where = f"Working directory: {job.workdir}"
+        return f"{own.strip()}\n\n{where}" if own and own.strip() else where
 
     def agent_options(self, cwd: Path) -> dict[str, Any]:
         """The agent's keyword arguments (after the model): nothing read from or stored for the user."""
@@ -109,6 +117,7 @@ class AgentConfig:
             quiet_mode=True,
             skip_context_files=True,
             skip_memory=True,
+            herald_prompt=False,
             max_iterations=self.max_iterations,
             yolo=self.yolo,
             enabled_toolsets=list(self.toolsets),
@@ -157,7 +166,7 @@ def outcome_from_result(
 ) -> Outcome:
     """An `Outcome` from a `run_conversation` result dict."""
     messages = list(result.get("messages") or [])
-    if stats.system_prompt is not None:
+    if stats.system_prompt:
         messages.insert(0, {"role": "system", "content": stats.system_prompt})
     error, error_type = result.get("error"), result.get("error_type")
     if result.get("completed"):

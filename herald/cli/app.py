@@ -13,9 +13,10 @@ from typing import Any, Sequence
 
 import click
 
-from herald import __version__
+from herald.version import __version__
 from herald.cli import commands
 from herald.cli.batch import batch_group
+from herald.cli.local_serve import local_group
 from herald.cli.config import Settings, load_settings, require_provider
 from herald.cli.errors import (
     EXIT_FAILED,
@@ -224,6 +225,7 @@ def mcp_list(state: RunState) -> int:
 
 
 herald_command.add_command(batch_group)
+herald_command.add_command(local_group)
 
 
 def cli(args: Sequence[str] | None = None) -> int:

@@ -35,12 +35,31 @@ _GROUP_PROVIDER_FLAGS = ("model", "base_url", "api_key", "api_mode", "local_mode
 
 
 class _BatchGroup(click.Group):
-    """`herald batch INPUT …` runs a batch; `herald batch export …` exports one."""
+    """`herald batch INPUT …` runs a batch; `herald batch export …` exports one.
+
+    Running is what `herald batch` is for, so its help shows the run options, and a bare
+    `herald batch` prints the usage lines, then one error line.
+    """
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if args and args[0] not in self.commands and args[0] not in ctx.help_option_names:
+        if not args:
+            click.echo(self.get_usage(ctx), err=True)
+            raise click.UsageError("missing INPUT and -o OUTPUT", ctx)
+        if args[0] not in self.commands and args[0] not in ctx.help_option_names:
             args = ["run", *args]
         return super().parse_args(ctx, args)
+
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        formatter.write_usage(ctx.command_path, "INPUT -o OUTPUT [OPTIONS]")
+        formatter.write_usage(ctx.command_path, "export OUTPUT --format openai|sharegpt -o FILE", prefix="       ")
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        self.commands["run"].format_options(ctx, formatter)
+        with formatter.section("Commands"):
+            formatter.write_dl([
+                ("export", "Write the completed conversations of an OUTPUT as training data "
+                           "(herald batch export --help)."),
+            ])
 
 
 @click.group("batch", cls=_BatchGroup)

@@ -99,7 +99,7 @@ def run_chat(settings: Settings, resumed: Resumed, *, stdout: TextIO | None = No
                     return EXIT_OK
                 continue
             try:
-                outcome = run_turn(agent, bridge, text, state.history, clock, keys)
+                outcome = run_turn(agent, bridge, text, state.history, clock, keys, in_chat=True)
             except KeyboardInterrupt:
                 return EXIT_INTERRUPTED
             # The result's history includes this turn (even a failed or interrupted one).

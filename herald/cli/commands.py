@@ -55,6 +55,8 @@ def show_config(settings: Settings, echo: Echo) -> None:
     if settings.mcp_servers:
         names = ", ".join(s.name + ("" if s.enabled else " (disabled)") for s in settings.mcp_servers)
         rows.append(("mcp_servers", names, "config file" + (f", {', '.join(settings.mcp_config)}" if settings.mcp_config else "")))
+    elif "mcp_servers" in settings.sources:  # configured, but not offered (the local model)
+        rows.append(("mcp_servers", "none", settings.source("mcp_servers")))
     width = max(len(name) for name, _, _ in rows)
     value_width = max(len(value) for _, value, _ in rows)
     for name, value, source in rows:
@@ -84,7 +86,8 @@ def _failover_rows(settings: Settings) -> list[tuple[str, str, str]]:
 def _local_rows(settings: Settings) -> list[tuple[str, str, str]]:
     from herald.local import default_model_path
 
-    model_file = settings.local_model or f"{default_model_path()} (assembled on first use)"
+    path = default_model_path()
+    model_file = settings.local_model or (f"{path}" if path.is_file() else f"{path} (assembled on first use)")
     return [
         ("local", "true", settings.source("local")),
         ("local_model", str(model_file), settings.source("local_model") if settings.local_model else "bundled: herald[local]"),

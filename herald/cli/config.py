@@ -18,7 +18,7 @@ from herald.agent.core import DEFAULT_MODEL
 from herald.errors import ConfigError
 from herald.llm.continuation import check_setting
 from herald.llm.endpoint import API_MODES, Endpoint, resolve_endpoint
-from herald.llm.keypool import parse_keys
+from herald.llm.keypool import check_keys, parse_keys
 from herald.llm.providers import ProviderSettings, fallback_settings
 from herald.mcp.config import MCPServerConfig, servers_from_config_file
 from herald.paths import config_dir
@@ -132,6 +132,9 @@ def load_settings(flags: Mapping[str, Any], *, environ: Mapping[str, str] | None
         values["toolsets"] = _toolsets(values["toolsets"], where["toolsets"])
     if "api_keys" in values:
         values["api_keys"] = _api_keys(values["api_keys"], where["api_keys"])
+        check_keys(values["api_keys"], where["api_keys"])
+    if values.get("api_key") is not None:
+        check_keys([values["api_key"]], where["api_key"])
     if "fallback" in values:
         values["fallback"] = tuple(values["fallback"])
     if "failover_cooldown" in values:
@@ -244,6 +247,10 @@ def resolve_provider(settings: Settings) -> Settings:
     run the bundled local model. Without the extra, the settings stay as they are and
     `require_provider` says how to configure a provider or install the extra.
     """
+    from herald.local.shared import LOCAL_PROVIDER
+
+    if settings.model == LOCAL_PROVIDER and not settings.base_url:  # the provider named "local": --local
+        return replace(settings, local=True, sources={**settings.sources, "local": f"model {LOCAL_PROVIDER!r} ({settings.source('model')})"})
     if settings.local or settings.local_model or settings.base_url or has_provider(settings):
         return settings  # a base URL without a key is a misconfigured provider, not "none"
     from herald.local import local_extra_available

@@ -36,8 +36,10 @@ _HINTS: list[tuple[type[BaseException], str]] = [
     (ModelNotFoundError, "check --model / `herald config` (and the base URL)"),
     (RateLimitError, "wait a moment and try again, or use another model"),
     (ProviderUnreachable, "check --base-url / is the server running?"),
-    (ContextOverflow, "shorten the input, or /new to start a new conversation"),
+    (ContextOverflow, "shorten the input"),
 ]
+_OVERFLOW_IN_CHAT = "shorten the input, or /new to start a new conversation"
+"""The context hint in a chat, where /new exists (a one-shot question has no /new)."""
 
 
 @dataclass(frozen=True)
@@ -48,19 +50,23 @@ class Failure:
     exit_code: int
 
 
-def describe(message: str, kind: type[BaseException] | None, secrets: tuple[str | None, ...] = ()) -> Failure:
-    """One line: the error, then what to do about it."""
+def describe(
+    message: str, kind: type[BaseException] | None, secrets: tuple[str | None, ...] = (), *, in_chat: bool = False
+) -> Failure:
+    """One line: the error, then what to do about it (`in_chat`: hints may name chat commands)."""
     message = " ".join(redact(message, secrets).split())
     hint = _hint(message, kind)
+    if in_chat and hint == dict(_HINTS)[ContextOverflow]:
+        hint = _OVERFLOW_IN_CHAT
     line = f"{message} — {hint}" if hint else message
     code = EXIT_USAGE if kind is not None and issubclass(kind, UserError) else EXIT_FAILED
     return Failure(line, code)
 
 
-def describe_result(result: TurnResult, secrets: tuple[str | None, ...] = ()) -> Failure:
+def describe_result(result: TurnResult, secrets: tuple[str | None, ...] = (), *, in_chat: bool = False) -> Failure:
     """The failure of a turn that failed (or stopped short): its message, hinted by its error's class."""
     kind = type(result.error) if result.error is not None else None
-    return describe(result.error_message or "the turn failed", kind, secrets)
+    return describe(result.error_message or "the turn failed", kind, secrets, in_chat=in_chat)
 
 
 def describe_exception(error: BaseException, secrets: tuple[str | None, ...] = ()) -> Failure:

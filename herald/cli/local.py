@@ -43,7 +43,8 @@ def local_settings(settings: Settings, *, base_url: str, model: str, n_ctx: int)
     """What a command runs with on the local model at `base_url`.
 
     No tools unless asked for (the small model cannot choose them, and every schema lengthens
-    a CPU prompt), one answer bounded by `LOCAL_MAX_TOKENS` and never continued, greedy
+    a CPU prompt): neither toolsets nor MCP servers' tools, so what `herald config` shows as
+    offered is what is offered. One answer bounded by `LOCAL_MAX_TOKENS` and never continued, greedy
     decoding, and the server's window as the context budget. A value the user set wins.
     """
     sources = dict(settings.sources)
@@ -57,6 +58,10 @@ def local_settings(settings: Settings, *, base_url: str, model: str, n_ctx: int)
     for key, (value, why) in defaults.items():
         if key not in settings.sources:  # a value the user set wins
             changes[key], sources[key] = value, why
+    if "toolsets" in changes and settings.mcp_servers:  # no tools means no MCP tools either
+        names = ", ".join(server.name for server in settings.mcp_servers)
+        changes["mcp_servers"] = ()
+        sources["mcp_servers"] = f"{LOCAL_SOURCE}: not offered ({names} configured); --toolsets to offer tools"
     sources["base_url"] = f"{LOCAL_SOURCE}: started for each command"
     sources["model"] = _model_source(settings)
     return replace(

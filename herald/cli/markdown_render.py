@@ -7,12 +7,13 @@ needs to reproduce rich's own spacing between top-level elements.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from markdown_it.token import Token
 from rich.markdown import Markdown, UnknownElement
 
-__all__ = ["CODE_THEME", "BlockSpacing", "HeraldMarkdown"]
+__all__ = ["CODE_THEME", "BlockSpacing", "HeraldMarkdown", "visible_markup"]
 
 CODE_THEME = "monokai"
 
@@ -42,11 +43,50 @@ class BlockSpacing:
     blank_after: bool
 
 
+# The marker that opens a line (after blockquote marks and indentation): an ordered-list number,
+# a bullet or a heading's hashes. Group 3 is the character a backslash goes before.
+_MARKER = re.compile(r"^((?:[ \t]*>)*[ \t]*)(\d{1,9})?([.)]|[-*+]|#{1,6})(?=[ \t]|$)")
+
+
+def _empty_blocks(tokens: list[Token]) -> list[int]:
+    """Source lines that open a list item or a heading with no content (rich draws nothing for them)."""
+    lines = []
+    for token, following in zip(tokens, tokens[1:]):
+        empty_item = token.type == "list_item_open" and following.type == "list_item_close"
+        empty_heading = token.type == "heading_open" and following.type == "inline" and not following.content.strip()
+        if (empty_item or empty_heading) and token.map is not None:
+            lines.append(token.map[0])
+    return lines
+
+
+def visible_markup(markup: str, tokens: list[Token]) -> str:
+    """``markup`` with the markers of empty list items and headings escaped, so they show as text.
+
+    A model answering "1945." or "2." (or a lone "-", "*", "#") writes what markdown reads as an
+    empty numbered item, bullet or heading, which rich renders as nothing at all: the answer
+    would vanish. Escaped, the line is a paragraph that shows exactly what the model wrote.
+    """
+    lines = markup.split("\n")
+    for number in _empty_blocks(tokens):
+        if number < len(lines):
+            lines[number] = _MARKER.sub(lambda m: f"{m[1]}{m[2] or ''}\\{m[3]}", lines[number], count=1)
+    return "\n".join(lines)
+
+
 class HeraldMarkdown(Markdown):
-    """``rich.markdown.Markdown`` with Herald's defaults and spacing info."""
+    """``rich.markdown.Markdown`` with Herald's defaults and spacing info.
+
+    Whatever the text, something is shown: markup rich would render as nothing (an empty list
+    item or heading, such as a bare "1945.") is shown as the text it is (see `visible_markup`).
+    """
 
     def __init__(self, markup: str, *, code_theme: str = CODE_THEME) -> None:
         super().__init__(markup, code_theme=code_theme)
+        for _ in range(3):  # an escaped marker may reveal a nested empty one ("- -"); rare, bounded
+            if not _empty_blocks(self.parsed):
+                break
+            super().__init__(visible_markup(markup, self.parsed), code_theme=code_theme)
+            markup = self.markup
 
     def spacing(self) -> BlockSpacing:
         """Replay rich's ``new_line`` bookkeeping over this block's tokens."""

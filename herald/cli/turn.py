@@ -84,10 +84,13 @@ def run_turn(
     history: list[dict[str, Any]],
     clock: InterruptClock,
     keys: KeyWatch | None = None,
+    *,
+    in_chat: bool = False,
 ) -> TurnOutcome:
     """Ask, stream the answer to the display and end the turn on screen, whatever happens.
 
-    With `keys`, Ctrl-D during the turn stops the answer (the outcome says `eof`).
+    With `keys`, Ctrl-D during the turn stops the answer (the outcome says `eof`). `in_chat`:
+    error hints may name chat commands (/new).
     Raises KeyboardInterrupt on a second Ctrl-C (the display is closed first).
     """
     display = bridge.display
@@ -112,7 +115,7 @@ def run_turn(
     if result.get("truncated"):
         display.notice(cut_marker(agent.max_tokens))
     if result.get("failed") or not result.get("completed"):
-        failure = describe_result(turn, (agent.endpoint.api_key,))
+        failure = describe_result(turn, (agent.endpoint.api_key,), in_chat=in_chat)
         display.error(failure.message)
         bridge.complete_turn(result, failure)
         return TurnOutcome(result, failure.exit_code or EXIT_FAILED, failure)

@@ -29,17 +29,18 @@ def build_system_prompt(
     skip_context_files: bool,
     memory: MemoryStore | None,
     today: date | None = None,
+    herald_prompt: bool = True,
 ) -> str:
     """The full system prompt, in this order, blocks separated by blank lines:
 
-    1. Herald's default prompt (`default_prompt`);
+    1. Herald's default prompt (`default_prompt`), unless `herald_prompt` is False;
     2. `base`, the user's own system prompt, when given;
     3. the project's context files for `cwd`, unless `skip_context_files`;
     4. `memory`'s block, when a store is given and it holds anything.
 
-    `today` is for tests; it defaults to the local date.
+    `today` is for tests; it defaults to the local date. With nothing to say, it is "".
     """
-    parts = [default_prompt(cwd, today)]
+    parts = [default_prompt(cwd, today)] if herald_prompt else []
     if base and base.strip():
         parts.append(base.strip())
     if not skip_context_files:

@@ -5,7 +5,7 @@ so authentication, base URL, headers and status errors stay the SDK's while HTTP
 by aiohttp's C parser instead of a pure-Python one. Measured here with `bench.concurrent_contenders`
 (1,000 streams of 100 chunks 30 ms apart, 3.0 s of wire, the same raw SSE + msgspec reading on
 both): 4.2 s on aiohttp against 5.4 s on the default httpx2 transport; the bare SDK loop takes
-10.4 s and 16.7 s. See the README's "Async" section.
+10.4 s and 16.7 s. See docs/performance.md.
 
 The pool is sized for the concurrency asked for: `max_connections=None` means no limit at
 all (aiohttp's `limit=0`), never a library default (aiohttp's own is 100, and the vendored

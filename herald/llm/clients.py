@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 import ssl
+import threading
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import openai
 
@@ -25,7 +26,25 @@ def _shared_ssl_context() -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
+_first_use: dict[str, Callable[[], None]] = {}
+_first_use_lock = threading.Lock()
+
+
+def on_first_client(base_url: str, start: Callable[[], None]) -> None:
+    """Run `start` before any client for `base_url` is made (e.g. start a local model's server).
+
+    `start` must be idempotent and thread-safe: it runs before every client made for that
+    address, and returns at once once its work is done.
+    """
+    with _first_use_lock:
+        _first_use[base_url.rstrip("/")] = start
+
+
 def _key_for(endpoint: Endpoint) -> str:
+    """The key a client for `endpoint` sends, once the server behind it runs (`on_first_client`)."""
+    start = _first_use.get(endpoint.base_url.rstrip("/"))
+    if start is not None:
+        start()
     if endpoint.api_key:
         return endpoint.api_key
     if endpoint.is_local:

@@ -2,7 +2,7 @@
 
 msgspec, not orjson nor `json`: on this project's stream payloads (chat chunks, Responses and
 Anthropic events) msgspec's decoder measured 0.30–0.56 µs per payload, orjson 0.34–0.66 µs,
-`json.loads` 2.2–3.0 µs (see the README's Performance notes). Both fast decoders return the
+`json.loads` 2.2–3.0 µs (see docs/performance.md). Both fast decoders return the
 same plain values; msgspec was faster on every wire.
 """
 

@@ -9,6 +9,7 @@ from typing import Mapping
 from urllib.parse import urlparse
 
 from herald.errors import ConfigError
+from herald.llm.keypool import check_keys
 
 API_MODES = ("chat_completions", "codex_responses", "anthropic_messages")
 
@@ -69,7 +70,8 @@ def resolve_endpoint(
     """Fill in what the caller left out from the environment, then detect the wire.
 
     Raises:
-        ConfigError: an unknown `api_mode` or a base URL that is not http(s).
+        ConfigError: an unknown `api_mode`, a base URL that is not http(s), or a key that
+            cannot be sent in an HTTP header (the message names where it came from, not the key).
     """
     environ = os.environ if environ is None else environ
     base_url = base_url or environ.get("HERALD_BASE_URL") or _default_base_url(api_mode, environ)
@@ -77,6 +79,7 @@ def resolve_endpoint(
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise ConfigError(f"base URL {base_url!r} is not an http(s) URL (e.g. {OPENROUTER_URL})")
     key, source = _resolve_key(base_url, api_key, environ)
+    check_keys([key], "the api_key argument" if source == "argument" else f"env {source}")
     mode = api_mode or detect_api_mode(base_url, model)
     if mode not in API_MODES:
         raise ConfigError(f"unknown api_mode {mode!r}: choose one of {', '.join(API_MODES)}")

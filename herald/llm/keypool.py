@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
+from herald.errors import ConfigError
+
 
 class KeyPool:
     """The state of one provider's keys: refused for good, cooling down, or usable.
@@ -91,9 +93,41 @@ def unique_keys(keys: Iterable[str | None]) -> tuple[str, ...]:
     return tuple(seen)
 
 
+def check_keys(keys: Iterable[str | None], where: str) -> None:
+    """Refuse a key that cannot go in an HTTP header, before anything is sent.
+
+    A key with a line break, a control or a non-ASCII character (a paste gone wrong) is a
+    configuration error: the HTTP library would refuse the header (and name the key in its
+    error) or fail to encode it. The message names where the key came from, never the key.
+
+    Raises:
+        ConfigError: "<where>: the API key cannot be sent in an HTTP header (…)".
+    """
+    for number, key in enumerate(keys, 1):
+        problem = _header_problem(key or "")
+        if problem:
+            which = f"key {number}" if number > 1 else "the API key"
+            raise ConfigError(
+                f"{where}: {which} cannot be sent in an HTTP header: it contains {problem}"
+                " (check it for a stray character from copying it)"
+            )
+
+
+def _header_problem(key: str) -> str:
+    """What makes ``key`` unusable as a header value ("" when nothing does)."""
+    for position, char in enumerate(key, 1):
+        if char in "\r\n":
+            return f"a line break (character {position})"
+        if ord(char) > 0x7E:
+            return f"a non-ASCII character (character {position})"
+        if ord(char) < 0x20 or char == "\x7f":
+            return f"a control character (character {position})"
+    return ""
+
+
 def pool_keys(single: str | None, more: Sequence[str] = ()) -> tuple[str | None, ...]:
     """The keys of a pool: `single` first, then `more`; `(None,)` when there is no key at all."""
     return unique_keys((single, *more)) or (None,)
 
 
-__all__ = ["KeyPool", "parse_keys", "pool_keys", "unique_keys"]
+__all__ = ["KeyPool", "check_keys", "parse_keys", "pool_keys", "unique_keys"]

@@ -2,7 +2,7 @@
 
 Each wire says what its plain request is (`request_steps`): chat completions and Anthropic
 send one `create` and read its answer; Responses first reads a buffered stream and sends a
-`stream: false` request only when that is refused (see `herald.llm.responses`). The steps:
+`stream: false` request only when that is refused (see the Responses wire). The steps:
 
 - `SendPlain(kwargs)`: the SDK's plain `create`, answered with whatever it returned (the
   wire reads it);
@@ -14,22 +14,25 @@ send one `create` and read its answer; Responses first reads a buffered stream a
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from herald.llm.steps import run_steps
 from herald.llm.types import LLMResponse
 from herald.llm.wire import PlainStep, SendPlain, Wire
 
 
-def request(wire: Wire, client: Any, kwargs: dict[str, Any]) -> LLMResponse:
-    """The wire's plain request on a sync client (`kwargs` are `plain_kwargs`)."""
+def request(
+    wire: Wire, client: Any, kwargs: dict[str, Any], *, read_buffered: Callable[[Any, dict[str, Any]], LLMResponse] | None = None
+) -> LLMResponse:
+    """The wire's plain request on a sync client (`kwargs` are `plain_kwargs`); `read_buffered`
+    performs a `ReadBuffered` step (the Responses wire's, the only one that asks for it)."""
 
     def perform(step: PlainStep) -> Any:
         if isinstance(step, SendPlain):
             return wire.send_plain(client, step.kwargs)
-        from herald.llm.responses import buffered_request
-
-        return buffered_request(client, step.kwargs)
+        if read_buffered is None:
+            raise TypeError(f"{type(wire).__name__} asked for a buffered read and gave no reader")
+        return read_buffered(client, step.kwargs)
 
     return run_steps(wire.request_steps(kwargs), perform)
 

@@ -28,7 +28,7 @@ from herald.errors import ConfigError
 from herald.llm.continuation import DEFAULT, Setting, check_setting, continuation_enabled
 from herald.llm.endpoint import Endpoint, key_variable, resolve_endpoint
 from herald.llm.failover import ProviderInfo
-from herald.llm.keypool import pool_keys, unique_keys
+from herald.llm.keypool import check_keys, pool_keys, unique_keys
 
 FALLBACK_KEYS = ("model", "base_url", "api_key", "api_keys", "api_mode", "continuation")
 
@@ -43,8 +43,8 @@ class ProviderSettings:
         keys: the pool, in order; `(None,)` for a provider that needs no key.
         continuation: continue a cut answer here ("off" | "auto" | "prefill", see
             `herald.llm.continuation`).
-        server_kind: the server, when known ("llama.cpp" for the bundled local model, or what
-            `server_kind_from` read): "auto" continues on vLLM, SGLang and llama.cpp.
+        server_kind: the server, when known ("vllm", "sglang", "llama.cpp": what
+            `server_kind_from` read from it): "auto" continues on those.
     """
 
     model: str
@@ -109,23 +109,43 @@ def _one_fallback(entry: Any, number: int, primary: ProviderSettings, environ: M
             raise ConfigError(f"{where}: {key} must be a string, not {type(value).__name__}")
     if not entry.get("model") and not entry.get("base_url"):
         raise ConfigError(f"{where}: give a model or a base_url (or both)")
-    model = entry.get("model") or primary.model
-    base_url = entry.get("base_url") or primary.endpoint.base_url
+    try:
+        model, local_url = local_provider(entry.get("model") or primary.model, entry.get("base_url"))
+    except ConfigError as error:
+        raise ConfigError(f"{where}: {error}") from None
+    base_url = local_url or entry.get("base_url") or primary.endpoint.base_url
     try:
         endpoint = resolve_endpoint(model=model, base_url=base_url, api_mode=entry.get("api_mode"), environ={})
     except ConfigError as error:
         raise ConfigError(f"{where}: {error}") from None
     keys = unique_keys((entry.get("api_key"), *(entry.get("api_keys") or ())))
+    check_keys(keys, where)
     source = "argument" if keys else ""
     if not keys and endpoint.base_url == primary.endpoint.base_url:
         keys, source = unique_keys(primary.keys), "the primary's keys"
     if not keys:
         variable = key_variable(endpoint.base_url)
         keys = unique_keys((environ.get(variable, "").strip(),)) if variable else ()
+        check_keys(keys, f"{where}: env {variable}")
         source = (variable or "") if keys else ""
     pool = pool_keys(None, keys)
     continuation = check_setting(entry.get("continuation"), where=f"{where}: continuation")
     return ProviderSettings(model, replace(endpoint, api_key=pool[0], key_source=source), pool, continuation)
 
 
-__all__ = ["FALLBACK_KEYS", "ProviderSettings", "fallback_settings"]
+def local_provider(model: str, base_url: str | None, local_model: str | None = None) -> tuple[str, str | None]:
+    """The model name and base URL for a provider named `model`: for `"local"` without a base URL,
+    the bundled local model's server on this machine (`herald.local.shared`, started on first use);
+    any other name is itself, with no base URL of its own.
+
+    Raises:
+        ConfigError: "local" without the `local` extra installed.
+    """
+    from herald.local.shared import LOCAL_PROVIDER, resolve_local
+
+    if model != LOCAL_PROVIDER or base_url:
+        return model, None
+    return resolve_local(local_model)
+
+
+__all__ = ["FALLBACK_KEYS", "ProviderSettings", "fallback_settings", "local_provider"]

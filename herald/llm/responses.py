@@ -105,7 +105,7 @@ class ResponsesWire:
         return response_from_responses((yield SendPlain(kwargs)))
 
     def request(self, client: Any, kwargs: dict[str, Any]) -> LLMResponse:
-        return plain_requests.request(self, client, kwargs)
+        return plain_requests.request(self, client, kwargs, read_buffered=buffered_request)
 
 
 def open_responses_stream(client: Any, kwargs: dict[str, Any]) -> Any:

@@ -70,11 +70,14 @@ class LocalProvider:
         self.stop()
 
 
-def start_local_provider(model: str | None = None, *, n_ctx: int = 4096, startup_timeout: float = 120.0) -> LocalProvider:
+def start_local_provider(
+    model: str | None = None, *, n_ctx: int = 4096, startup_timeout: float = 120.0, port: int | None = None
+) -> LocalProvider:
     """Start a local server and return once it answers.
 
     Args:
         model: a .gguf path, or None for the packaged Gemma 3 270M.
+        port: the loopback port to serve on (None: a free one).
 
     Raises:
         LocalExtraMissing: the `local` extra is not installed.
@@ -91,6 +94,7 @@ def start_local_provider(model: str | None = None, *, n_ctx: int = 4096, startup
         chat_format=chat_format_for(path),
         n_ctx=n_ctx,
         startup_timeout=startup_timeout,
+        port=port,
     )
     server.start()
     return LocalProvider(server=server, model=alias)

@@ -2,7 +2,7 @@
 
 The packaged Gemma 3 270M is the pretrained model, not the instruction-tuned one. Given
 Gemma's chat turns it does not answer: it echoes the question and rambles (0 of 20 short
-factual questions right, measured; see the README). Given a transcript of questions and
+factual questions right, measured; see docs/local-model.md). Given a transcript of questions and
 one-line answers, it continues the pattern: the next line after "Answer:" is its answer,
 and the newline that ends it is the stop sequence, so answers end at a natural boundary.
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, cast
 
 CHAT_FORMAT = "herald-gemma3"
 """Gemma 3's chat turns: for instruction-tuned Gemma 3 models."""
@@ -48,15 +48,30 @@ def register_chat_formats() -> None:
 
 
 def _handler(formatter: Callable[..., Any], finish: Callable[[Any], Any] | None = None) -> Callable[..., Any]:
-    """llama-cpp-python's handler for `formatter`, sampling no control token, its result passed to `finish`."""
+    """llama-cpp-python's handler for `formatter`, sampling no control token, its result passed to
+    `finish`; a stream ends with a usage chunk (`herald.local.usage`)."""
     from llama_cpp import LogitsProcessorList, llama_chat_format
+
+    from herald.local.usage import with_usage
 
     base = llama_chat_format.chat_formatter_to_chat_completion_handler(formatter)
 
     def handle(*, llama: Any, logits_processor: Any = None, **kwargs: Any) -> Any:
         processors = LogitsProcessorList([*(logits_processor or []), _control_token_ban(llama)])
         result = base(llama=llama, logits_processor=processors, **kwargs)
-        return finish(result) if finish is not None else result
+        result = finish(result) if finish is not None else result
+        if isinstance(result, dict):
+            return result  # a plain answer: the server counted its usage
+
+        def prompt_tokens() -> int:
+            prompt = formatter(messages=kwargs.get("messages"), tools=kwargs.get("tools"), tool_choice=kwargs.get("tool_choice")).prompt
+            return len(llama.tokenize(prompt.encode("utf-8"), add_bos=True, special=True))
+
+        def count(text: str) -> int:
+            return len(llama.tokenize(text.encode("utf-8"), add_bos=False, special=False)) if text else 0
+
+        chunks = cast("Iterable[dict[str, Any]]", result)  # stream chunks are plain dicts (TypedDicts)
+        return with_usage(chunks, prompt_tokens=prompt_tokens, count=count)
 
     return handle
 

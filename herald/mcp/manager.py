@@ -91,7 +91,7 @@ class MCPManager:
     """
 
     def __init__(self, servers: Iterable[MCPServerConfig], *, cwd: Path | None = None, log_dir: Path | None = None) -> None:
-        from herald import __version__
+        from herald.version import __version__
 
         self.servers = tuple(servers)
         if log_dir is None:

@@ -12,12 +12,28 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol
 
 from herald.tools.base import ToolContext, ToolResult, one_line
 
 if TYPE_CHECKING:
-    from herald.mcp.manager import MCPManager
+    from herald.mcp.connection import CallOutcome
+
+
+class ToolCaller(Protocol):
+    """What a tool needs of its servers' manager (`herald.mcp.manager.MCPManager`)."""
+
+    def call(
+        self,
+        server: str,
+        tool: str,
+        arguments: dict[str, Any],
+        display_name: str | None = None,
+        *,
+        is_interrupted: Callable[[], bool] | None = None,
+    ) -> CallOutcome: ...
+
+    async def acall(self, server: str, tool: str, arguments: dict[str, Any], display_name: str | None = None) -> CallOutcome: ...
 
 TOOLSET = "mcp"
 
@@ -41,7 +57,7 @@ class MCPTool:
     server: str
     remote_name: str
     asks: bool
-    manager: MCPManager = field(repr=False)
+    manager: ToolCaller = field(repr=False)
     toolset: str = TOOLSET
 
     def run(self, args: dict[str, Any], ctx: ToolContext) -> ToolResult:

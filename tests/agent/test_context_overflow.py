@@ -6,6 +6,7 @@ large gets the wire's own context-length error (HTTP 400), before any scripted r
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import pytest
 
 from fakeprovider import FakeProvider, Reply
 from herald.agent import AIAgent
+from herald.agent.async_core import AsyncAIAgent
 from herald.sessions import SessionStore
 
 WIRES = ["chat_completions", "codex_responses", "anthropic_messages"]
@@ -35,12 +37,49 @@ def sent_text(fake: FakeProvider) -> str:
 
 
 @pytest.mark.parametrize("mode", WIRES)
+def test_a_huge_first_message_is_refused_and_leaves_no_session(fake: FakeProvider, tmp_path: Path, mode: str) -> None:
+    fake.context_window = WINDOW
+    fake.default = Reply(text="Four.")
+    with SessionStore(tmp_path / "sessions.db") as store:
+        agent = make_agent(fake, mode, tmp_path, store)
+        result = agent.run_conversation(HUGE)
+        assert result["failed"] and result["error_type"] == "ContextOverflow"
+        assert "too long for the model's context" in result["error"]
+        assert agent.max_context_tokens == WINDOW  # learned from the provider's words
+        assert fake.requests  # it was sent: the window was not known
+        assert agent.session_id is None and store.list_sessions() == []  # not a one-message session
+        assert result["messages"] == []
+        result = agent.run_conversation("What is 2+2?")  # the next question starts a session of its own
+        assert result["completed"] and [m["content"] for m in store.load_messages(agent.session_id)] == ["What is 2+2?", "Four."]
+
+
+def test_the_async_agent_leaves_no_session_of_a_refused_message_either(fake: FakeProvider, tmp_path: Path) -> None:
+    fake.context_window = WINDOW
+    fake.default = Reply(text="Four.")
+
+    async def ask() -> list[dict[str, Any]]:
+        async with AsyncAIAgent(
+            "test/model", api_key="sk-overflow-test-0000000000", base_url=fake.base_url, skip_context_files=True,
+            skip_memory=True, cwd=tmp_path, max_retries=0, session_store=store,
+        ) as agent:
+            return await asyncio.gather(agent.run_conversation(HUGE), agent.run_conversation("What is 2+2?"))
+
+    with SessionStore(tmp_path / "sessions.db") as store:
+        refused, answered = asyncio.run(ask())
+        assert refused["error_type"] == "ContextOverflow" and refused["messages"] == []
+        assert answered["completed"]
+        (only,) = store.list_sessions()
+        assert [m["content"] for m in store.load_messages(only.id)] == ["What is 2+2?", "Four."]
+
+
+@pytest.mark.parametrize("mode", WIRES)
 def test_a_huge_message_fails_in_one_line_and_the_next_turn_works(fake: FakeProvider, tmp_path: Path, mode: str) -> None:
     fake.context_window = WINDOW
     fake.default = Reply(text="Four.")
     with SessionStore(tmp_path / "sessions.db") as store:
         first = make_agent(fake, mode, tmp_path, store)
-        result = first.run_conversation(HUGE)
+        assert first.run_conversation("Hello")["completed"]
+        result = first.run_conversation(HUGE, conversation_history=[])
         assert result["failed"] and result["error_type"] == "ContextOverflow"
         assert "too long for the model's context" in result["error"]
         assert first.max_context_tokens == WINDOW  # learned from the provider's words
@@ -49,7 +88,7 @@ def test_a_huge_message_fails_in_one_line_and_the_next_turn_works(fake: FakeProv
 
         # A new process resumes the session (as `herald -c` does): it knows no window yet.
         history = store.load_messages(session)
-        assert history[0]["content"] == HUGE  # the session keeps what the user sent
+        assert history[-1]["content"] == HUGE  # a session that existed keeps what the user sent
         notes: list[str] = []
         second = make_agent(fake, mode, tmp_path, store, session_id=session, notice_callback=notes.append)
         fake.requests.clear()
@@ -57,7 +96,7 @@ def test_a_huge_message_fails_in_one_line_and_the_next_turn_works(fake: FakeProv
         assert result["completed"], result["error"]
         assert result["final_response"] == "Four."
         assert "lorem ipsum" not in sent_text(fake) and "What is 2+2?" in sent_text(fake)
-        assert notes == ["(context: 1 oldest turn left out to fit the model's 3,000 tokens; the session keeps everything)"]
+        assert notes == ["(context: 2 oldest turns left out to fit the model's 3,000 tokens; the session keeps everything)"]
 
         # The turn after that goes straight through: the window is known now.
         fake.requests.clear()

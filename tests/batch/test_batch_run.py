@@ -50,14 +50,14 @@ def test_a_batch_writes_one_row_per_sample_with_the_whole_schema(routed: RoutedP
         "error", "error_type", "model", "duration_s", "worker", "metadata",
     ]
     assert first["attempt"] == 1 and first["status"] == "completed" and first["final_response"] == "the answer"
-    assert [m["role"] for m in first["messages"]] == ["system", "user", "assistant"]
-    assert first["messages"][1]["content"] == "question 0" and first["metadata"] == {"n": 0}
+    assert [m["role"] for m in first["messages"]] == ["user", "assistant"]  # no system text of Herald's own
+    assert first["messages"][0]["content"] == "question 0" and first["metadata"] == {"n": 0}
     assert first["usage"] == {"prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10}
     assert first["api_calls"] == 1 and first["fallbacks"] == 0 and first["error"] is None
     assert first["model"] == "test/model" and first["duration_s"] >= 0 and ":" in first["worker"]
     history = next(r for r in rows if r["id"] == 4)["messages"]
     assert [m["role"] for m in history] == ["system", "user", "assistant", "user", "assistant"]
-    assert "be terse" in history[0]["content"] and history[3]["content"] == "more?"
+    assert history[0] == {"role": "system", "content": "be terse"} and history[3]["content"] == "more?"
     assert KEY not in out.read_text()
     assert "done: 20 of 20 completed, 0 failed" in err
 
@@ -197,7 +197,33 @@ def test_tools_work_in_a_directory_of_their_own_and_danger_is_refused(routed: Ro
     assert rows["s0"]["messages"][2]["tool_calls"][0]["function"]["name"] == "write_file"
     refused = rows["s1"]["messages"][3]
     assert refused["role"] == "tool" and refused["content"].startswith("refused:")
-    assert str(notes[0].parent) in rows["s0"]["messages"][0]["content"]  # the prompt names its own directory
+    # The only system text the run needed: where its tools work.
+    assert rows["s0"]["messages"][0] == {"role": "system", "content": f"Working directory: {notes[0].parent}"}
+
+
+def test_a_row_holds_the_samples_own_system_text_or_none(routed: RoutedProvider, tmp_path: Path, capsys) -> None:
+    """What was sent is what the row says: the sample's system text exactly, or no system message."""
+    routed.default = Reply(text="Rome.")
+    rows_in = [
+        {"id": "plain", "prompt": "Capital of Italy?"},
+        {"id": "own", "system": "Answer in one word.", "prompt": "Capital of Italy?!"},
+        {"id": "msgs", "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Italy?"}]},
+    ]
+    source = write_input(tmp_path / "in.jsonl", rows_in)
+    out = tmp_path / "out.jsonl"
+    code, _, err = run(capsys, str(source), "-o", str(out), *provider_args(routed))
+    assert code == 0, err
+    rows = {r["id"]: r for r in read_rows(out)}
+    plain = rows["plain"]["messages"]
+    assert [m["role"] for m in plain] == ["user", "assistant"] and plain[0] == {"role": "user", "content": "Capital of Italy?"}
+    assert rows["own"]["messages"][0] == {"role": "system", "content": "Answer in one word."}
+    assert rows["msgs"]["messages"][0] == {"role": "system", "content": "Be brief."}
+    sent = {json.dumps(r.body["messages"][-1]["content"]): r.body["messages"] for r in routed.requests}
+    assert [m["role"] for m in sent['"Capital of Italy?"']] == ["user"]
+    assert sent['"Capital of Italy?!"'][0] == {"role": "system", "content": "Answer in one word."}
+    text = out.read_text()
+    assert "You are Herald" not in text and "Working directory" not in text and "Today's date" not in text
+    assert not (tmp_path / "out.work").exists()  # no tools: no directory made, none named
 
 
 def test_yolo_runs_dangerous_commands_inside_the_sample_directory(routed: RoutedProvider, tmp_path: Path, capsys) -> None:

@@ -79,7 +79,7 @@ def test_a_batch_runs_on_both_nodes_and_resumes(
     nodes = {r["worker"].split(":")[1] for r in rows}
     assert all(r["worker"].startswith("ray:") for r in rows) and len(nodes) == 2, Counter(r["worker"] for r in rows)  # both nodes ran samples
     good = next(r for r in rows if r["status"] == "completed")
-    assert good["final_response"] == "from the cluster" and good["messages"][0]["role"] == "system"
+    assert good["final_response"] == "from the cluster" and good["messages"][0]["role"] == "user"
 
     routed.requests.clear()
     again = run_batch(args, cwd=tmp_path, env=env, timeout=180)

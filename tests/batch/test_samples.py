@@ -111,8 +111,8 @@ def test_messages_split_into_system_history_and_the_users_turn() -> None:
     assert sample.metadata == {"source": "eval"} and sample.line == 4
 
 
-def test_the_readme_example_input_is_valid(tmp_path: Path) -> None:
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+def test_the_documented_example_input_is_valid(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "docs" / "batch.md").read_text(encoding="utf-8")
     example = readme.split("cat > questions.jsonl <<'EOF'\n", 1)[1].split("\nEOF\n", 1)[0]
     path = tmp_path / "questions.jsonl"
     path.write_text(example + "\n", encoding="utf-8")

@@ -42,7 +42,7 @@ def test_an_answer_that_ends_by_itself_has_no_marker(fake: FakeProvider, env: di
     assert done.stdout == b"Done.\n" and done.stderr == b""
 
 
-def test_a_huge_question_fails_in_one_line_and_the_session_goes_on(fake: FakeProvider, env: dict[str, str]) -> None:
+def test_a_huge_question_fails_in_one_line_and_is_not_stored(fake: FakeProvider, env: dict[str, str]) -> None:
     fake.context_window = 2000
     fake.default = Reply(text="Four.")
     huge = "lorem ipsum dolor sit amet " * 8000  # about 216 KB
@@ -50,13 +50,14 @@ def test_a_huge_question_fails_in_one_line_and_the_session_goes_on(fake: FakePro
     (line,) = error_lines(done.stderr)
     assert done.returncode == 2
     assert line.startswith(PREFIX + "the current turn is too long for the model's context")
-    assert line.endswith("— shorten the input, or /new to start a new conversation")
-    for question in ("What is 2+2?", "And 3+3?"):
-        done = run_pipe("-c", "-q", question, env=env)
-        assert done.returncode == 0, done.stderr
-        assert done.stdout == b"Four.\n"
-        assert "1 oldest turn left out to fit the model's 2,000 tokens" in done.stderr.decode()
-    assert "lorem" not in str(fake.requests[-1].body)
+    assert line.endswith("— shorten the input") and "/new" not in line  # /new is a chat command
+    assert run_pipe("sessions", "list", env=env).stdout.count(b"lorem") == 0  # no one-message session
+    done = run_pipe("-c", "-q", "What is 2+2?", env=env)
+    assert done.returncode == 0 and done.stdout == b"Four.\n", done.stderr
+    assert "no session to continue; starting a new one" in done.stderr.decode()
+    done = run_pipe("-c", "-q", "And 3+3?", env=env)
+    assert done.returncode == 0 and done.stdout == b"Four.\n", done.stderr
+    assert "lorem" not in str(fake.requests[-1].body) and "What is 2+2?" in str(fake.requests[-1].body)
 
 
 def test_a_huge_question_with_a_known_window_is_refused_before_sending(fake: FakeProvider, env: dict[str, str]) -> None:

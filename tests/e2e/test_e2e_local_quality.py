@@ -1,6 +1,6 @@
 """The local default's quality set against the real model: the new frame clears the floor, the old does not.
 
-The same set and scoring as `python -m bench.local_quality` (its numbers are in the README).
+The same set and scoring as `python -m bench.local_quality` (its numbers are in docs/local-model.md).
 """
 
 from __future__ import annotations
