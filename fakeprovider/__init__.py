@@ -23,11 +23,17 @@ one byte every `Reply.delay` seconds (0.1 s when unset): no read ever times out,
 hang (the request is read and nothing is ever sent back, until the client hangs up or
 `Reply.stall_seconds` pass: a provider that accepts and never answers).
 
+Continuation (fakeprovider/prefix.py): a request ending with an assistant prefix (chat with
+`prefix: true` or `continue_final_message: true`, or an Anthropic prefill) is served the rest of
+the scripted text after the prefix, usage counting the new tokens only; `Reply(reject_prefill=True)`
+refuses it with a 400 as newer Anthropic models do; `cut_then_continue(text, after=N)` scripts a
+stream cut after N chunks and the answer for the request that follows.
+
 `fake.live_connections` counts the connections the server holds open (a client that closed
 its socket disappears from it once the server notices).
 """
 
 from .provider import FakeProvider
-from .script import FAULTS, STREAM_FAULTS, RecordedRequest, Reply, ToolCallSpec
+from .script import FAULTS, STREAM_FAULTS, RecordedRequest, Reply, ToolCallSpec, cut_then_continue
 
-__all__ = ["FAULTS", "STREAM_FAULTS", "FakeProvider", "RecordedRequest", "Reply", "ToolCallSpec"]
+__all__ = ["FAULTS", "STREAM_FAULTS", "FakeProvider", "RecordedRequest", "Reply", "ToolCallSpec", "cut_then_continue"]

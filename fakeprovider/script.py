@@ -75,6 +75,13 @@ class Reply:
     # (the connection closed), as when a server's keep-alive timeout fires just as a client sends.
     drop_next_on_connection: bool = False
     reject_non_stream: bool = False
+    # Continuation (a trailing assistant prefix, see fakeprovider/prefix.py): refuse it with a 400,
+    # or echo the whole prefix before the rest, as some servers do.
+    reject_prefill: bool = False
+    echo_prefix: bool = False
+    # A plain (non-streaming) answer takes as long as its stream would (`delay` per piece), as a
+    # model's generation does: for benchmarks that compare a restart with a continuation.
+    pace_plain: bool = False
 
     def __post_init__(self) -> None:
         # Fail at scripting time rather than with a puzzling 500 mid-test.
@@ -115,3 +122,9 @@ class RecordedRequest:
     time: float  # time.monotonic() at receipt
     method: str = "POST"
     connection: int = 0  # the client's port: the same for requests over one kept-alive connection
+
+
+def cut_then_continue(text: str, *, after: int, **options: Any) -> list[Reply]:
+    """A stream cut after `after` chunks, then the same answer for the request that follows: a
+    continuation (given the prefix) serves the rest, a restart all of it. `options` go to both."""
+    return [Reply(text, fault="cut", fault_after=after, **options), Reply(text, **options)]

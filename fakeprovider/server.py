@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
 from . import anthropic, chat, responses
+from .prefix import REFUSALS, continued, prefix_of
 from .errors import context_length_message, default_message, error_body, mask_key, prompt_tokens
 from .script import STREAM_FAULTS, RecordedRequest, Reply
 from .sse import Ctx
@@ -261,6 +262,12 @@ class Handler(BaseHTTPRequestHandler):
             headers = {"Retry-After": _format_seconds(reply.retry_after)} if reply.retry_after is not None else None
             self._error(wire, reply.status, reply.error_message or default_message(reply.status), headers=headers)
             return
+        prefix = prefix_of(wire, body)
+        if prefix is not None:
+            if reply.reject_prefill:
+                self._error(wire, 400, reply.error_message or REFUSALS[wire], code="invalid_request_error")
+                return
+            reply = continued(reply, prefix)
         encoder = WIRES[wire]
         ctx = Ctx(
             model=reply.model or str(body.get("model") or "fake-model"),
@@ -274,6 +281,9 @@ class Handler(BaseHTTPRequestHandler):
         if not stream:
             if reply.reject_non_stream:
                 self._error(wire, 400, "Stream must be set to true")
+                return
+            if reply.pace_plain and self._hangup().wait(reply.delay * len(reply.pieces(reply.text))):
+                self.close_connection = True
                 return
             self._send_json(200, encoder.full_response(reply, ctx))
             return

@@ -39,8 +39,9 @@ from herald.llm.async_caller import AsyncLLMCaller, OnCancel
 from herald.llm.async_clients import ClientPool, make_async_anthropic_client, make_async_openai_client
 from herald.llm.caller import CallHooks, LLMCaller
 from herald.llm.clients import make_anthropic_client, make_openai_client
+from herald.llm.continuation import check_setting
 from herald.llm.endpoint import API_MODES, Endpoint, resolve_endpoint
-from herald.llm.events import AttemptEvent, CallEvent, ReasoningEvent, ResetEvent, ResponseEvent, TextEvent
+from herald.llm.events import AttemptEvent, CallEvent, ContinuedEvent, ReasoningEvent, ResetEvent, ResponseEvent, TextEvent
 from herald.llm.failover import FailoverPolicy, ProviderChain
 from herald.llm.fallback import StreamSupportMemory
 from herald.llm.idle_clients import IdleClients
@@ -80,7 +81,7 @@ class ClientCore:
         api_keys: a pool of keys for the primary (`HERALD_API_KEYS`), after `api_key` if both are given.
         api_mode: "chat_completions", "codex_responses" or "anthropic_messages" (detected when omitted).
         fallback: providers tried in order when the current one fails for good, each a dict of
-            `model`, `base_url`, `api_key` / `api_keys`, `api_mode` (see `herald.llm.providers`).
+            `model`, `base_url`, `api_key` / `api_keys`, `api_mode`, `continuation` (see `herald.llm.providers`).
         stream_first_byte_timeout / stream_idle_timeout / stream_total_timeout: stall limits
             (`StreamTimeouts`; `HERALD_STREAM_*` variables; with a fallback, first byte and idle
             default to 60 s).
@@ -93,6 +94,9 @@ class ClientCore:
         call_timeout: seconds for a whole call, every attempt and provider included (None: no bound).
         failover_on_content_policy: let a content-policy refusal go to the next provider (off).
         attempt_callback: receives each request's `AttemptRecord` as it ends.
+        continuation: the primary's: when a stream breaks after text was shown, continue the answer
+            from that text ("auto", the default: where the server is known to support it; "prefill":
+            always; "off": restart it). See `herald.llm.continuation`.
     """
 
     def __init__(
@@ -114,6 +118,7 @@ class ClientCore:
         call_timeout: float | None = None,
         failover_on_content_policy: bool = False,
         attempt_callback: AttemptCallback | None = None,
+        continuation: str | None = None,
     ) -> None:
         api_mode = api_mode or os.environ.get("HERALD_API_MODE") or None
         if api_mode is not None and api_mode not in API_MODES:
@@ -125,7 +130,7 @@ class ClientCore:
         if pool:
             api_key = pool_keys(api_key, pool)[0]
         endpoint = resolve_endpoint(model=self.model, base_url=base_url, api_key=api_key, api_mode=api_mode)
-        primary = ProviderSettings(self.model, endpoint, pool_keys(endpoint.api_key, pool))
+        primary = ProviderSettings(self.model, endpoint, pool_keys(endpoint.api_key, pool), check_setting(continuation))
         self.providers: list[ProviderSettings] = [primary, *fallback_settings(fallback or (), primary=primary)]
         """The primary first, then the fallbacks (their keys inside: never log these)."""
         self.request_timeout = request_timeout
@@ -249,6 +254,7 @@ class ClientCore:
             on_attempt=report if callbacks else None,
             only=only,
             secrets=self.secrets,
+            continues=lambda provider: self.providers[provider].continues(),
         )
 
 
@@ -655,6 +661,7 @@ def _event_sink(put: Callable[[CallEvent], object]) -> Callable[[], DeltaSink]:
         text_callbacks=[lambda text: put(TextEvent(text))],
         reasoning_callback=lambda text: put(ReasoningEvent(text)),
         reset_callback=lambda: put(ResetEvent()),
+        continued_callback=lambda: put(ContinuedEvent()),
     )
 
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from herald.agent.async_tools import blocking_approval
 from herald.agent.attempts import retry_on_overflow
-from herald.agent.events import ReasoningEvent, ResetEvent, StreamEvent, TextEvent, ToolFinishedEvent, ToolStartedEvent
+from herald.agent.events import ContinuedEvent, ReasoningEvent, ResetEvent, StreamEvent, TextEvent, ToolFinishedEvent, ToolStartedEvent
 from herald.agent.loop import ToolProgress
 from herald.llm.records import AttemptRecord
 from herald.llm.sink import DeltaSink
@@ -139,14 +139,17 @@ class Conversation:
         texts: list[Callable[[str], object]] = [cb for cb in (base.stream_delta_callback, base._stream_callback) if cb is not None]
         reasoning: list[Callable[[str], object]] = [base.reasoning_callback] if base.reasoning_callback is not None else []
         resets: list[Callable[[], object]] = [base.stream_reset_callback] if base.stream_reset_callback is not None else []
+        continued: list[Callable[[], object]] = [base.stream_continued_callback] if base.stream_continued_callback is not None else []
         if emit is not None:
             texts.append(lambda text: emit(TextEvent(text)))
             reasoning.append(lambda text: emit(ReasoningEvent(text)))
             resets.append(lambda: emit(ResetEvent()))
+            continued.append(lambda: emit(ContinuedEvent()))
         return DeltaSink(
             text_callbacks=texts,
             reasoning_callback=_fan_out(reasoning) if reasoning else None,
             reset_callback=_fan_out(resets) if resets else None,
+            continued_callback=_fan_out(continued) if continued else None,
         )
 
     # ── tools ───────────────────────────────────────────────────────────

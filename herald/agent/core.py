@@ -66,6 +66,11 @@ class AIAgent:
         reasoning_callback: receives reasoning text as it streams.
         stream_reset_callback: called when text already delivered is void because a fallback
             replaced the stream; the complete answer follows as one delta.
+        stream_continued_callback: called when a broken stream's answer is continued from the text
+            already delivered: that text stands, and only the new text follows.
+        continuation: the primary's "auto" | "prefill" | "off": continue an answer whose stream
+            broke after text was shown, rather than restart it (see `herald.llm.continuation`);
+            a fallback's is the `continuation` key of its entry.
         max_iterations: model calls per conversation turn before giving up.
         tool_progress_callback: receives a `ToolProgress` when each tool starts and ends.
         approval_callback: asked before dangerous commands and writes outside `cwd`; returns
@@ -163,6 +168,8 @@ class AIAgent:
         max_output_tokens: int | None = None,
         attempt_callback: Callable[[AttemptRecord], object] | None = None,
         herald_prompt: bool = True,
+        continuation: str | None = None,
+        stream_continued_callback: Callable[[], object] | None = None,
     ) -> None:
         if max_iterations < 1:
             raise ConfigError(f"max_iterations must be at least 1, got {max_iterations}")
@@ -183,6 +190,7 @@ class AIAgent:
             call_timeout=call_timeout,
             failover_on_content_policy=failover_on_content_policy,
             attempt_callback=attempt_callback,
+            continuation=continuation,
         )
         """The transport: providers, keys, the attempt planner, what endpoints taught."""
         self.model = self._client.model
@@ -196,6 +204,7 @@ class AIAgent:
         self.stream_delta_callback = stream_delta_callback
         self.reasoning_callback = reasoning_callback
         self.stream_reset_callback = stream_reset_callback
+        self.stream_continued_callback = stream_continued_callback
         self._stream_callback: TextCallback | None = None
         self.max_iterations = max_iterations
         self.request_timeout = request_timeout
@@ -667,6 +676,7 @@ class AIAgent:
             reasoning_callback=self.reasoning_callback,
             on_first_delta=on_first_delta,
             reset_callback=self.stream_reset_callback,
+            continued_callback=self.stream_continued_callback,
         )
 
     def _call_hooks(self) -> Any:

@@ -5,6 +5,8 @@
             print(event.text, end="")
         elif event.kind == "reset":
             ...  # the text shown so far is void: a fallback replaced the stream
+        elif event.kind == "continued":
+            ...  # the stream broke and the answer goes on in place: keep what was shown
         elif event.kind == "done":
             result = event.result        # the run_conversation dict
 
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Union
 
 from herald.agent.result import TurnResult
+from herald.llm.events import ContinuedEvent
 
 
 @dataclass(frozen=True)
@@ -86,9 +89,10 @@ class DoneEvent:
     kind: Literal["done"] = "done"
 
 
-StreamEvent = Union[TextEvent, ReasoningEvent, ResetEvent, ToolStartedEvent, ToolFinishedEvent, DoneEvent]
+StreamEvent = Union[TextEvent, ReasoningEvent, ResetEvent, ContinuedEvent, ToolStartedEvent, ToolFinishedEvent, DoneEvent]
 
 __all__ = [
+    "ContinuedEvent",
     "DoneEvent",
     "ReasoningEvent",
     "ResetEvent",

@@ -169,6 +169,7 @@ class ConversationCore:
         self.finish_reason: str | None = None
         self._stopped_by: LimitKind | None = None  # the limit that stopped a tool batch
         self._turn_start = len(history)
+        self.continued = 0  # broken streams continued in place (the planner's count, per model call)
 
     def time_left(self) -> float | None:
         """Seconds until the deadline (never below 0), or None without one."""
@@ -210,6 +211,7 @@ class ConversationCore:
             self.usage = add_usage(self.usage, response.usage)
             self.fallback_reason = response.extras.get("fallback_reason") or self.fallback_reason
             self.finish_reason = response.finish_reason
+            self.continued += int(response.extras.get("continuations") or 0)
             self.append(assistant_message(response))
             self.answered_by = response.extras.get("answered_by")
             calls = response.message.tool_calls
@@ -324,7 +326,7 @@ class ConversationCore:
     ) -> TurnResult:
         return TurnResult(
             status, final_response, self.messages, self.api_calls, self.usage, error, error_message, answered_by, truncated,
-            self.fallback_reason, limit=limit, finish_reason=self.finish_reason,
+            self.fallback_reason, limit=limit, finish_reason=self.finish_reason, continuations=self.continued,
         )
 
 

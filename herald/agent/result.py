@@ -38,6 +38,8 @@ class TurnResult:
         finish_reason: the last model call's finish reason ("stop", "length", "tool_calls", …), or None.
         attempts: every request of the turn's model calls, in order (`AttemptRecord`s: provider,
             key position, outcome, duration, error, what came next).
+        continuations: how often a broken stream's answer was continued from the text already
+            shown in this turn, rather than restarted (`herald.llm.continuation`).
     """
 
     status: TurnStatus
@@ -53,6 +55,7 @@ class TurnResult:
     limit: LimitKind | None = None
     finish_reason: str | None = None
     attempts: list[AttemptRecord] = field(default_factory=list)
+    continuations: int = 0
 
     @property
     def completed(self) -> bool:
@@ -104,6 +107,8 @@ class TurnResult:
             "limit": self.limit,
             "finish_reason": self.finish_reason,
             "attempts": [attempt.as_dict() for attempt in self.attempts],
+            # How often a broken stream's answer was continued in place rather than restarted.
+            "continuations": self.continuations,
         }
 
 

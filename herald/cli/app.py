@@ -77,6 +77,8 @@ class RunState:
               help="At most N output tokens summed over the turn's model calls; exit 3 past it.")
 @click.option("--retry", "retry_last", is_flag=True, default=False,
               help="With -c or --resume: send the session's last user turn again (it failed or was interrupted).")
+@click.option("--continuation", type=click.Choice(["auto", "prefill", "off"]),
+              help="When a stream breaks after text was shown, continue the answer from it (auto: where the server is known to support it).")
 @click.option("--json", "json_events", is_flag=True, default=False,
               help="With -q or piped input: the turn as JSON Lines events on stdout (schema in the README).")
 @click.option("--debug", is_flag=True, help="Debug logging, and tracebacks for errors.")
@@ -103,6 +105,7 @@ def herald_command(
     max_turns: int | None,
     max_output_tokens: int | None,
     retry_last: bool,
+    continuation: str | None,
     json_events: bool,
     debug: bool,
 ) -> int:
@@ -127,6 +130,7 @@ def herald_command(
         "max_time": max_time,
         "max_turns": max_turns,
         "max_output_tokens": max_output_tokens,
+        "continuation": continuation,
     }
     state.settings = load_settings(flags)
     if ctx.invoked_subcommand is not None:

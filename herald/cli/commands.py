@@ -53,6 +53,7 @@ def show_config(settings: Settings, echo: Echo) -> None:
         ("max_turns", _number(settings.max_turns, "no limit"), settings.source("max_turns")),
         ("max_output_tokens", _number(settings.max_output_tokens, "no limit"), settings.source("max_output_tokens")),
         ("temperature", _number(settings.temperature, "the provider's default"), settings.source("temperature")),
+        ("continuation", settings.continuation, settings.source("continuation")),
         ("yolo", _bool(settings.yolo), settings.source("yolo")),
         (
             "show_reasoning",
@@ -82,6 +83,8 @@ def _failover_rows(settings: Settings) -> list[tuple[str, str, str]]:
             keys = ", ".join(mask_key(key) for key in provider.keys)
             where = provider.endpoint.key_source or "no key"
             value = f"{provider.model} via {provider.endpoint.base_url} ({provider.endpoint.api_mode}; key {keys})"
+            if provider.continuation != "auto":
+                value += f" continuation {provider.continuation}"
             rows.append((f"fallback[{number}]", value, f"{settings.source('fallback')}; key from {where}"))
     if settings.failover_cooldown is not None or settings.fallback or settings.api_keys:
         cooldown = settings.failover_cooldown if settings.failover_cooldown is not None else FailoverPolicy().cooldown

@@ -16,6 +16,7 @@ from typing import Any, Mapping
 
 from herald.agent.core import DEFAULT_MODEL
 from herald.errors import ConfigError
+from herald.llm.continuation import check_setting
 from herald.llm.endpoint import API_MODES, Endpoint, resolve_endpoint
 from herald.llm.keypool import check_keys, parse_keys
 from herald.llm.providers import ProviderSettings, fallback_settings
@@ -51,6 +52,7 @@ FIELDS: dict[str, tuple[tuple[type, ...], str | None]] = {
     "temperature": ((float, int), None),
     "mcp_servers": ((dict,), None),
     "mcp_config": ((list, str), None),
+    "continuation": ((str,), None),
 }
 
 _TYPE_NAMES = {
@@ -88,6 +90,7 @@ class Settings:
     temperature: float | None = None  # sampling temperature (None: the provider's default)
     mcp_servers: tuple[MCPServerConfig, ...] = ()  # from [mcp_servers.NAME] tables and mcp_config files
     mcp_config: tuple[str, ...] = ()  # other agents' mcpServers JSON files, read as they are
+    continuation: str = "auto"  # the primary's: continue a broken stream's answer ("auto" | "prefill" | "off")
     # key -> where the value came from ("default", "config file", "env HERALD_MODEL", "flag --model")
     sources: Mapping[str, str] = field(default_factory=dict)
     config_path: Path | None = None
@@ -111,7 +114,7 @@ class Settings:
         """The `[[fallback]]` providers as the library resolves them (raises ConfigError naming the entry)."""
         primary = self.endpoint()
         keys = tuple(k for k in (primary.api_key, *self.api_keys) if k) or (None,)
-        return fallback_settings(self.fallback, primary=ProviderSettings(self.model, primary, keys))
+        return fallback_settings(self.fallback, primary=ProviderSettings(self.model, primary, keys, check_setting(self.continuation)))
 
 
 def config_path() -> Path:
@@ -159,6 +162,8 @@ def load_settings(flags: Mapping[str, Any], *, environ: Mapping[str, str] | None
         raise ConfigError(f"{where['max_time']}: max_time must be a number of seconds > 0, not {values['max_time']!r}")
     if values.get("temperature") is not None and not 0 <= values["temperature"] <= 2:
         raise ConfigError(f"{where['temperature']}: temperature must be between 0 and 2, not {values['temperature']}")
+    if "continuation" in values:
+        values["continuation"] = check_setting(values["continuation"], where=f"{where['continuation']}: continuation")
     if values.get("api_mode") is not None and values["api_mode"] not in API_MODES:
         raise ConfigError(
             f"{where['api_mode']}: unknown api_mode {values['api_mode']!r}: choose one of {', '.join(API_MODES)}"

@@ -68,6 +68,9 @@ class StreamDisplay(Protocol):
 
     def on_stream_reset(self) -> None: ...
 
+    def on_stream_continued(self) -> None:
+        """A broken stream's answer goes on in place: what is on screen stands."""
+
     def on_tool_start(self, name: str, preview: str, *, arguments: str = "") -> None: ...
 
     def on_tool_end(self, name: str, duration_s: float, ok: bool, summary: str = "", *, output: str = "") -> None: ...
@@ -171,6 +174,9 @@ class RichDisplay:
                     self.console, code_theme=self._code_theme, **self._stream_options()
                 )
             self._answer.feed(delta)
+
+    def on_stream_continued(self) -> None:
+        pass  # the answer goes on in place: keep everything on screen, the new text follows it
 
     def on_stream_reset(self) -> None:
         with self._lock:
@@ -378,6 +384,9 @@ class PlainDisplay:
         if delta:
             with self._lock:
                 self._out_mid_line = self._write(self.out, delta, self._out_mid_line)
+
+    def on_stream_continued(self) -> None:
+        pass  # the text goes on where it stopped: nothing to take back, nothing to mark on stdout
 
     def on_stream_reset(self) -> None:
         with self._lock:

@@ -9,6 +9,8 @@ addition bumps `SCHEMA_VERSION`.
     reasoning.delta  {text}
     text.delta       {text}
     stream.reset     {}        the text and reasoning since the model call began are void
+    stream.continued {}        the stream broke and the answer is continued: the text stands,
+                               the next text.delta follows it (instead of stream.reset)
     tool.started     {name, arguments}
     tool.finished    {name, ok, duration_s, output, truncated}
     attempt.failed   {provider, key, error, error_type, next, delay_s, number, mode, status, duration_s}
@@ -96,6 +98,9 @@ class JsonEventDisplay:
 
     def on_stream_reset(self) -> None:
         self.lines.write(event("stream.reset"))
+
+    def on_stream_continued(self) -> None:
+        self.lines.write(event("stream.continued"))
 
     def on_tool_start(self, name: str, preview: str, *, arguments: str = "") -> None:
         self.lines.write(event("tool.started", name=name, arguments=_arguments(arguments)))

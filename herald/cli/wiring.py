@@ -65,6 +65,10 @@ class DisplayBridge:
         self.timer.stream_reset()
         self.display.on_stream_reset()
 
+    def on_stream_continued(self) -> None:
+        # The first new delta is already arriving: the timer and the display go on as they were.
+        self.display.on_stream_continued()
+
     def on_tool(self, progress: ToolProgress) -> None:
         if progress.kind == "start":
             self.timer.call_ended()
@@ -110,6 +114,8 @@ def make_agent(
         stream_delta_callback=bridge.on_text if streaming else None,
         reasoning_callback=bridge.on_reasoning if streaming else None,
         stream_reset_callback=bridge.on_stream_reset if streaming else None,
+        stream_continued_callback=bridge.on_stream_continued if streaming else None,
+        continuation=settings.continuation,
         tool_progress_callback=bridge.on_tool,
         approval_callback=approval,
         yolo=settings.yolo,

@@ -23,6 +23,8 @@ class StreamSupport:
     """False once the endpoint rejected `stream: true` and answered the plain request."""
     stream_options: bool = True
     """False once the endpoint rejected `stream_options`."""
+    continuation: bool = True
+    """False once the endpoint refused to continue a cut answer from its prefix (a 400 about prefill)."""
 
 
 class StreamSupportMemory:

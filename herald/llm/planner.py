@@ -12,7 +12,9 @@ table, which is the README's failure-semantics table):
 | failure                       | next                                                                |
 |-------------------------------|---------------------------------------------------------------------|
 | stream_failed                 | one plain request to the same provider and key (`stream_options`    |
-|                               | rejected: the stream again without them)                           |
+|                               | rejected: the stream again without them); after text was shown,    |
+|                               | where the provider continues (`herald.llm.continuation`): a stream  |
+|                               | continuing the shown text instead (refused: a restart, as before)  |
 | stalled (silence)             | another provider configured: fail over now (the provider is marked  |
 |                               | down); none: one more request (plain), then give up                |
 | rate_limited                  | no request to that key before its `Retry-After`: another ready key, |
@@ -27,6 +29,10 @@ table, which is the README's failure-semantics table):
 |                               | provider is marked down and the next one takes the call            |
 | refused (nothing listens)     | the next provider at once; none: give up                           |
 | interrupted, unknown          | propagate at once, never a failover                                |
+
+A continuation (`continue`) delivers in place: consumers are told `continued`, not reset, and the
+answer is the shown text joined with the new. A provider that refuses it (a 400 about prefill or
+the flags) is remembered and restarted; that 400 never becomes the call's error.
 
 Every request becomes an `AttemptRecord` (`herald.llm.records`), handed to `on_attempt` as
 it ends. Text a failed attempt delivered is void: the next attempt's sink resets the
@@ -44,6 +50,7 @@ from typing import Any, Callable, Generator, Literal, Sequence
 
 from herald.errors import ConfigError, ProviderError, ProviderUnreachable
 from herald.llm.classify import Failure, classify
+from herald.llm.continuation import ContinuationState, refuses_continuation
 from herald.llm.failover import Attempt, ProviderChain, ProviderInfo, failure_summary
 from herald.llm.fallback import StreamSupportMemory, rejects_stream_options
 from herald.llm.records import AttemptRecord, NextStep
@@ -112,6 +119,8 @@ class Send:
     `total` is the request's wall-clock bound."""
     sink: DeltaSink | None
     """Where a stream's deltas go (None for a plain request: the planner replays its answer)."""
+    continuing: bool = False
+    """A stream continuing the answer a broken stream had shown (`api_kwargs` carry the prefix)."""
 
 
 @dataclass(frozen=True)
@@ -139,6 +148,8 @@ class CallSetup:
         on_attempt: receives each `AttemptRecord` as its request ends.
         only: visit only these providers (e.g. the primary alone); None: the whole chain.
         secrets: values scrubbed from every message.
+        continues: whether a provider (by position) continues a cut answer (its `continuation`
+            setting and server); None: none does.
     """
 
     chain: ProviderChain
@@ -152,6 +163,7 @@ class CallSetup:
     only: Sequence[int] | None = None
     secrets: Callable[[], Sequence[str | None]] = lambda: ()
     clock: Callable[[], float] = time.monotonic
+    continues: Callable[[int], bool] | None = None
 
 
 def plan_call(setup: CallSetup) -> Generator[Step, Any, LLMResponse]:
@@ -193,6 +205,8 @@ class _Plan:
         self.stream_refused = False
         self.plain_sent = False
         """A plain request already replaced a stream of this provider in this call."""
+        self.cont = ContinuationState()
+        """What consumers have on screen, and the request continuing it."""
 
     # ── the walk ────────────────────────────────────────────────────────
 
@@ -209,7 +223,8 @@ class _Plan:
                 except Exception as error:
                     if send.sink is not None:
                         send.sink.abandon()
-                        self.void = send.sink.owes_reset or send.sink.delivered
+                        self.void = send.sink.owes_reset or send.sink.delivered or send.continuing
+                        self.cont.shown(send.sink.cut, continued=send.continuing)
                     wait = self._failed(send, error, started, wall)
                     if wait:
                         yield Wait(wait)
@@ -238,15 +253,19 @@ class _Plan:
             limits = StreamTimeouts(first_byte=None, idle=None, total=total)
         self.plain_sent = self.plain_sent or (mode == "plain" and self.plain)
         sink = self.s.make_sink() if self.s.make_sink is not None else None
-        if sink is not None and self.void:
+        continuing = self.cont.active and sink is not None and mode == "stream" and self.cont.cut is not None
+        if sink is not None and continuing and self.cont.cut is not None:
+            sink.continue_from(self.cont.cut.text, sent=self.cont.sent)
+        elif sink is not None and self.void:
             sink.reset_on_first_delta()
         return Send(
             Attempt(p, self.key, self.number),
             mode,
-            self.s.request_for(p),
+            self.cont.kwargs if continuing else self.s.request_for(p),
             stream_options=mode == "stream" and wire.supports_stream_options and support.stream_options and self.options,
             timeouts=limits,
             sink=sink,
+            continuing=continuing,
         )
 
     def _answered(self, send: Send, response: LLMResponse, started: float, wall: float) -> LLMResponse:
@@ -254,6 +273,10 @@ class _Plan:
         info = self.chain.providers[p]
         if send.mode == "plain" and send.sink is not None:
             send.sink.replay(text=response.message.content, reasoning=response.message.reasoning_content)
+        if send.continuing and send.sink is not None:
+            send.sink.finish_continuation()
+            response.message.content = self.cont.answer(response.message.content or "")
+        response.extras["continuations"] = self.cont.count if send.continuing else 0
         if send.mode == "plain" and self.stream_error is not None:
             reason = self.stream_error
             response.extras["fallback_reason"] = redact(f"{type(reason).__name__}: {reason}", self.s.secrets())
@@ -274,6 +297,10 @@ class _Plan:
         """Decide the next step after `error`; returns seconds to wait first (0: none).
         Raises when nothing more is worth trying."""
         streaming = send.mode == "stream"
+        if send.continuing:
+            self.cont.active = False
+            if refuses_continuation(error):
+                return self._continuation_refused(send, error, started, wall)
         kind = classify(error, streaming=streaming)
         if kind in ("interrupted", "unknown"):
             self._record(send, kind, started, wall, error=error, next_step="give_up")
@@ -301,6 +328,10 @@ class _Plan:
                 self.s.memory.get(info.base_url, str(send.api_kwargs.get("model", ""))).stream_options = False
                 log.info("%s rejected stream_options; streaming without them from now on", info.host)
                 return "retry", 0.0
+            if self._continue(send):
+                self.stream_error = self.stream_error or error
+                log.info("streaming from %s broke (%s); continuing the answer from the text shown", info.host, type(error).__name__)
+                return "continue", 0.0
             self.plain, self.stream_error = True, error
             # A 4xx before any chunk, then a plain answer: this endpoint does not stream.
             self.stream_refused = isinstance(error, ProviderError) and 400 <= error.status < 500 and not (send.sink and send.sink.delivered)
@@ -314,6 +345,9 @@ class _Plan:
             if self.extra_used or self.plain_sent:
                 return "give_up", 0.0  # its one more attempt was had (or was this plain request)
             self.extra_used = True
+            if send.mode == "stream" and self._continue(send):
+                self.stream_error = self.stream_error or error
+                return "continue", 0.0
             if send.mode == "stream":
                 self.plain, self.stream_error = True, error
                 log.info("%s went silent (%s); no other provider: falling back to one plain request", info.host, summary)
@@ -347,6 +381,27 @@ class _Plan:
                     return "retry", delay
         chain.mark_down(p, summary, error)  # server_error, unreachable out of retries; refused
         return ("fallback", 0.0) if self._fail_over() else ("give_up", 0.0)
+
+    # ── continuation ───────────────────────────────────────────────────
+
+    def _continue(self, send: Send) -> bool:
+        """Continue the shown answer on this provider next, if it can be; False: restart as before."""
+        p, continues = send.attempt.provider, self.s.continues
+        if continues is None or not continues(p):
+            return False
+        request = self.s.request_for(p)
+        if not self.s.memory.get(self.chain.providers[p].base_url, str(request.get("model", ""))).continuation:
+            return False
+        return self.cont.start(self.s.wires[p].mode, request)
+
+    def _continuation_refused(self, send: Send, error: Exception, started: float, wall: float) -> float:
+        """The provider will not continue: remember it, restart as before (the original fault stays the call's error)."""
+        info = self.chain.providers[send.attempt.provider]
+        self.s.memory.get(info.base_url, str(self.s.request_for(send.attempt.provider).get("model", ""))).continuation = False
+        log.info("%s refused to continue the answer (%s); restarting it from now on", info.host, type(error).__name__)
+        self._record(send, "rejected", started, wall, error=error, next_step="plain")
+        self.plain = True
+        return 0.0
 
     def _rate_limited(self, send: Send, error: Exception, summary: str) -> tuple[NextStep, float]:
         p, key, chain = send.attempt.provider, send.attempt.key, self.chain
@@ -438,7 +493,7 @@ class _Plan:
             model=info.model,
             host=info.host,
             key=send.attempt.key,
-            mode=send.mode,
+            mode="continue" if send.continuing else send.mode,
             outcome=outcome,
             started_at=wall,
             duration_s=round(self.s.clock() - started, 6),

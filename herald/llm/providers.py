@@ -7,6 +7,8 @@ CLI's config.toml) holds the same settings as the primary:
 
 - `model` and `base_url` default to the primary's (at least one of them must be given);
 - `api_mode` is detected from the base URL when omitted;
+- `continuation`: "off", "auto" (the default) or "prefill": whether a cut answer is continued
+  from its prefix on this provider (`herald.llm.continuation`);
 - `api_key` / `api_keys` (a pool): when neither is given, a fallback on the primary's base URL
   shares the primary's keys, and one elsewhere uses the provider's own variable
   (`OPENROUTER_API_KEY`, `OPENAI_API_KEY`, `ANTHROPIC_API_KEY`) only: the primary's
@@ -23,11 +25,12 @@ from dataclasses import dataclass, replace
 from typing import Any, Mapping, Sequence
 
 from herald.errors import ConfigError
+from herald.llm.continuation import DEFAULT, Setting, check_setting, continuation_enabled
 from herald.llm.endpoint import Endpoint, key_variable, resolve_endpoint
 from herald.llm.failover import ProviderInfo
 from herald.llm.keypool import check_keys, pool_keys, unique_keys
 
-FALLBACK_KEYS = ("model", "base_url", "api_key", "api_keys", "api_mode")
+FALLBACK_KEYS = ("model", "base_url", "api_key", "api_keys", "api_mode", "continuation")
 
 
 @dataclass(frozen=True)
@@ -38,11 +41,22 @@ class ProviderSettings:
         model: the model name as this provider spells it.
         endpoint: base URL and wire (its `api_key` is the pool's first key).
         keys: the pool, in order; `(None,)` for a provider that needs no key.
+        continuation: continue a cut answer here ("off" | "auto" | "prefill", see
+            `herald.llm.continuation`).
+        server_kind: the server, when known ("vllm", "sglang", "llama.cpp": what
+            `server_kind_from` read from it): "auto" continues on those.
     """
 
     model: str
     endpoint: Endpoint
     keys: tuple[str | None, ...]
+    continuation: Setting = DEFAULT
+    server_kind: str | None = None
+
+    def continues(self) -> bool:
+        """Whether a cut answer is continued here (the setting, the server, the wire)."""
+        endpoint = self.endpoint
+        return continuation_enabled(self.continuation, base_url=endpoint.base_url, api_mode=endpoint.api_mode, server_kind=self.server_kind)
 
     def info(self) -> ProviderInfo:
         return ProviderInfo(self.model, self.endpoint.base_url, len(self.keys))
@@ -115,7 +129,8 @@ def _one_fallback(entry: Any, number: int, primary: ProviderSettings, environ: M
         check_keys(keys, f"{where}: env {variable}")
         source = (variable or "") if keys else ""
     pool = pool_keys(None, keys)
-    return ProviderSettings(model, replace(endpoint, api_key=pool[0], key_source=source), pool)
+    continuation = check_setting(entry.get("continuation"), where=f"{where}: continuation")
+    return ProviderSettings(model, replace(endpoint, api_key=pool[0], key_source=source), pool, continuation)
 
 
 def local_provider(model: str, base_url: str | None, local_model: str | None = None) -> tuple[str, str | None]:

@@ -12,6 +12,7 @@ import threading
 from typing import Callable, Sequence
 
 from herald.llm.accumulate import ReasoningDelta, TextDelta, ToolCallStarted
+from herald.llm.continuation import Cut, SeamFilter
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,7 @@ class DeltaSink:
         reasoning_callback: TextCallback | None = None,
         on_first_delta: Callable[[], object] | None = None,
         reset_callback: Callable[[], object] | None = None,
+        continued_callback: Callable[[], object] | None = None,
     ) -> None:
         self._text_callbacks = [cb for cb in text_callbacks if cb is not None]
         self._reasoning_callback = reasoning_callback
@@ -38,6 +40,12 @@ class DeltaSink:
         self._first_done = False
         self._text_closed = False
         self._reset_pending = False
+        self._continued_callback = continued_callback
+        self._continued_pending = False
+        self._seam: SeamFilter | None = None
+        self._text: list[str] = []
+        self._reasoning_seen = False
+        self._tool_call_seen = False
         self.delivered = False
         """True once any text or reasoning reached a consumer (a fallback must then reset them)."""
 
@@ -52,19 +60,57 @@ class DeltaSink:
         with self._lock:
             if self._abandoned:
                 return
-            self._first()
             if event.kind == "text":
-                if not self._text_closed:
-                    for callback in self._text_callbacks:
-                        self._call(callback, event.text)
-                        self.delivered = True
+                text = event.text
+                if self._seam is not None:
+                    text = self._seam.feed(text)
+                    if not text:
+                        return  # held at the seam (maybe an echo of the prefix)
+                self._first()
+                self._deliver_text(text)
             elif event.kind == "reasoning":
+                self._first()
+                self._reasoning_seen = True
                 if self._reasoning_callback is not None:
                     self._call(self._reasoning_callback, event.text)
                     self.delivered = True
             else:
+                self._first()
+                if self._seam is not None and (held := self._seam.finish()):
+                    self._deliver_text(held)
                 # The answer is a tool-calling turn: text after this point is not for display.
                 self._text_closed = True
+                self._tool_call_seen = True
+
+    def _deliver_text(self, text: str) -> None:
+        if not self._text_closed:
+            self._text.append(text)
+            for callback in self._text_callbacks:
+                self._call(callback, text)
+                self.delivered = True
+
+    @property
+    def cut(self) -> Cut:
+        """What this sink delivered, for continuing it: the answer text shown (after the seam), and
+        whether a tool call or reasoning had begun."""
+        return Cut("".join(self._text), tool_call=self._tool_call_seen, reasoning=self._reasoning_seen)
+
+    def continue_from(self, shown: str, *, sent: str | None = None) -> None:
+        """This sink delivers a continuation of `shown` (what consumers have on screen; `sent` is the
+        prefix as the request carried it): an echo of it is dropped at the seam, and consumers are
+        told `continued` just before the first new delta (the text on screen stands, no reset)."""
+        self._seam = SeamFilter(shown, sent=sent)
+        self._continued_pending = True
+
+    def finish_continuation(self) -> None:
+        """The continuation ended: deliver what the seam still held (it was not an echo after all)."""
+        if self._seam is None:
+            return
+        with self._lock:
+            rest = self._seam.finish()
+            if rest and not self._abandoned:
+                self._first()
+                self._deliver_text(rest)
 
     def close_text(self) -> None:
         """Stop text delivery (a tool call was seen)."""
@@ -106,6 +152,10 @@ class DeltaSink:
             if self._reset_pending:
                 self._reset_pending = False
                 self.reset()
+            if self._continued_pending:
+                self._continued_pending = False
+                if self._continued_callback is not None:
+                    self._call(self._continued_callback)
             if self._on_first_delta is not None:
                 self._call(self._on_first_delta)
 

@@ -110,7 +110,7 @@ def test_as_dict_keeps_the_run_conversation_contract() -> None:
         "final_response", "messages", "api_calls", "completed", "interrupted", "failed", "error", "error_type",
         "answered_by", "truncated", "usage", "fallback_reason",
         # issue 23, additions: how the turn ended, which limit, the finish reason, the attempts
-        "status", "limit", "finish_reason", "attempts",
+        "status", "limit", "finish_reason", "attempts", "continuations",
     ]
     assert sync.as_dict()["completed"] is True and sync.as_dict()["error_type"] is None
 

@@ -1,0 +1,161 @@
+"""A cut answer continues in place, over real HTTP, with one test body for both agents.
+
+The fake provider continues its scripted answer from the prefix it is given (or refuses prefill
+with a 400, as newer Claude models do). Each test asserts what the consumers were shown (deltas,
+resets, `continued`), what the server saw, and the turn's result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import pytest
+
+from fakeprovider import FakeProvider, Reply, ToolCallSpec, cut_then_continue
+from herald import AIAgent, AsyncAIAgent
+
+KEY = "herald-continuation-secret-77a1"
+TEXT = "Continuation keeps what was shown and adds only what is new, so nothing is paid for twice."
+
+
+@dataclass
+class Seen:
+    """What the consumers were shown, and the turn's result."""
+
+    deltas: list[str] = field(default_factory=list)
+    resets: int = 0
+    continued: int = 0
+    result: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def shown(self) -> str:
+        return "".join(self.deltas)
+
+
+Run = Callable[..., Seen]
+
+
+@pytest.fixture(params=["AIAgent", "AsyncAIAgent"])
+def run(request: pytest.FixtureRequest, tmp_path: Any) -> Run:
+    def one_turn(fake: FakeProvider, *, wire: str = "chat", question: str = "q", **options: Any) -> Seen:
+        seen = Seen()
+
+        def reset() -> None:
+            seen.resets += 1
+            seen.deltas.clear()
+
+        def continued() -> None:
+            seen.continued += 1
+
+        settings: dict[str, Any] = dict(
+            model="m", api_key=KEY, quiet_mode=True, skip_context_files=True, skip_memory=True, cwd=tmp_path,
+            persist_session=False, enabled_toolsets=[], max_retries=0, stream_delta_callback=seen.deltas.append,
+            stream_reset_callback=reset, stream_continued_callback=continued,
+        )
+        if wire == "anthropic":
+            settings.update(base_url=fake.anthropic_base_url, api_mode="anthropic_messages")
+        else:
+            settings.update(base_url=fake.base_url)
+        settings.update(options)
+        if request.param == "AIAgent":
+            seen.result = AIAgent(**settings).run_conversation(question)
+        else:
+            seen.result = asyncio.run(AsyncAIAgent(**settings).run_conversation(question))
+        return seen
+
+    return one_turn
+
+
+def posts(fake: FakeProvider) -> list[Any]:
+    return [r for r in fake.requests if r.method == "POST"]
+
+
+def modes(seen: Seen) -> list[tuple[str, str, str | None]]:
+    return [(a["mode"], a["outcome"], a["next"]) for a in seen.result["attempts"]]
+
+
+@pytest.mark.parametrize("wire", ["chat", "anthropic"])
+def test_a_cut_answer_continues_in_place(fake: FakeProvider, run: Run, wire: str) -> None:
+    fake.enqueue(*cut_then_continue(TEXT, after=6, usage=(10, 90)))
+    seen = run(fake, wire=wire, continuation="prefill")
+    assert seen.result["final_response"] == TEXT
+    assert seen.shown == TEXT, "nothing shown twice, nothing lost at the seam"
+    assert (seen.resets, seen.continued, seen.result["continuations"]) == (0, 1, 1)
+    first, second = posts(fake)
+    assert first.stream and second.stream
+    last = second.body["messages"][-1]
+    assert last["role"] == "assistant"
+    if wire == "chat":
+        assert last == {"role": "assistant", "content": TEXT[:24], "prefix": True}
+        assert second.body["continue_final_message"] is True and second.body["add_generation_prompt"] is False
+    else:
+        assert last["content"] == [{"type": "text", "text": TEXT[:24].rstrip()}]
+    assert modes(seen) == [("stream", "stream_failed", "continue"), ("continue", "ok", None)]
+    assert 0 < seen.result["usage"]["output_tokens"] < 90, "only the new tokens were generated"
+
+
+def test_an_echoed_prefix_is_not_shown_twice(fake: FakeProvider, run: Run) -> None:
+    fake.enqueue(Reply(TEXT, fault="cut", fault_after=5), Reply(TEXT, echo_prefix=True))
+    seen = run(fake, continuation="prefill")
+    assert seen.shown == TEXT and seen.result["final_response"] == TEXT
+
+
+def test_a_refused_prefill_restarts_and_is_remembered(fake: FakeProvider, run: Run) -> None:
+    fake.enqueue(Reply(TEXT, fault="cut", fault_after=5), Reply(TEXT, reject_prefill=True))
+    fake.default = Reply(TEXT)
+    seen = run(fake, wire="anthropic", continuation="prefill")
+    assert seen.result["final_response"] == TEXT and seen.shown == TEXT
+    assert (seen.resets, seen.continued, seen.result["continuations"]) == (1, 0, 0)
+    assert [r.stream for r in posts(fake)] == [True, True, False]
+    assert modes(seen) == [("stream", "stream_failed", "continue"), ("continue", "rejected", "plain"), ("plain", "ok", None)]
+
+
+def test_the_refusal_never_becomes_the_calls_error(fake: FakeProvider, run: Run) -> None:
+    fake.enqueue(
+        Reply(TEXT, fault="cut", fault_after=5),
+        Reply(TEXT, reject_prefill=True),
+        Reply(fault="http_error", status=500, error_message="the original trouble"),
+    )
+    seen = run(fake, wire="anthropic", continuation="prefill")
+    assert seen.result["failed"]
+    assert "prefill" not in seen.result["error"] and "original trouble" in seen.result["error"]
+
+
+def test_off_and_auto_on_an_unknown_server_restart_as_before(fake: FakeProvider, run: Run) -> None:
+    for setting in ("off", None):
+        fake.clear()
+        fake.enqueue(Reply(TEXT, fault="cut", fault_after=5))
+        fake.default = Reply(TEXT)
+        seen = run(fake, continuation=setting)
+        assert seen.result["final_response"] == TEXT and seen.shown == TEXT
+        assert (seen.resets, seen.continued) == (1, 0)
+        assert [r.stream for r in posts(fake)] == [True, False]
+
+
+def test_a_cut_inside_a_tool_call_is_never_continued(fake: FakeProvider, run: Run) -> None:
+    call = ToolCallSpec("search_files", '{"pattern": "needle", "path": "."}')
+    fake.enqueue(Reply("Looking.", tool_calls=[call], fault="cut", fault_after=4))
+    fake.default = Reply("done")
+    seen = run(fake, continuation="prefill")
+    second = posts(fake)[1]
+    assert not any(m.get("prefix") for m in second.body["messages"] if isinstance(m, dict))
+    assert seen.result["continuations"] == 0
+
+
+def test_the_async_stream_yields_continued_and_no_reset(fake: FakeProvider, tmp_path: Any) -> None:
+    fake.enqueue(*cut_then_continue(TEXT, after=6))
+    agent = AsyncAIAgent(
+        model="m", base_url=fake.base_url, api_key=KEY, quiet_mode=True, skip_context_files=True, skip_memory=True,
+        cwd=tmp_path, persist_session=False, enabled_toolsets=[], max_retries=0, continuation="prefill",
+    )
+
+    async def collect() -> list[Any]:
+        return [event async for event in agent.stream("q")]
+
+    events = asyncio.run(collect())
+    kinds = [e.kind for e in events]
+    assert "reset" not in kinds and kinds.count("continued") == 1
+    assert "".join(e.text for e in events if e.kind == "text") == TEXT
+    assert events[-1].result["continuations"] == 1
