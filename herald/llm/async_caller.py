@@ -20,7 +20,7 @@ from herald.llm.accumulate import StreamAccumulator
 from herald.llm.async_guard import StallWatch
 from herald.llm.async_requests import request_async
 from herald.llm.async_retry import call_with_retries_async
-from herald.llm.async_stream_loop import read_sse_async
+from herald.llm.async_stream_loop import open_stream, read_sse_async
 from herald.llm.caller import Wire, partial_answer, request_timed_out
 from herald.llm.fallback import OpenStream, StreamStep, StreamSupportMemory, stream_with_fallback
 from herald.llm.retry import RetryPolicy
@@ -75,7 +75,7 @@ class AsyncLLMCaller:
         try:
             async with StallWatch(self.timeouts) as watch:
                 with translate_errors(where=self.endpoint()[1], secrets=self.secrets()):
-                    async with wire.open_raw(client, kwargs) as response:
+                    async with open_stream(client, wire.stream_path, kwargs) as response:
                         return await read_sse_async(response, reader, watch)
         except asyncio.CancelledError:
             sink.abandon()
