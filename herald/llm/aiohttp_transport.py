@@ -15,8 +15,9 @@ give the stream loop aiohttp's own chunks. Through the SDK's response, every
 chunk passed four async generators (the SDK's `iter_bytes`, httpx2's decoder, chunker and raw
 stream, the vendored stream); measured in docs/performance-async.md.
 
-Proxies from the environment still work: httpx2 sends those requests through its own transport,
-and `body_chunks` then reads them the SDK's way.
+Proxies from the environment (`HTTP_PROXY`, `HTTPS_PROXY`, `NO_PROXY`): httpx2 ignores them once
+it is given a transport, so the session reads them itself (aiohttp's `trust_env`), as the SDKs'
+transport got them from httpx2.
 """
 
 from __future__ import annotations
@@ -126,7 +127,7 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
     def _open(self) -> aiohttp.ClientSession:
         size = self._limits.max_connections or 0  # 0: aiohttp's "no limit"
         connector = aiohttp.TCPConnector(limit=size, keepalive_timeout=self._limits.keepalive_expiry, ssl=self._ssl_context)
-        self._session = aiohttp.ClientSession(connector=connector)
+        self._session = aiohttp.ClientSession(connector=connector, trust_env=True)  # proxies: see the module docstring
         return self._session
 
 

@@ -108,7 +108,12 @@ _EVENTS = b"".join(
 
 
 class _Gzipped(BaseHTTPRequestHandler):
+    """Answers every POST with the gzipped stream, and notes the request line's target."""
+
+    targets: list[str] = []
+
     def do_POST(self) -> None:
+        self.targets.append(self.path)
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
         body = gzip.compress(_EVENTS)
         self.send_response(200)
@@ -124,11 +129,12 @@ class _Gzipped(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def gzip_server() -> Iterator[str]:
+    _Gzipped.targets = []
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Gzipped)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+        yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
@@ -136,5 +142,15 @@ def gzip_server() -> Iterator[str]:
 
 
 def test_a_compressed_stream_is_decoded(gzip_server: str) -> None:
-    answer, shown = stream_through_herald(gzip_server)
+    answer, shown = stream_through_herald(gzip_server + "/v1")
     assert answer.message.content == "zipped and whole" and "".join(shown) == "zipped and whole"
+
+
+def test_a_proxy_from_the_environment_is_used(gzip_server: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # httpx2 ignores the environment once given a transport; the aiohttp session must read it.
+    monkeypatch.setenv("HTTP_PROXY", gzip_server)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    answer, _ = stream_through_herald("http://provider.invalid/v1")
+    assert answer.message.content == "zipped and whole"
+    assert _Gzipped.targets == ["http://provider.invalid/v1/chat/completions"]  # an absolute-form request: a proxy's
