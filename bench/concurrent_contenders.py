@@ -10,7 +10,10 @@ way to read the same chat-completions streams from `bench.slow_server`:
 - `raw-httpx` / `raw-aiohttp`: the SDK's `with_streaming_response` (its auth, URL, headers,
   status errors), bytes split into SSE events by hand, each payload decoded with msgspec (Herald's decoder);
 - `herald`: one `AsyncAIAgent`, N `stream()` conversations (no tools offered, no session store);
-- `floor`: aiohttp and msgspec alone, no SDK at all.
+- `herald-caller`: Herald's transport without the agent (what `AsyncClient` wraps): N
+  `AsyncLLMCaller.stream()` calls on one async client, deltas counted by a `DeltaSink` callback;
+- `floor`: aiohttp and msgspec alone, no SDK at all;
+- `floor-orjson`: the same with orjson (only when orjson is installed: it is not a dependency).
 
 `cancel` (and `cancel-unsaved`, without a session store) cancels N Herald streams mid-answer instead.
 
@@ -34,8 +37,18 @@ import openai
 
 from bench.slow_server import stats
 from herald import AsyncAIAgent
+from herald.llm.async_caller import AsyncLLMCaller
+from herald.llm.async_clients import make_async_openai_client
+from herald.llm.endpoint import resolve_endpoint
+from herald.llm.sink import DeltaSink
+from herald.llm.wires import wire_for
 from herald.sessions import SessionStore
 import msgspec
+
+try:
+    import orjson
+except ImportError:  # not a dependency: the orjson floor runs where it is installed
+    orjson = None
 
 MESSAGES = [{"role": "user", "content": "go"}]
 _decode = msgspec.json.Decoder().decode
@@ -90,23 +103,49 @@ def _sdk_contender(read: Callable[[openai.AsyncOpenAI], Awaitable[int]], aiohttp
     return run
 
 
-async def _floor(base_url: str, n: int) -> list[int]:
-    body = msgspec.json.encode({"model": "bench-model", "messages": MESSAGES, "stream": True})
-    headers = {"content-type": "application/json", "authorization": "Bearer k"}
+def _floor_with(decode: Callable[[bytes], Any]) -> Reader:
+    """aiohttp and a JSON decoder alone: the floor any Python client on this loop stands on."""
 
-    async def one(session: aiohttp.ClientSession) -> int:
+    async def run(base_url: str, n: int) -> list[int]:
+        body = msgspec.json.encode({"model": "bench-model", "messages": MESSAGES, "stream": True})
+        headers = {"content-type": "application/json", "authorization": "Bearer k"}
+
+        async def one(session: aiohttp.ClientSession) -> int:
+            count = 0
+            async with session.post(f"{base_url}/chat/completions", data=body, headers=headers) as response:
+                async for payload in sse_payloads(response.content.iter_any()):
+                    if payload == b"[DONE]":
+                        break
+                    choices = decode(payload).get("choices")
+                    if choices and choices[0]["delta"].get("content"):
+                        count += 1
+            return count
+
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=n)) as session:
+            return list(await asyncio.gather(*(one(session) for _ in range(n))))
+
+    return run
+
+
+async def _herald_caller(base_url: str, n: int) -> list[int]:
+    """N streams through `AsyncLLMCaller` on one async client: Herald's transport, no agent."""
+    wire = wire_for("chat_completions")
+    endpoint = resolve_endpoint(model="bench-model", base_url=base_url, api_key="k", api_mode="chat_completions")
+    caller = AsyncLLMCaller(wire=lambda: wire, endpoint=lambda: (base_url, endpoint.host), secrets=lambda: ("k",))
+    kwargs = wire.build_kwargs("bench-model", MESSAGES)
+
+    async def one(client: openai.AsyncOpenAI) -> int:
         count = 0
-        async with session.post(f"{base_url}/chat/completions", data=body, headers=headers) as response:
-            async for payload in sse_payloads(response.content.iter_any()):
-                if payload == b"[DONE]":
-                    break
-                choices = _decode(payload).get("choices")
-                if choices and choices[0]["delta"].get("content"):
-                    count += 1
+
+        def text(_: str) -> None:
+            nonlocal count
+            count += 1
+
+        await caller.stream(client, kwargs, DeltaSink(text_callbacks=[text]), on_cancel=lambda _: None)
         return count
 
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=n)) as session:
-        return list(await asyncio.gather(*(one(session) for _ in range(n))))
+    async with make_async_openai_client(endpoint, timeout=60, max_connections=None) as client:
+        return list(await asyncio.gather(*(one(client) for _ in range(n))))
 
 
 def _bench_agent(base_url: str, **options: Any) -> AsyncAIAgent:
@@ -138,8 +177,11 @@ CONTENDERS: dict[str, Reader] = {
     "sdk-aiohttp": _sdk_contender(_sdk, aiohttp_transport=True),
     "raw-httpx": _sdk_contender(_raw, aiohttp_transport=False),
     "raw-aiohttp": _sdk_contender(_raw, aiohttp_transport=True),
-    "floor": _floor,
+    "herald-caller": _herald_caller,
+    "floor": _floor_with(_decode),
 }
+if orjson is not None:
+    CONTENDERS["floor-orjson"] = _floor_with(orjson.loads)
 
 
 def measure(name: str, n: int, base_url: str) -> dict[str, Any]:

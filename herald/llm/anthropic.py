@@ -39,6 +39,7 @@ class AnthropicWire:
 
     mode = "anthropic_messages"
     supports_stream_options = False
+    stream_path = "/v1/messages"
 
     def build_kwargs(
         self, model: str, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None, max_tokens: int | None = None

@@ -18,7 +18,7 @@ from herald.errors import ProviderUnreachable, StreamStalled
 from herald.llm.accumulate import StreamAccumulator
 from herald.llm.async_guard import StallWatch
 from herald.llm.async_requests import request_async
-from herald.llm.async_stream_loop import read_sse_async
+from herald.llm.async_stream_loop import open_stream, read_sse_async
 from herald.llm.caller import cut_stream, partial_answer, request_timed_out
 from herald.llm.sdk_errors import translate_errors
 from herald.llm.sink import DeltaSink
@@ -68,7 +68,7 @@ class AsyncLLMCaller:
         try:
             async with watch:
                 with translate_errors(where=self.endpoint()[1], secrets=self.secrets()):
-                    async with wire.open_raw(client, kwargs) as response:
+                    async with open_stream(client, wire.stream_path, kwargs) as response:
                         return await read_sse_async(response, reader, watch)
         except ProviderUnreachable as exc:
             raise cut_stream(exc) if watch.got_a_byte and not exc.timed_out else exc

@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from herald.llm.wire import PlainStep, SendPlain, Wire
-from herald.llm.responses import buffered_failures, buffered_reader, open_responses_stream
-from herald.llm.async_stream_loop import read_sse_async
+from herald.llm.responses import ResponsesWire, buffered_failures, buffered_reader
+from herald.llm.async_stream_loop import open_stream, read_sse_async
 from herald.llm.steps import arun_steps
 from herald.llm.types import LLMResponse
 
@@ -29,7 +29,7 @@ async def request_async(wire: Wire, client: Any, kwargs: dict[str, Any]) -> LLMR
 async def buffered_request_async(client: Any, kwargs: dict[str, Any]) -> LLMResponse:
     """`responses.buffered_request` on an async client: the stream read to its terminal event, delivering nothing."""
     with buffered_failures():
-        async with open_responses_stream(client, kwargs) as raw:
+        async with open_stream(client, ResponsesWire.stream_path, kwargs) as raw:
             response = await read_sse_async(raw, buffered_reader(), None)
     response.streamed = False
     return response

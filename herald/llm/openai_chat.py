@@ -20,6 +20,7 @@ class ChatCompletionsWire:
 
     mode = "chat_completions"
     supports_stream_options = True
+    stream_path = "/chat/completions"
 
     def build_kwargs(
         self, model: str, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None, max_tokens: int | None = None

@@ -51,6 +51,7 @@ class ResponsesWire:
 
     mode = "codex_responses"
     supports_stream_options = False
+    stream_path = "/responses"
 
     def __init__(self, *, fallback: FallbackKind = "auto") -> None:
         self.fallback = fallback

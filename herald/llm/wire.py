@@ -47,6 +47,8 @@ class Wire(Protocol):
 
     mode: str
     supports_stream_options: bool
+    stream_path: str
+    """The path a stream is POSTed to, below the client's base URL (the awaited path's lean request)."""
 
     def build_kwargs(
         self, model: str, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None, max_tokens: int | None = None
