@@ -141,7 +141,7 @@ async def _herald_caller(base_url: str, n: int) -> list[int]:
             nonlocal count
             count += 1
 
-        await caller.stream(client, kwargs, DeltaSink(text_callbacks=[text]), on_cancel=lambda _: None)
+        await caller.stream_once(client, kwargs, DeltaSink(text_callbacks=[text]), on_cancel=lambda _: None)
         return count
 
     async with make_async_openai_client(endpoint, timeout=60, max_connections=None) as client:
