@@ -19,31 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Union
 
 from herald.agent.result import TurnResult
-from herald.llm.events import ContinuedEvent
-
-
-@dataclass(frozen=True)
-class TextEvent:
-    """A piece of the answer."""
-
-    text: str
-    kind: Literal["text"] = "text"
-
-
-@dataclass(frozen=True)
-class ReasoningEvent:
-    """A piece of the model's reasoning, when the provider shows it."""
-
-    text: str
-    kind: Literal["reasoning"] = "reasoning"
-
-
-@dataclass(frozen=True)
-class ResetEvent:
-    """The text and reasoning delivered so far in this model call are void: a fallback replaced
-    the stream, and the complete answer follows as one `TextEvent`."""
-
-    kind: Literal["reset"] = "reset"
+from herald.llm.events import ContinuedEvent, ReasoningEvent, ResetEvent, TextEvent  # one vocabulary with the client's
 
 
 @dataclass(frozen=True)
