@@ -448,6 +448,20 @@ class Client(ClientCore):
         """The clients kept between requests (with their connections)."""
         return self._idle
 
+    def list_models(self, *, timeout: float = 10.0) -> list[dict[str, Any]]:
+        """The primary provider's model list (`GET /models`), each entry as the provider wrote it.
+
+        Raises whatever the SDK raises (no list, an auth error, a timeout); no retries.
+        """
+        endpoint = self.endpoint_for(0, 0)
+        factory = make_anthropic_client if endpoint.api_mode == "anthropic_messages" else make_openai_client
+        client = factory(endpoint, timeout=timeout)
+        try:
+            page = client.with_options(timeout=timeout, max_retries=0).models.list()
+            return [_as_dict(item) for item in getattr(page, "data", None) or []]
+        finally:
+            client.close()
+
 
 class Transport:
     """How one provider's requests are sent by a blocking driver (an owner may supply its own)."""
@@ -663,6 +677,13 @@ def _event_sink(put: Callable[[CallEvent], object]) -> Callable[[], DeltaSink]:
         reset_callback=lambda: put(ResetEvent()),
         continued_callback=lambda: put(ContinuedEvent()),
     )
+
+
+def _as_dict(item: Any) -> dict[str, Any]:
+    if isinstance(item, dict):
+        return item
+    dump = getattr(item, "model_dump", None)
+    return dump() if callable(dump) else {"id": getattr(item, "id", None)}
 
 
 def _normalize(response: Any) -> LLMResponse:

@@ -65,6 +65,16 @@ class ToolProgress:
     output: str = ""
 
 
+def report_tool(callback: Callable[[ToolProgress], object] | None, progress: ToolProgress) -> None:
+    """Tell `callback` of `progress`; a display bug must not stop the agent, so what it raises is logged."""
+    if callback is None:
+        return
+    try:
+        callback(progress)
+    except Exception:
+        log.debug("tool_progress_callback raised; ignored", exc_info=True)
+
+
 # ── steps: what the core asks its driver to do ─────────────────────────
 
 

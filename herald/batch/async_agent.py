@@ -96,7 +96,7 @@ class BatchAsyncAgent(AsyncAIAgent):
 
     def system_prompt(self, system_message: str | None) -> str:
         """The system prompt a turn with this `system_message` is sent (as the sync agent builds it)."""
-        return self._base._system_prompt(system_message)
+        return self.core.system_prompt(system_message)
 
     async def aclose(self) -> None:
         """Close the tool threads, and the connection pool if it is this agent's: the agent is done for good."""
