@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from herald.agent.settings import AgentSettings
 from herald.batch.jobs import Job, Outcome, local_worker
-from herald.llm.types import LLMResponse
+from herald.llm.types import LLMResponse, Usage, add_usage
 
 # Toolsets whose tools touch this machine: each attempt gets a working directory of its own.
 MACHINE_TOOLSETS = frozenset({"file", "terminal"})
@@ -107,7 +107,7 @@ class AgentConfig:
 class AttemptStats:
     """What one attempt's model calls added up to."""
 
-    usage: dict[str, int] = field(default_factory=dict)
+    total: Usage | None = None
     fallbacks: int = 0
     rate_limited: int = 0
     model: str | None = None
@@ -116,18 +116,21 @@ class AttemptStats:
     def add(self, response: LLMResponse) -> None:
         if response.model:
             self.model = response.model
-        usage = response.usage
-        if usage is None:
-            return
+        self.total = add_usage(self.total, response.usage)
+
+    @property
+    def usage(self) -> dict[str, int]:
+        """The row's `usage` (OpenAI's names, as fine-tuning data has them); {} when none was reported."""
+        if self.total is None:
+            return {}
         counts = {
-            "prompt_tokens": usage.prompt_tokens,
-            "completion_tokens": usage.completion_tokens,
-            "total_tokens": usage.total_tokens,
+            "prompt_tokens": self.total.prompt_tokens,
+            "completion_tokens": self.total.completion_tokens,
+            "total_tokens": self.total.total_tokens,
         }
-        if usage.reasoning_tokens is not None:
-            counts["reasoning_tokens"] = usage.reasoning_tokens
-        for name, value in counts.items():
-            self.usage[name] = self.usage.get(name, 0) + value
+        if self.total.reasoning_tokens is not None:
+            counts["reasoning_tokens"] = self.total.reasoning_tokens
+        return counts
 
 
 def outcome_from_result(
