@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from contextlib import AsyncExitStack, suppress
+from contextlib import AsyncExitStack, aclosing
 from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any, AsyncIterator
@@ -26,6 +26,7 @@ from herald.agent.result import TurnResult
 from herald.telemetry import traced_turn
 from herald.errors import ConfigError, HeraldError
 from herald.client import AsyncClient
+from herald.llm.relay import relay
 
 log = logging.getLogger("herald.agent")
 
@@ -225,32 +226,13 @@ class AsyncAIAgent:
         as cancelling `run_conversation` does. Wrap it in `contextlib.aclosing` to have that
         happen at once rather than when the iterator is collected.
         """
-        queue: asyncio.Queue[StreamEvent | _Failure] = asyncio.Queue()
+        async def turn(emit: Emit) -> StreamEvent:
+            done = await self._converse(user_message, system_message, conversation_history, emit=emit)
+            return DoneEvent(done, done.as_dict())
 
-        async def produce() -> None:
-            try:
-                turn = await self._converse(user_message, system_message, conversation_history, emit=queue.put_nowait)
-            except asyncio.CancelledError:
-                raise
-            except BaseException as error:  # handed to the consumer, raised there
-                queue.put_nowait(_Failure(error))
-                return
-            queue.put_nowait(DoneEvent(turn, turn.as_dict()))
-
-        producer = asyncio.create_task(produce())
-        try:
-            while True:
-                event = await queue.get()
-                if isinstance(event, _Failure):
-                    raise event.error
+        async with aclosing(relay(turn)) as events:  # leaving early cancels the work now
+            async for event in events:
                 yield event
-                if event.kind == "done":
-                    return
-        finally:
-            if not producer.done():
-                producer.cancel()
-                with suppress(asyncio.CancelledError):
-                    await producer
 
     # ── one conversation ────────────────────────────────────────────────
 
@@ -339,7 +321,3 @@ class AsyncAIAgent:
     def _persist(self, session_id: str | None, message: dict[str, Any]) -> None:
         self._core.persist(session_id, message)
 
-
-@dataclass
-class _Failure:
-    error: BaseException
