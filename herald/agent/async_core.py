@@ -76,18 +76,18 @@ class AsyncAIAgent:
         cls,
         settings: AgentSettings,
         *,
-        callbacks: Callbacks | None = None,
         session_id: str | None = None,
         session_store: Any = None,
         max_concurrency: int | None = None,
         tool_workers: int = DEFAULT_TOOL_WORKERS,
         tool_timeout: float | None = DEFAULT_TOOL_TIMEOUT,
+        **callbacks: Any,
     ) -> AsyncAIAgent:
-        """The agent for `settings` (batch builds its agents so)."""
+        """The agent for `settings`; `callbacks` are the `…_callback` arguments, by the same names."""
         agent = cls.__new__(cls)
         agent._setup(
             settings,
-            callbacks or Callbacks(),
+            Callbacks.of(callbacks),
             session_id=session_id,
             session_store=session_store,
             max_concurrency=max_concurrency,

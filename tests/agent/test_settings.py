@@ -34,6 +34,9 @@ def test_an_agent_built_from_arguments_holds_the_same_settings_as_from_settings(
     by_settings = AIAgent.from_settings(AgentSettings.of("m", **options))
     assert by_arguments.settings == by_settings.settings
     assert AsyncAIAgent("m", **options).settings == by_settings.settings
+    seen: list[str] = []
+    built = AsyncAIAgent.from_settings(by_settings.settings, stream_delta_callback=seen.append, max_concurrency=4)
+    assert built.settings == by_settings.settings and built.callbacks.stream_delta == seen.append
 
 
 def test_settings_are_frozen_picklable_and_keep_keys_out_of_repr() -> None:
