@@ -263,6 +263,8 @@ def test_a_429_rotates_to_the_next_key_before_waiting(harness: Harness, fake: Fa
     result = subject.run("q")
     assert result["final_response"] == "rotated" == subject.screen.shown
     assert keys_sent(fake) == [KEY, SPARE_KEY], "nothing more to the rate-limited key, not even a plain request"
+    rotated = result["attempts"][0]
+    assert rotated["key"] == 0 and rotated["outcome"] == "rate_limited" and not rotated["delay_s"], "it waited before rotating"
     fake.default = Reply(text="again")
     subject.run("q2")
     assert keys_sent(fake)[-1] == SPARE_KEY, "the key that worked is tried first"

@@ -146,6 +146,9 @@ def test_a_429_waits_its_retry_after_before_the_next_request(harness: Harness, f
     result = harness.make(fake, mode, max_retries=2).run("hi")
     assert result["final_response"] == "finally"
     assert streamed(fake) == [True, True, True]
+    assert [(a["outcome"], a["next"], a["delay_s"]) for a in result["attempts"]] == [
+        ("rate_limited", "retry", 0.3), ("rate_limited", "retry", 0.3), ("ok", None, None)
+    ]
     gaps = [b.time - a.time for a, b in zip(fake.requests, fake.requests[1:])]
     assert all(gap >= 0.3 for gap in gaps), f"sent before Retry-After passed: {gaps}"
 
@@ -155,7 +158,10 @@ def test_a_429_without_retry_after_is_retried_after_a_backoff(harness: Harness, 
     fake.enqueue(Reply(fault="http_error", status=429), Reply(text="after a backoff"))
     result = harness.make(fake, mode, max_retries=1).run("hi")
     assert result["final_response"] == "after a backoff"
-    assert [a["outcome"] for a in result["attempts"]][-1] == "ok" and len(fake.requests) == 2
+    assert len(fake.requests) == 2 and streamed(fake) == [True, True]
+    first, answered = result["attempts"]
+    assert (first["outcome"], first["next"], answered["outcome"]) == ("rate_limited", "retry", "ok")
+    assert first["delay_s"] is not None and first["delay_s"] > 0, "no backoff before the retry"
 
 
 def test_a_retry_after_above_the_cap_is_capped(harness: Harness, fake: FakeProvider) -> None:
@@ -164,8 +170,10 @@ def test_a_retry_after_above_the_cap_is_capped(harness: Harness, fake: FakeProvi
     fake.enqueue(Reply(fault="http_error", status=429, retry_after=3600), Reply(text="finally"))
     subject = harness.make(fake, max_retries=1)
     subject.client.policy = CallPolicy(max_retries=1, max_delay=0.2)
-    # Waited out, the hour would end the test run's patience long before this returned.
-    assert subject.run("hi")["final_response"] == "finally"
+    result = subject.run("hi")
+    assert result["final_response"] == "finally"
+    (waited,) = [a for a in result["attempts"] if a["next"] == "retry"]
+    assert 0 < waited["delay_s"] <= 0.2, "a one-hour Retry-After was not capped"
 
 
 @pytest.mark.parametrize("mode", ["chat_completions", "anthropic_messages"])
