@@ -9,10 +9,12 @@ that kind (`harness.make(fake, mode, **options)`) and drives it as its users do:
   consumed through `agent.stream()`; `subject.screen` holds what a reset-honouring display shows
   (text, reasoning, resets, continuations) either way.
 - an interrupt: `subject.run_interrupted(message, after=N)` interrupts the turn once N text
-  chunks were shown, as a user would: `agent.interrupt()` from another thread (blocking), or
+  chunks were shown (or, `on_retry=True`, once a failed request is about to be retried: the
+  agent's `attempt_callback` says so), as a user would: `agent.interrupt()` from another thread (blocking), or
   cancelling the task that consumes the stream (awaited). Never on a timer, which could fire
   before the stream started on a loaded machine.
 
+`subject.attempts` are the `AttemptRecord`s the agent's `attempt_callback` received.
 Every agent persists to a session store of the test's own (`subject.store`), so what an
 interrupted turn kept is read the same way for both.
 """
@@ -143,13 +145,27 @@ class Subject:
         self.kind = kind
         self.streaming = streaming
         self.screen = Screen()
+        self.attempts: list[Any] = []
+        """Every request's `AttemptRecord`, as the agent's `attempt_callback` received it."""
         self.store: SessionStore = options["session_store"]
         self._interrupt_at: int | None = None
-        self._interrupt_fired = threading.Event()
+        self._interrupt_on_retry = False
+        self._fire: Callable[[], None] | None = None
+        """Interrupts the running turn; set while `run_interrupted` runs."""
+        self._fired = threading.Event()
+        given = options.pop("attempt_callback", None)
+
+        def on_attempt(record: Any) -> None:
+            self.attempts.append(record)
+            if given is not None:
+                given(record)
+            if self._interrupt_on_retry and record.next == "retry":
+                self._trigger()
+
+        callbacks: dict[str, Any] = {"attempt_callback": on_attempt}
         if kind == "sync":
-            callbacks: dict[str, Any] = {}
             if streaming:
-                callbacks = dict(
+                callbacks.update(
                     stream_delta_callback=self._sync_text,
                     reasoning_callback=self.screen.on_reasoning,
                     stream_reset_callback=self.screen.on_reset,
@@ -157,7 +173,7 @@ class Subject:
                 )
             self.agent: AIAgent | AsyncAIAgent = AIAgent(**options, **callbacks)
         else:
-            self.agent = AsyncAIAgent(**options)
+            self.agent = AsyncAIAgent(**options, **callbacks)
 
     @property
     def client(self) -> Any:
@@ -175,31 +191,48 @@ class Subject:
             return self.agent.run_conversation(message, system, history)
         return asyncio.run(self._arun(message, history, system))
 
-    def run_interrupted(self, message: str, *, after: int, history: list[dict[str, Any]] | None = None) -> dict[str, Any] | None:
-        """A turn interrupted once `after` text chunks were shown; the sync agent's result dict
-        (it returns one, marked interrupted), None for the async one (its task was cancelled)."""
-        assert self.streaming, "an interrupt is driven by the stream"
+    def run_interrupted(
+        self,
+        message: str,
+        *,
+        after: int | None = None,
+        on_retry: bool = False,
+        history: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any] | None:
+        """A turn interrupted once `after` text chunks were shown, or (`on_retry`) once a request
+        failed and the agent is about to retry it. Returns the sync agent's result dict (it
+        returns one, marked interrupted), None for the async one (its task was cancelled)."""
+        assert (after is None) != (not on_retry), "interrupt after some text, or on a retry"
+        assert after is None or self.streaming, "text-driven interrupts need a streaming agent"
         self.screen.clear()
-        self._interrupt_at = after
-        self._interrupt_fired.clear()
+        self._interrupt_at, self._interrupt_on_retry = after, on_retry
+        self._fired.clear()
         try:
             if isinstance(self.agent, AIAgent):
-                result = self.agent.run_conversation(message, None, history)
-                assert self._interrupt_fired.is_set(), f"the stream ended before {after} chunks: nothing was interrupted"
+                agent = self.agent
+                # As a UI thread (or a Ctrl-C handler) does: from another thread.
+                self._fire = lambda: threading.Thread(target=agent.interrupt).start()
+                result = agent.run_conversation(message, None, history)
+                assert self._fired.is_set(), "the turn ended before it could be interrupted"
                 assert result["interrupted"] and not result["completed"] and not result["failed"], result
                 return result
             asyncio.run(self._acancelled(message, history))
             return None
         finally:
-            self._interrupt_at = None
+            self._interrupt_at, self._interrupt_on_retry, self._fire = None, False, None
+
+    def _trigger(self) -> None:
+        if self._fire is not None and not self._fired.is_set():
+            self._fired.set()
+            self._fire()
 
     def _sync_text(self, text: str) -> None:
         self.screen.on_text(text)
-        if self._interrupt_at is not None and self.screen.chunks >= self._interrupt_at and not self._interrupt_fired.is_set():
-            self._interrupt_fired.set()
-            agent = self.agent
-            assert isinstance(agent, AIAgent)
-            threading.Thread(target=agent.interrupt).start()  # as a UI thread (or Ctrl-C handler) does
+        self._text_shown()
+
+    def _text_shown(self) -> None:
+        if self._interrupt_at is not None and self.screen.chunks >= self._interrupt_at:
+            self._trigger()
 
     async def _arun(self, message: str, history: list[dict[str, Any]] | None, system: str | None) -> dict[str, Any]:
         agent = self.agent
@@ -217,27 +250,30 @@ class Subject:
     async def _acancelled(self, message: str, history: list[dict[str, Any]] | None) -> None:
         agent = self.agent
         assert isinstance(agent, AsyncAIAgent)
-        enough = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        time_to_cancel = asyncio.Event()
+        self._fire = lambda: loop.call_soon_threadsafe(time_to_cancel.set)
         ended: list[dict[str, Any]] = []
 
         async def consume() -> None:
+            if not self.streaming:
+                ended.append(await agent.run_conversation(message, None, history))
+                return
             async for event in agent.stream(message, None, history):
                 self.screen.take(event)
                 if event.kind == "done":
                     ended.append(event.result)
-                assert self._interrupt_at is not None
-                if self.screen.chunks >= self._interrupt_at:
-                    enough.set()
+                self._text_shown()
 
         task = asyncio.create_task(consume())
-        waiter = asyncio.create_task(enough.wait())
+        waiter = asyncio.create_task(time_to_cancel.wait())
         await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
         waiter.cancel()
-        assert not ended and not task.done(), "the stream ended before it could be interrupted"
+        assert not ended and not task.done(), f"the turn ended before it could be interrupted: {ended}"
         task.cancel()  # how a user of the awaited agent interrupts a turn
         with pytest.raises(asyncio.CancelledError):
             await task
-        self._interrupt_fired.set()
+        await asyncio.gather(waiter, return_exceptions=True)
         others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
         assert not others, f"tasks left running after the cancel: {others}"
 

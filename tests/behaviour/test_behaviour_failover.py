@@ -61,6 +61,7 @@ def test_a_primary_down_is_skipped_for_the_cooldown_then_probed_and_recovered(ha
     second.default = Reply(text="the fallback answers")
     assert subject.run("hello")["final_response"] == "the fallback answers"
     assert posts(fake) == 1
+    assert second.requests[0].body["messages"][-1] == {"role": "user", "content": "hello"}
 
     clock.now += 89  # within the cooldown: the dead primary costs no request at all
     for _ in range(3):
@@ -195,6 +196,7 @@ def test_all_providers_down_the_error_names_each_one_and_no_key_is_anywhere(
     for key in ALL_KEYS:
         for place, text in (("error", error + again["error"]), ("logs", logged), ("session", saved + dump), ("result", repr(result))):
             assert key not in text, f"{key} in {place}"
+    assert "second/model" in caplog.text and "failed" in caplog.text
 
 
 def test_answered_by_is_recorded_per_assistant_message_in_the_session(harness: Harness, fake: FakeProvider, second: FakeProvider) -> None:
@@ -213,6 +215,13 @@ def test_answered_by_is_recorded_per_assistant_message_in_the_session(harness: H
     assert subject.stored()[-1]["answered_by"]["model"] == "test/model"
     # Herald's own key: never sent back to a provider.
     assert all("answered_by" not in m for m in fake.requests[-1].body["messages"])
+
+
+def test_without_fallbacks_the_result_still_says_who_answered(harness: Harness, fake: FakeProvider) -> None:
+    fake.default = Reply(text="ok")
+    result = harness.make(fake).run("q")
+    assert result["answered_by"] == {"model": "test/model", "base_url": fake.base_url, "reported_model": "test/model", "skipped": []}
+    assert posts(fake) == 1
 
 
 def test_a_silent_primary_fails_over_after_one_limit_without_a_plain_request(harness: Harness, second: FakeProvider) -> None:

@@ -108,3 +108,14 @@ def test_the_agent_answers_again_after_an_interrupt(harness: Harness, fake: Fake
     subject.run_interrupted("tell me a story", after=3)
     result = subject.run("something else")
     assert result["completed"] and result["final_response"] == "fresh answer" == subject.screen.shown
+
+
+@pytest.mark.parametrize("streaming", [True, False])
+def test_an_interrupt_during_a_retry_wait_ends_the_turn_without_another_request(harness: Harness, fake: FakeProvider, streaming: bool) -> None:
+    fake.default = Reply(fault="http_error", status=429, retry_after=30)
+    subject = harness.make(fake, streaming=streaming, max_retries=3)
+    # Interrupted as the 30 s wait begins; waited out, a second request would follow it.
+    subject.run_interrupted("hi", on_retry=True)
+    assert [(a.outcome, a.next) for a in subject.attempts] == [("rate_limited", "retry")]
+    time.sleep(0.3)  # a request sent by a wait that went on would have arrived by now
+    assert posts(fake) == 1

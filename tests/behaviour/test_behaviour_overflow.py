@@ -38,6 +38,7 @@ def test_a_huge_first_message_is_refused_and_leaves_no_session(harness: Harness,
     assert result["messages"] == [] and subject.store.list_sessions() == []  # not a one-message session
     result = subject.run("What is 2+2?")  # the next question starts a session of its own
     assert result["completed"]
+    assert len(subject.store.list_sessions()) == 1, "only the answered question has a session"
     assert [m["content"] for m in subject.stored()] == ["What is 2+2?", "Four."]
 
 

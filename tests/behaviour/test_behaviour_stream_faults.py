@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import time
 
 import pytest
@@ -58,7 +59,7 @@ def test_text_shown_before_a_cut_is_reset_and_the_replacement_follows_in_one_del
     assert shown and ANSWER.startswith(shown), "the cut stream's text had been shown"
     assert subject.screen.text == [ANSWER], "the replacement's text arrives as one delta after the reset"
     assert "".join(subject.screen.reasoning) == REASONING, "reasoning shown before the reset is not shown twice"
-    assert result["messages"][-1].get("reasoning_content", REASONING) == REASONING
+    assert result["messages"][-1]["reasoning"] == REASONING
 
 
 def test_finish_reason_error_mid_stream_is_a_failed_stream_on_the_chat_wire(harness: Harness, fake: FakeProvider) -> None:
@@ -211,6 +212,38 @@ def test_a_rejected_stream_options_is_remembered_and_streaming_goes_on(harness: 
     assert subject.screen.resets == 0
     assert ["stream_options" in (r.body or {}) for r in fake.requests] == [True, False, False, False]
     assert all(streamed(fake))
+
+
+@pytest.mark.parametrize("mode", WIRES)
+def test_a_failure_is_reported_in_one_line_with_status_and_message_and_the_history_kept(
+    harness: Harness, fake: FakeProvider, mode: str
+) -> None:
+    fake.default = Reply(fault="http_error", status=503, error_message="upstream is down")
+    result = harness.make(fake, mode).run("hello")
+    assert result["failed"] and not result["completed"] and result["error_type"] == "ProviderError"
+    assert "503" in result["error"] and "upstream is down" in result["error"] and "\n" not in result["error"]
+    assert KEY not in result["error"]
+    assert result["messages"] == [{"role": "user", "content": "hello"}]
+
+
+@pytest.mark.parametrize("mode", WIRES)
+def test_a_wrong_key_and_an_unknown_model_are_named(harness: Harness, fake: FakeProvider, mode: str) -> None:
+    fake.default = Reply(text="never")
+    fake.api_key = "sk-right-key-000000000000"
+    refused = harness.make(fake, mode).run("hi")
+    assert refused["failed"] and refused["error_type"] == "AuthenticationError" and "401" in refused["error"]
+    fake.api_key = None
+    fake.known_models = {"other/model"}
+    unknown = harness.make(fake, mode).run("hi")
+    assert unknown["failed"] and unknown["error_type"] == "ModelNotFoundError" and "404" in unknown["error"]
+
+
+def test_an_unreachable_host_is_a_clear_error(harness: Harness, fake: FakeProvider) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = harness.make(fake, base_url=f"http://127.0.0.1:{port}/v1").run("hi")
+    assert result["failed"] and result["error_type"] == "ProviderUnreachable" and f"127.0.0.1:{port}" in result["error"]
 
 
 # ── keys are nowhere ───────────────────────────────────────────────────
