@@ -150,7 +150,7 @@ class Subject:
         self.store: SessionStore = options["session_store"]
         self._interrupt_at: int | None = None
         self._interrupt_on_retry = False
-        self._fire: Callable[[], None] | None = None
+        self._fire: Callable[[], object] | None = None
         """Interrupts the running turn; set while `run_interrupted` runs."""
         self._fired = threading.Event()
         given = options.pop("attempt_callback", None)
