@@ -9,6 +9,7 @@ import asyncio
 import gc
 import logging
 import threading
+from typing import Any
 
 import pytest
 
@@ -16,8 +17,41 @@ from fakeprovider import FakeProvider, Reply
 from herald import AsyncClient, LLMResponse
 from herald.errors import Interrupted
 from herald.llm.idle_clients import IdleClients
+from herald.agent import AIAgent
+from herald.llm.anthropic import AnthropicWire
+from herald.llm.openai_chat import ChatCompletionsWire
+from herald.llm.responses import ResponsesWire
 
-from test_every_wire import ANSWER, WIRES, ask, make_agent, streamed
+KEY = "herald-test-secret-7f3a9c1e5b"
+ANSWER = "Streams are additive: the whole answer arrives exactly once. " * 2
+WIRES = ["chat_completions", "codex_responses", "anthropic_messages"]
+
+
+def make_agent(fake: FakeProvider, mode: str, **options: Any) -> AIAgent:
+    settings: dict[str, Any] = dict(
+        model="test/model",
+        base_url=fake.anthropic_base_url if mode == "anthropic_messages" else fake.base_url,
+        api_key=KEY,
+        api_mode=mode,
+        stream_delta_callback=lambda text: None,
+        skip_context_files=True,
+        skip_memory=True,
+        quiet_mode=True,
+        max_retries=0,
+    )
+    settings.update(options)
+    return AIAgent(**settings)
+
+
+def ask(agent: AIAgent) -> Any:
+    """One streamed call through the blocking agent's raw path (its seam)."""
+    history = [{"role": "user", "content": "hi"}]
+    wire = {"chat_completions": ChatCompletionsWire, "codex_responses": ResponsesWire, "anthropic_messages": AnthropicWire}[agent.api_mode]()
+    return agent._interruptible_streaming_api_call(wire.build_kwargs(agent.model, history))
+
+
+def streamed(fake: FakeProvider) -> list[bool]:
+    return [r.stream for r in fake.requests]
 
 
 @pytest.mark.parametrize("mode", WIRES)

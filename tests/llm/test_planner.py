@@ -2,7 +2,8 @@
 
 `drive` plays a call's plan against scripted outcomes (an error, or None for an answer) and a
 clock the test moves, and returns what the plan did: each request's (provider, key, mode) and
-each wait. The same plan runs over HTTP in tests/llm/test_failover_http.py and tests/llm/test_conduct.py.
+each wait. The same plan runs over HTTP, for both agents, in tests/behaviour/ (test_behaviour_failover.py,
+test_behaviour_conduct.py).
 """
 
 from __future__ import annotations
