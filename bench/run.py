@@ -25,6 +25,7 @@ from bench import failover  # noqa: E402
 from bench import mcp_calls  # noqa: E402
 from bench import batch  # noqa: E402
 from bench import conduct  # noqa: E402
+from bench import gateway, gateway_faults  # noqa: E402
 from bench import continuation  # noqa: E402
 from bench.machine import describe  # noqa: E402
 from bench.table import Row, render_markdown, render_text  # noqa: E402
@@ -41,6 +42,8 @@ SECTIONS: dict[str, tuple[str, Callable[[bool], list[Row]]]] = {
     "9": (mcp_calls.SECTION, mcp_calls.run),
     "10": (batch.SECTION, batch.run),
     "11": (conduct.SECTION, conduct.run),
+    "12": (gateway.SECTION, gateway.run),
+    "13": (gateway_faults.SECTION, gateway_faults.run),
     "14": (continuation.SECTION, continuation.run),
 }
 
