@@ -1,4 +1,4 @@
-"""Section 11: `herald serve` in front of a provider, against going direct and against the LiteLLM proxy.
+"""Section 12: `herald serve` in front of a provider, against going direct and against the LiteLLM proxy.
 
 Three processes besides this one: the provider (`bench.slow_server`: CHUNKS chunks, INTERVAL_MS
 apart, the first on arrival), `herald serve` (one worker), and the LiteLLM proxy (`litellm --config`,
@@ -79,14 +79,20 @@ async def _cancel_time(base_url: str, provider: str, n: int) -> float:
     the provider holds none of them open (its own count, polled)."""
     body = {"model": MODEL, "messages": [{"role": "user", "content": "hi"}], "stream": True}
     headers = {"Authorization": f"Bearer {CLIENT_KEY}"}
-    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
-    try:
-        responses = await asyncio.gather(*(session.post(f"{base_url}/chat/completions", json=body, headers=headers) for _ in range(n)))
-        for response in responses:
-            while b'"content":"w' not in await response.content.readline():
-                pass
-    finally:
-        await session.close()  # closes every connection: the client is gone
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+        requests = [asyncio.ensure_future(session.post(f"{base_url}/chat/completions", json=body, headers=headers)) for _ in range(n)]
+        try:
+            responses = await asyncio.gather(*requests)
+            for response in responses:
+                while b'"content":"w' not in await response.content.readline():
+                    pass
+        finally:
+            for request in requests:  # the client is gone: every response closed with its connection
+                if request.done() and not request.cancelled() and request.exception() is None:
+                    request.result().close()
+                else:
+                    request.cancel()
+            await asyncio.gather(*requests, return_exceptions=True)
     closed_at = time.perf_counter()
     while stats(provider.removesuffix("/v1"))["open"] > 0:
         if time.perf_counter() - closed_at > 30:

@@ -1,4 +1,4 @@
-"""Section 12: the conduct issue's fault scenarios through `herald serve`, as a client sees them.
+"""Section 13: the conduct issue's fault scenarios through `herald serve`, as a client sees them.
 
 `herald serve` runs out of process with one public model over two loopback fake providers (a
 primary and a backup, on different wires), limits of 5 s (first byte, idle); a raw-HTTP client

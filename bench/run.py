@@ -17,8 +17,9 @@ import traceback
 from pathlib import Path
 from typing import Callable
 
-if __package__ in (None, ""):  # `python bench/run.py`
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+if __package__ in (None, ""):  # `python bench/run.py`: the repository, not bench/, is the path's head
+    _here = str(Path(__file__).resolve().parent)  # (bench/concurrent.py would shadow the standard library's)
+    sys.path[:] = [str(Path(_here).parent)] + [p for p in sys.path if p and Path(p).resolve() != Path(_here)]
 
 from bench import bad_provider, concurrent, first_delta, interrupt, memory, render, stream_overhead  # noqa: E402
 from bench import failover  # noqa: E402

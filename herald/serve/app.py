@@ -35,6 +35,8 @@ log = logging.getLogger("herald.serve")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _OPEN_PATHS = ("/health",)
 _ROUTES = ("/v1/chat/completions", "/v1/messages", "/v1/models", "/health", "/metrics")
+UPSTREAMS = web.AppKey("herald.upstreams", Upstreams)  # the app's clients once started (leak checks: open_pools)
+CANCEL_WAIT = 5.0  # seconds a cancelled call may take to close its upstream request at shutdown
 
 
 def create_app(config: ServeConfig, *, metrics: Metrics | None = None) -> web.Application:
@@ -48,6 +50,7 @@ def create_app(config: ServeConfig, *, metrics: Metrics | None = None) -> web.Ap
     app.router.add_get("/health", gateway.health)
     app.router.add_get("/metrics", gateway.metrics_text)
     app.on_startup.append(gateway.start)
+    app.on_shutdown.append(gateway.drain)  # after the listener closed: in-flight calls get the grace period
     app.on_cleanup.append(gateway.stop)
     return app
 
@@ -83,9 +86,24 @@ class _Gateway:
         self.metrics = metrics
         self.secrets = config.secrets()
         self.upstreams: Upstreams | None = None
+        self.calls: set[asyncio.Task[Any]] = set()  # the handlers of calls in flight
 
     async def start(self, app: web.Application) -> None:
         self.upstreams = Upstreams(self.config, on_attempt=self.metrics.attempt)
+        app[UPSTREAMS] = self.upstreams
+
+    async def drain(self, app: web.Application) -> None:
+        """Shutdown, once no new connection is accepted: let calls in flight finish for the grace
+        period, then cancel the rest and wait for them (each closes its upstream request as it
+        ends), then close every connection pool. Nothing is left running after this."""
+        running = set(self.calls)
+        if running:
+            _, running = await asyncio.wait(running, timeout=self.config.shutdown_grace)
+        for task in running:
+            task.cancel()
+        if running:
+            await asyncio.wait(running, timeout=CANCEL_WAIT)
+        await self.stop(app)
 
     async def stop(self, app: web.Application) -> None:
         if self.upstreams is not None:
@@ -128,6 +146,9 @@ class _Gateway:
             return self._reject(endpoint, call.model, BadRequest(f"model {call.model!r} is not served here (served: {served})", status=404, kind="not_found_error"))
         writer = make_writer(call)
         self.metrics.in_flight.inc()
+        task = asyncio.current_task()
+        if task is not None:
+            self.calls.add(task)
         try:
             if call.stream:
                 return await self._stream(request, endpoint, call, client, writer)
@@ -137,6 +158,7 @@ class _Gateway:
             raise
         finally:
             self.metrics.in_flight.dec()
+            self.calls.discard(task)  # type: ignore[arg-type]
 
     async def _complete(self, endpoint: str, call: CallRequest, client: Any, writer: Any) -> web.StreamResponse:
         started = time.perf_counter()
@@ -206,4 +228,4 @@ def _dumps(data: Any) -> str:
     return msgspec.json.encode(data).decode()
 
 
-__all__ = ["create_app"]
+__all__ = ["UPSTREAMS", "create_app"]

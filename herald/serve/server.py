@@ -24,6 +24,7 @@ from herald.serve.app import create_app
 from herald.serve.config import ServeConfig
 
 BACKLOG = 4096
+LEFTOVER_WAIT = 2.0
 
 
 def listen(host: str, port: int) -> socket.socket:
@@ -91,22 +92,29 @@ def _supervise(config: ServeConfig, sock: socket.socket, workers: int) -> int:
     return 1 if failed else 0
 
 
-async def run_worker(config: ServeConfig, sock: socket.socket, *, stop: asyncio.Event | None = None) -> None:
-    """Serve `config` on `sock` until `stop` is set (SIGTERM / SIGINT set it when not given)."""
+async def run_worker(
+    config: ServeConfig, sock: socket.socket, *, stop: asyncio.Event | None = None, app: web.Application | None = None
+) -> None:
+    """Serve `config` on `sock` until `stop` is set (SIGTERM / SIGINT set it when not given).
+
+    `app`: the application to run (default `create_app(config)`). Returns once shutdown is
+    complete: calls in flight finished or cancelled, their upstream requests and every pool closed.
+    """
     loop = asyncio.get_running_loop()
     if stop is None:
         stop = asyncio.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
-    runner = web.AppRunner(
-        create_app(config), handler_cancellation=True, shutdown_timeout=config.shutdown_grace, access_log=None
-    )
+    # The grace period is the app's (its on_shutdown drain); aiohttp's own timeout only bounds
+    # what is left after it (a request that is not a call, such as /metrics).
+    runner = web.AppRunner(app or create_app(config), handler_cancellation=True, shutdown_timeout=LEFTOVER_WAIT, access_log=None)
     await runner.setup()
     try:
         await web.SockSite(runner, sock).start()
         await stop.wait()
     finally:
-        await runner.cleanup()  # stops accepting, waits up to the grace period, cancels the rest
+        # Stops accepting, closes idle connections, drains the calls (the app's grace), closes the pools.
+        await runner.cleanup()
 
 
 __all__ = ["listen", "run_worker", "serve", "url_of"]

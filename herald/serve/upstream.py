@@ -14,16 +14,20 @@ from herald.serve.config import ServeConfig
 
 
 class Upstreams:
-    """The clients behind the public model names (made in the running event loop, closed by `aclose`)."""
+    """The clients behind the public model names, made in the running event loop.
+
+    Their connection pools stay open between requests (kept-alive connections are reused) until
+    `aclose`, which closes every pool: call it after the calls using them have ended.
+    """
 
     def __init__(self, config: ServeConfig, *, on_attempt: Callable[[Any], object] | None = None) -> None:
         from herald.client import AsyncClient
 
         self._clients: dict[str, Any] = {}
         for route in config.models:
-            self._clients[route.name] = AsyncClient(
-                **route.client_arguments(), **dict(config.limits), attempt_callback=on_attempt
-            )
+            client = AsyncClient(**route.client_arguments(), **dict(config.limits), attempt_callback=on_attempt)
+            client.hold()  # this loop's pool lives until aclose, not only while a call runs
+            self._clients[route.name] = client
 
     @property
     def names(self) -> list[str]:
@@ -35,9 +39,14 @@ class Upstreams:
         return self._clients.get(name)
 
     async def aclose(self) -> None:
-        """Close every client's connections."""
+        """Close every client's connection pool (a pool still leased by a running call closes when that call ends)."""
         for client in self._clients.values():
             await client.aclose()
+
+    @property
+    def open_pools(self) -> int:
+        """Connection pools open now, over every client (0 once closed); for tests and leak checks."""
+        return sum(client.open_pools for client in self._clients.values())
 
 
 __all__ = ["Upstreams"]

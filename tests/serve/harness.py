@@ -13,9 +13,10 @@ import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from fakeprovider import FakeProvider
+from herald.serve.app import UPSTREAMS, create_app
 from herald.serve.config import ModelRoute, ServeConfig
 from herald.serve.server import listen, run_worker, url_of
 
@@ -63,6 +64,8 @@ class Running:
 
     url: str
     config: ServeConfig
+    stop: Callable[[], None]
+    """Begin shutdown, as SIGTERM does (returns at once; leaving the `with` block waits for the end)."""
 
     @property
     def base_url(self) -> str:
@@ -71,16 +74,24 @@ class Running:
 
 @contextmanager
 def gateway_thread(config: ServeConfig) -> Iterator[Running]:
+    """The real server in a thread. On the way out it must stop within a bound, and leave nothing
+    behind: no task still running on its loop (every call finished or was cancelled and awaited)
+    and no connection pool open (every upstream connection closed by the gateway itself, while
+    this process lives on)."""
     sock = listen("127.0.0.1", 0)
     started = threading.Event()
     handles: dict[str, Any] = {}
     failure: list[BaseException] = []
+    leftovers: dict[str, Any] = {}
 
     def main() -> None:
         async def go() -> None:
+            app = create_app(config)
             handles["loop"], handles["stop"] = asyncio.get_running_loop(), asyncio.Event()
             started.set()
-            await run_worker(config, sock, stop=handles["stop"])
+            await run_worker(config, sock, stop=handles["stop"], app=app)
+            leftovers["tasks"] = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            leftovers["pools"] = app[UPSTREAMS].open_pools
 
         try:
             asyncio.run(go())
@@ -88,18 +99,23 @@ def gateway_thread(config: ServeConfig) -> Iterator[Running]:
             failure.append(error)
             started.set()
 
-    thread = threading.Thread(target=main, name="herald-serve", daemon=True)
-    thread.start()
-    started.wait(10)
-    try:
-        yield Running(url_of(sock), config)
-    finally:
+    def stop() -> None:
         if "loop" in handles:
             handles["loop"].call_soon_threadsafe(handles["stop"].set)
-        thread.join(15)
+
+    thread = threading.Thread(target=main, name="herald-serve", daemon=True)
+    thread.start()
+    assert started.wait(60), "the gateway thread did not start"
+    try:
+        yield Running(url_of(sock), config, stop)
+    finally:
+        stop()
+        thread.join(60)  # the grace period plus cancellation, on a loaded machine
         sock.close()
     assert not thread.is_alive(), "the gateway did not stop"
     assert not failure, failure
+    assert leftovers["tasks"] == [], f"tasks left running after shutdown: {leftovers['tasks']}"
+    assert leftovers["pools"] == 0, "connection pools left open after shutdown"
 
 
 def write_config(path: Path, fake: FakeProvider, extra: str = "") -> Path:
