@@ -187,6 +187,8 @@ class _Gateway:
             self.metrics.ttft.labels(endpoint).observe(outcome.first_content_s)
         if outcome.in_band_error:
             self.metrics.stream_errors.labels(endpoint).inc()
+        if outcome.continuations:
+            self.metrics.continuations.inc(outcome.continuations)
         self.count(endpoint, call.model, outcome.status)
         return response
 

@@ -8,7 +8,7 @@
     [[models]]
     name = "fast"                            # what clients ask for
     providers = [                            # tried in order: each table is a [[fallback]] table
-      { model = "gpt-4o-mini", base_url = "https://api.openai.com/v1", api_key = "sk-…" },
+      { model = "gpt-4o-mini", base_url = "https://api.openai.com/v1", api_key = "sk-…", continuation = "off" },
       { model = "claude-haiku-4-5", base_url = "https://api.anthropic.com", api_key = "sk-ant-…" },
     ]
 
@@ -58,7 +58,7 @@ class ModelRoute:
     def client_arguments(self) -> dict[str, Any]:
         """`AsyncClient`'s provider arguments: the first table is the primary, the rest fall back."""
         first, *rest = self.providers
-        arguments = {k: v for k, v in first.items() if k in ("base_url", "api_key", "api_keys", "api_mode")}
+        arguments = {k: v for k, v in first.items() if k in ("base_url", "api_key", "api_keys", "api_mode", "continuation")}
         return {"model": first["model"], **arguments, "fallback": [dict(p) for p in rest]}
 
 

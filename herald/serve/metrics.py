@@ -51,7 +51,7 @@ class Metrics:
         )
         self.failovers = p.Counter("herald_serve_failovers", "Calls moved on to the next provider.", registry=self.registry)
         self.continuations = p.Counter(
-            "herald_serve_continuations", "Cut streams continued where they stopped.", registry=self.registry
+            "herald_serve_continuations", "Cut streams continued in place, where they stopped (the client saw no break).", registry=self.registry
         )
         self.stream_errors = p.Counter(
             "herald_serve_stream_errors", "Streams ended with an in-band error after their 200.", ["endpoint"],
@@ -64,12 +64,13 @@ class Metrics:
         self.in_flight = p.Gauge("herald_serve_requests_in_flight", "Requests being answered now.", registry=self.registry)
 
     def attempt(self, record: Any) -> None:
-        """An upstream request ended (`AttemptRecord`): count its outcome and what came next."""
+        """An upstream request ended (`AttemptRecord`): count its outcome and a move to the next provider.
+
+        Continuations are counted by the relay, when the continued text reaches the client (a
+        continuation the provider refused is a restart, not a continuation)."""
         self.attempts.labels(record.outcome).inc()
         if record.next == "fallback":
             self.failovers.inc()
-        elif record.next == "continue":
-            self.continuations.inc()
 
     def render(self) -> bytes:
         """The text exposition format."""

@@ -51,6 +51,7 @@ class Outcome:
         self.status = 200
         self.first_content_s: float | None = None
         self.in_band_error = False
+        self.continuations = 0  # cuts continued in place
 
 
 async def relay(
@@ -100,7 +101,9 @@ async def relay(
                     outcome.in_band_error = True
                     await response.write(writer.error(REPLACED))
                     return response, outcome
-                # "continued" (the text goes on in place) and "attempt": nothing to tell the client
+                elif kind == "continued":  # the stream was cut and goes on in place: nothing to tell the client
+                    outcome.continuations += 1
+                # "attempt": nothing to tell the client either
         except Exception as error:  # the call failed for good (a herald.errors exception)
             if isinstance(error, ConnectionError):  # the client went away: the upstream closes on the way out
                 outcome.status = 499

@@ -36,8 +36,10 @@ def closed_port() -> int:
 
 
 def routes(fake: FakeProvider) -> tuple[ModelRoute, ...]:
-    """One public model per provider wire, and one whose primary is down."""
+    """One public model per provider wire, one whose primary is down, and two that continue a cut
+    answer from its prefix (`continuation = "prefill"`: the fake is no server "auto" knows)."""
     key = {"api_key": PROVIDER_KEY}
+    prefill = {"continuation": "prefill"}
     return (
         ModelRoute("chat", ({"model": "gpt-fake", "base_url": fake.base_url, **key},)),
         ModelRoute("claude", ({"model": "claude-fake", "base_url": fake.anthropic_base_url, "api_mode": "anthropic_messages", **key},)),
@@ -45,6 +47,10 @@ def routes(fake: FakeProvider) -> tuple[ModelRoute, ...]:
         ModelRoute("failover", (
             {"model": "dead", "base_url": f"http://127.0.0.1:{closed_port()}/v1", **key},
             {"model": "backup", "base_url": fake.anthropic_base_url, "api_mode": "anthropic_messages", **key},
+        )),
+        ModelRoute("chat-continues", ({"model": "gpt-fake", "base_url": fake.base_url, **key, **prefill},)),
+        ModelRoute("claude-continues", (
+            {"model": "claude-fake", "base_url": fake.anthropic_base_url, "api_mode": "anthropic_messages", **key, **prefill},
         )),
     )
 

@@ -42,9 +42,26 @@ def test_a_good_file_gives_client_arguments(tmp_path: Path) -> None:
     assert set(config.secrets()) == {"gw-key", "sk-provider"}
 
 
+def test_continuation_is_a_key_of_each_provider_table(tmp_path: Path) -> None:
+    text = GOOD.replace('base_url = "http://127.0.0.1:9/v1" }', 'base_url = "http://127.0.0.1:9/v1", continuation = "prefill" }')
+    text = text.replace('api_key = "sk-provider" }', 'api_key = "sk-provider", continuation = "off" }')
+    (route,) = load_config(_write(tmp_path, text)).models
+    arguments = route.client_arguments()
+    assert arguments["continuation"] == "prefill"  # the primary's, as AsyncClient's argument
+    assert arguments["fallback"][0]["continuation"] == "off"  # a fallback's, in its table
+    from herald.client import AsyncClient
+
+    client = AsyncClient(**arguments)
+    assert [p.continuation for p in client.providers] == ["prefill", "off"]
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
+        ("[[models]]\nname = 'a'\nproviders = [{ model='m', base_url = 'http://127.0.0.1:1', continuation = 'always' }]\n",
+         r"models\[1\] \(a\).providers\[1\]: continuation must be one of off, auto, prefill, not 'always'"),
+        ("[[models]]\nname = 'a'\nproviders = [{ model='m', base_url = 'http://127.0.0.1:1' }, { model = 'n', continuation = true }]\n",
+         r"models\[1\] \(a\).providers\[2\]: continuation must be a string"),
         ("nonsense = 1\n", "unknown key 'nonsense'"),
         ("port = 'x'\n", "port: must be a whole number"),
         ("stream_idle_timeout = -1\n[[models]]\nname='a'\nproviders=[{model='m',base_url='http://127.0.0.1:1'}]\n", "stream_idle_timeout: must be"),

@@ -103,7 +103,7 @@ def test_length_maps_to_max_tokens(fake: FakeProvider, gateway: Running) -> None
 
 
 def test_models_lists_the_public_names(gateway: Running) -> None:
-    assert [m.id for m in _openai(gateway).models.list()] == ["chat", "claude", "responses", "failover"]
+    assert [m.id for m in _openai(gateway).models.list()] == ["chat", "claude", "responses", "failover", "chat-continues", "claude-continues"]
 
 
 def test_an_unknown_model_is_404_in_each_wire(gateway: Running) -> None:
