@@ -2,7 +2,8 @@
 
 Three processes besides this one: the provider (`bench.slow_server`: CHUNKS chunks, INTERVAL_MS
 apart, the first on arrival), `herald serve` (one worker), and the LiteLLM proxy (`litellm --config`,
-as its docs say, when `litellm[proxy]` is installed in this environment: it is not a dependency).
+as its docs say, when `litellm[proxy]` is installed in this environment or HERALD_BENCH_LITELLM names
+its command: it is not a dependency).
 This process is the client: N concurrent streams over raw aiohttp, the same for every target.
 
 Reported per N (1, 100, 1,000 streams): time to first token p50 / p99 and what the gateway adds
@@ -218,8 +219,10 @@ def herald_gateway_config(config: Path) -> Iterator[tuple[str, int]]:
 
 @contextmanager
 def litellm_proxy(provider: str, *, enabled: bool = True) -> Iterator[tuple[str, int] | None]:
-    """The LiteLLM proxy in front of `provider` when `litellm[proxy]` is installed here; else None."""
-    executable = Path(sys.executable).parent / "litellm"
+    """The LiteLLM proxy in front of `provider` when `litellm[proxy]` is installed here (or its
+    `litellm` command is named by HERALD_BENCH_LITELLM, e.g. in a virtualenv of its own, so its
+    pins do not change this one); else None."""
+    executable = Path(os.environ.get("HERALD_BENCH_LITELLM") or Path(sys.executable).parent / "litellm")
     if not enabled or not executable.exists():
         yield None
         return
@@ -310,7 +313,7 @@ def _rows(results: dict[int, dict[str, Run]], with_litellm: bool) -> list[Row]:
                 rows.append(Row(SECTION, f"wall, {name}, {n:,} streams", ms(runs[name].wall), f"direct {ms(direct.wall)}",
                                 f"{wall:.3f}×", f"≤ {TARGET_WALL}×" if is_herald else "—", wall <= TARGET_WALL if is_herald else None))
     if not with_litellm:
-        rows.append(Row(SECTION, "LiteLLM proxy", "not run", "pip install 'litellm[proxy]' into this environment (full run only)"))
+        rows.append(Row(SECTION, "LiteLLM proxy", "not run", "pip install 'litellm[proxy]' here or set HERALD_BENCH_LITELLM (full run only)"))
     return rows
 
 

@@ -1,10 +1,14 @@
 """Section 13: the conduct issue's fault scenarios through `herald serve`, as a client sees them.
 
-`herald serve` runs out of process with one public model over two loopback fake providers (a
+`herald serve` runs out of process with public models over two loopback fake providers (a
 primary and a backup, on different wires), limits of 5 s (first byte, idle); a raw-HTTP client
-asks for a stream. Per scenario: what the client got (a complete answer, an in-band error, or a
-status), requests each provider saw, and seconds to the end of the response. A truncated
-answer that ends like a complete one would be reported as "TRUNCATED" and fail the row.
+asks for a stream. Model "m" keeps the default `continuation = "auto"`, which the fake (no server
+Herald knows) does not get: a cut after content is restarted, so the client gets an in-band
+error. Model "c" sets `continuation = "prefill"` on the primary: the same cut is continued in
+place. Per scenario: what the client got (a complete answer, an in-band error, or a status),
+requests each provider saw, and seconds to the end of the response. A truncated answer that
+ends like a complete one would be reported as "TRUNCATED" and fail the row; a complete answer
+is exactly the scripted one (nothing shown twice at a seam).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ class Scenario:
     name: str
     primary: tuple[Reply, ...]
     backup: Reply | None = None
+    model: str = "m"
 
 
 SCENARIOS = (
@@ -42,6 +47,9 @@ SCENARIOS = (
     Scenario("in-band error before content", (Reply(text=ANSWER, fault="inband_error"),)),
     Scenario("never answers (no first byte)", (Reply(text=ANSWER, fault="stall_first_byte", stall_seconds=60),)),
     Scenario("stalls mid-stream", (Reply(text=ANSWER, fault="stall", fault_after=5, stall_seconds=60),)),
+    Scenario("cut mid-stream, continuation = prefill", (Reply(text=ANSWER, fault="cut", fault_after=5),), model="c"),
+    Scenario("stalls mid-stream, continuation = prefill", (Reply(text=ANSWER, fault="stall", fault_after=5, stall_seconds=60),), model="c"),
+    Scenario("cut mid-stream, prefill refused", (Reply(text=ANSWER, fault="cut", fault_after=5), Reply(text=ANSWER, reject_prefill=True)), model="c"),
     Scenario("429 Retry-After 2", (Reply(fault="http_error", status=429, retry_after=2, repeat=50),)),
     Scenario("503, every request", (Reply(fault="http_error", status=503, repeat=50),)),
     Scenario("400 content policy", (Reply(fault="http_error", status=400, error_message="content policy violation", repeat=50),)),
@@ -50,7 +58,7 @@ SCENARIOS = (
 
 
 def run(quick: bool) -> list[Row]:
-    chosen = SCENARIOS[:3] if quick else SCENARIOS
+    chosen = (*SCENARIOS[:3], SCENARIOS[7]) if quick else SCENARIOS
     rows: list[Row] = []
     with FakeProvider() as primary, FakeProvider() as backup, tempfile.TemporaryDirectory() as folder:
         config = Path(folder) / "gateway.toml"
@@ -58,6 +66,9 @@ def run(quick: bool) -> list[Row]:
             f'keys = ["{KEY}"]\nstream_first_byte_timeout = {LIMIT}\nstream_idle_timeout = {LIMIT}\nmax_retries = 2\n'
             '[[models]]\nname = "m"\nproviders = [\n'
             f'  {{ model = "primary", base_url = "{primary.base_url}", api_key = "sk-p" }},\n'
+            f'  {{ model = "backup", base_url = "{backup.anthropic_base_url}", api_mode = "anthropic_messages", api_key = "sk-b" }},\n]\n'
+            '[[models]]\nname = "c"\nproviders = [\n'
+            f'  {{ model = "primary", base_url = "{primary.base_url}", api_key = "sk-p", continuation = "prefill" }},\n'
             f'  {{ model = "backup", base_url = "{backup.anthropic_base_url}", api_mode = "anthropic_messages", api_key = "sk-b" }},\n]\n'
         )
         for scenario in chosen:
@@ -68,7 +79,7 @@ def run(quick: bool) -> list[Row]:
             backup.default = scenario.backup or Reply(text=ANSWER)
             # A fresh gateway per scenario: the circuit breaker starts closed each time.
             with herald_gateway_config(config) as (url, _):
-                outcome, seconds = _ask(url)
+                outcome, seconds = _ask(url, scenario.model)
             rows.append(Row(
                 SECTION, scenario.name, outcome, f"requests: primary {len(primary.requests)}, backup {len(backup.requests)}",
                 f"{seconds:.2f} s", "no truncated answer", not outcome.startswith("TRUNCATED"),
@@ -76,8 +87,8 @@ def run(quick: bool) -> list[Row]:
     return rows
 
 
-def _ask(base_url: str) -> tuple[str, float]:
-    body = {"model": "m", "stream": True, "messages": [{"role": "user", "content": "q"}]}
+def _ask(base_url: str, model: str) -> tuple[str, float]:
+    body = {"model": model, "stream": True, "messages": [{"role": "user", "content": "q"}]}
     started = time.perf_counter()
     response = httpx.post(f"{base_url}/chat/completions", json=body, headers={"Authorization": f"Bearer {KEY}"}, timeout=120)
     seconds = time.perf_counter() - started
