@@ -4,8 +4,10 @@
 primary and a backup, on different wires), limits of 5 s (first byte, idle); a raw-HTTP client
 asks for a stream. Model "m" keeps the default `continuation = "auto"`, which the fake (no server
 Herald knows) does not get: a cut after content is restarted, so the client gets an in-band
-error. Model "c" sets `continuation = "prefill"` on the primary: the same cut is continued in
-place. Per scenario: what the client got (a complete answer, an in-band error, or a status),
+error. Model "c" sets `continuation = "prefill"` on both: the same cut is continued in place. A
+stall after content is continued too where there is no fallback (model "s", the primary alone);
+with one, the planner leaves the silent provider and the fallback restarts the answer (a
+failover never continues another provider's text), which the client sees as the in-band error. Per scenario: what the client got (a complete answer, an in-band error, or a status),
 requests each provider saw, and seconds to the end of the response. A truncated answer that
 ends like a complete one would be reported as "TRUNCATED" and fail the row; a complete answer
 is exactly the scripted one (nothing shown twice at a seam).
@@ -48,7 +50,10 @@ SCENARIOS = (
     Scenario("never answers (no first byte)", (Reply(text=ANSWER, fault="stall_first_byte", stall_seconds=60),)),
     Scenario("stalls mid-stream", (Reply(text=ANSWER, fault="stall", fault_after=5, stall_seconds=60),)),
     Scenario("cut mid-stream, continuation = prefill", (Reply(text=ANSWER, fault="cut", fault_after=5),), model="c"),
-    Scenario("stalls mid-stream, continuation = prefill", (Reply(text=ANSWER, fault="stall", fault_after=5, stall_seconds=60),), model="c"),
+    Scenario("stalls mid-stream, continuation = prefill, no fallback", (Reply(text=ANSWER, fault="stall", fault_after=5, stall_seconds=60),),
+             model="s"),
+    Scenario("stalls mid-stream, continuation = prefill, a fallback", (Reply(text=ANSWER, fault="stall", fault_after=5, stall_seconds=60),),
+             model="c"),
     Scenario("cut mid-stream, prefill refused", (Reply(text=ANSWER, fault="cut", fault_after=5), Reply(text=ANSWER, reject_prefill=True)), model="c"),
     Scenario("429 Retry-After 2", (Reply(fault="http_error", status=429, retry_after=2, repeat=50),)),
     Scenario("503, every request", (Reply(fault="http_error", status=503, repeat=50),)),
@@ -58,7 +63,7 @@ SCENARIOS = (
 
 
 def run(quick: bool) -> list[Row]:
-    chosen = (*SCENARIOS[:3], SCENARIOS[7]) if quick else SCENARIOS
+    chosen = (*SCENARIOS[:3], SCENARIOS[7]) if quick else SCENARIOS  # [7]: a cut continued
     rows: list[Row] = []
     with FakeProvider() as primary, FakeProvider() as backup, tempfile.TemporaryDirectory() as folder:
         config = Path(folder) / "gateway.toml"
@@ -69,7 +74,10 @@ def run(quick: bool) -> list[Row]:
             f'  {{ model = "backup", base_url = "{backup.anthropic_base_url}", api_mode = "anthropic_messages", api_key = "sk-b" }},\n]\n'
             '[[models]]\nname = "c"\nproviders = [\n'
             f'  {{ model = "primary", base_url = "{primary.base_url}", api_key = "sk-p", continuation = "prefill" }},\n'
-            f'  {{ model = "backup", base_url = "{backup.anthropic_base_url}", api_mode = "anthropic_messages", api_key = "sk-b" }},\n]\n'
+            f'  {{ model = "backup", base_url = "{backup.anthropic_base_url}", api_mode = "anthropic_messages", api_key = "sk-b", '
+            'continuation = "prefill" },\n]\n'
+            '[[models]]\nname = "s"\nproviders = [\n'
+            f'  {{ model = "primary", base_url = "{primary.base_url}", api_key = "sk-p", continuation = "prefill" }},\n]\n'
         )
         for scenario in chosen:
             primary.clear()

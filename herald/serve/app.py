@@ -90,6 +90,7 @@ class _Gateway:
 
     async def start(self, app: web.Application) -> None:
         self.upstreams = Upstreams(self.config, on_attempt=self.metrics.attempt)
+        self.secrets = tuple(dict.fromkeys([*self.secrets, *self.upstreams.secrets()]))  # keys from the environment too
         app[UPSTREAMS] = self.upstreams
 
     async def drain(self, app: web.Application) -> None:

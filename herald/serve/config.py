@@ -55,11 +55,17 @@ class ModelRoute:
     providers: tuple[Mapping[str, Any], ...]
     """Provider tables as written (keys inside: never log them)."""
 
-    def client_arguments(self) -> dict[str, Any]:
-        """`AsyncClient`'s provider arguments: the first table is the primary, the rest fall back."""
-        first, *rest = self.providers
-        arguments = {k: v for k, v in first.items() if k in ("base_url", "api_key", "api_keys", "api_mode", "continuation")}
-        return {"model": first["model"], **arguments, "fallback": [dict(p) for p in rest]}
+    def client_arguments(self, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """`AsyncClient`'s provider arguments: the first table is the primary, the rest fall back.
+
+        Every table is resolved as a `[[fallback]]` table is (`resolve_providers`): its own keys,
+        else its host's own variable (`OPENAI_API_KEY` for api.openai.com, …) read from `environ`
+        (default `os.environ`). The client is then given `environ={}`, so nothing else of the
+        environment reaches a provider: not `HERALD_API_KEY` / `HERALD_API_KEYS` (the CLI's
+        primary's, which would go to every model's first host), nor `HERALD_API_MODE`.
+        """
+        first, *rest = (_explicit(settings) for settings in resolve_providers(self.providers, self.name, environ))
+        return {**first, "fallback": rest, "environ": {}}
 
 
 @dataclass(frozen=True)
@@ -172,20 +178,25 @@ def _model(entry: Any, number: int) -> ModelRoute:
     providers = entry.get("providers")
     if not isinstance(providers, list) or not providers:
         raise ConfigError(f"{where}.providers: must be an array of provider tables, at least one")
-    _check_providers(providers, where)
+    resolve_providers(providers, where)
     return ModelRoute(name, tuple(providers))
 
 
-def _check_providers(tables: list[Any], where: str) -> None:
-    """Each table is checked as a `[[fallback]]` table, by the same code; the first names its own
-    model and base_url (the others default to the first's, as fallbacks do to the primary's)."""
+def resolve_providers(tables: Any, where: str, environ: Mapping[str, str] | None = None) -> list[ProviderSettings]:
+    """Each table resolved as a `[[fallback]]` table, by the same code; the first names its own
+    model and base_url (the others default to the first's, as fallbacks do to the primary's).
+
+    Raises:
+        ConfigError: "WHERE.providers[N]: what is wrong" (a bad table, or no key for a remote host).
+    """
     anchor = ProviderSettings("", resolve_endpoint(model="-", base_url="http://127.0.0.1", environ={}), (None,))
+    resolved: list[ProviderSettings] = []
     for number, table in enumerate(tables, 1):
         named = isinstance(table, Mapping) and isinstance(table.get("model"), str) and isinstance(table.get("base_url"), str)
         if number == 1 and isinstance(table, Mapping) and not named:
             raise ConfigError(f"{where}.providers[1]: the first provider needs model and base_url")
         try:
-            (settings,) = fallback_settings([table], primary=anchor)
+            (settings,) = fallback_settings([table], primary=anchor, environ=environ)
         except ConfigError as error:
             message = str(error).removeprefix("fallback 1: ")
             raise ConfigError(f"{where}.providers[{number}]: {message}") from None
@@ -193,6 +204,19 @@ def _check_providers(tables: list[Any], where: str) -> None:
             raise ConfigError(f"{where}.providers[{number}]: api_key: required for {settings.endpoint.host}")
         if number == 1:
             anchor = settings
+        resolved.append(settings)
+    return resolved
+
+
+def _explicit(settings: ProviderSettings) -> dict[str, Any]:
+    """A resolved provider as explicit `AsyncClient` / `[[fallback]]` arguments (nothing left to the environment)."""
+    return {
+        "model": settings.model,
+        "base_url": settings.endpoint.base_url,
+        "api_mode": settings.endpoint.api_mode,
+        "api_keys": [key for key in settings.keys if key],
+        "continuation": settings.continuation,
+    }
 
 
 def _string(value: Any, key: str) -> str:
@@ -230,4 +254,4 @@ def _loopback(host: str) -> bool:
     return host in ("localhost", "127.0.0.1", "::1") or host.startswith("127.")
 
 
-__all__ = ["DEFAULT_GRACE", "DEFAULT_KEEPALIVE", "ModelRoute", "ServeConfig", "load_config"]
+__all__ = ["DEFAULT_GRACE", "DEFAULT_KEEPALIVE", "ModelRoute", "ServeConfig", "load_config", "resolve_providers"]

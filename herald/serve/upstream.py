@@ -29,6 +29,10 @@ class Upstreams:
             client.hold()  # this loop's pool lives until aclose, not only while a call runs
             self._clients[route.name] = client
 
+    def secrets(self) -> tuple[str, ...]:
+        """Every provider key the clients send (from the file or the environment), for scrubbing."""
+        return tuple(dict.fromkeys(key for client in self._clients.values() for key in client.secrets() if key))
+
     @property
     def names(self) -> list[str]:
         """The public model names, in the file's order."""

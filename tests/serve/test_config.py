@@ -34,8 +34,10 @@ def test_a_good_file_gives_client_arguments(tmp_path: Path) -> None:
     config = load_config(_write(tmp_path, GOOD), port=0)
     (route,) = config.models
     assert route.client_arguments() == {
-        "model": "m1", "base_url": "http://127.0.0.1:9/v1",
-        "fallback": [{"model": "m2", "base_url": "http://127.0.0.1:9", "api_mode": "anthropic_messages", "api_key": "sk-provider"}],
+        "model": "m1", "base_url": "http://127.0.0.1:9/v1", "api_mode": "chat_completions", "api_keys": [], "continuation": "auto",
+        "fallback": [{"model": "m2", "base_url": "http://127.0.0.1:9", "api_mode": "anthropic_messages", "api_keys": ["sk-provider"],
+                      "continuation": "auto"}],
+        "environ": {},  # nothing else of the environment reaches a provider
     }
     assert config.limits == {"stream_idle_timeout": 5.0, "max_retries": 1}
     assert (config.port, config.keys) == (0, ("gw-key",))
@@ -46,6 +48,7 @@ def test_continuation_is_a_key_of_each_provider_table(tmp_path: Path) -> None:
     text = GOOD.replace('base_url = "http://127.0.0.1:9/v1" }', 'base_url = "http://127.0.0.1:9/v1", continuation = "prefill" }')
     text = text.replace('api_key = "sk-provider" }', 'api_key = "sk-provider", continuation = "off" }')
     (route,) = load_config(_write(tmp_path, text)).models
+    assert "continuation" in route.providers[0]
     arguments = route.client_arguments()
     assert arguments["continuation"] == "prefill"  # the primary's, as AsyncClient's argument
     assert arguments["fallback"][0]["continuation"] == "off"  # a fallback's, in its table
@@ -94,3 +97,27 @@ def test_the_command_says_one_line_and_exits_2(tmp_path: Path) -> None:
     (line,) = done.stderr.strip().splitlines()
     assert line.startswith(f"herald: error: {path}: models[1] (fast).providers[2]: unknown key 'colour' (known: model, ")
     assert "sk-provider" not in done.stderr + done.stdout
+
+
+def test_keys_come_from_each_table_or_its_hosts_own_variable_never_the_clis(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI's HERALD_API_KEY(S) / HERALD_API_MODE belong to its primary: the gateway sends none of
+    them, to any model. A table without a key gets its host's own variable, as a [[fallback]] does."""
+    monkeypatch.setenv("HERALD_API_KEY", "sk-herald-cli")
+    monkeypatch.setenv("HERALD_API_KEYS", "sk-herald-pool-1,sk-herald-pool-2")
+    monkeypatch.setenv("HERALD_API_MODE", "codex_responses")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-openai-env")
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-anthropic-env")
+    path = _write(tmp_path, """
+[[models]]
+name = "cloud"
+providers = [{ model = "gpt-4o-mini", base_url = "https://api.openai.com/v1" }, { model = "claude-haiku-4-5", base_url = "https://api.anthropic.com" }]
+[[models]]
+name = "mine"
+providers = [{ model = "qwen", base_url = "http://10.0.0.5:8000/v1" }]
+""")
+    from herald.client import AsyncClient
+
+    cloud, mine = (AsyncClient(**route.client_arguments()) for route in load_config(path).models)
+    assert [(p.keys, p.endpoint.api_mode) for p in cloud.providers] == [
+        (("sk-openai-env",), "chat_completions"), (("sk-anthropic-env",), "anthropic_messages")]
+    assert [(p.keys, p.endpoint.api_mode) for p in mine.providers] == [((None,), "chat_completions")]  # no key: none sent
