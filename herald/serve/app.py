@@ -159,7 +159,8 @@ class _Gateway:
             raise
         finally:
             self.metrics.in_flight.dec()
-            self.calls.discard(task)  # type: ignore[arg-type]
+            if task is not None:
+                self.calls.discard(task)
 
     async def _complete(self, endpoint: str, call: CallRequest, client: Any, writer: Any) -> web.StreamResponse:
         started = time.perf_counter()
