@@ -53,12 +53,14 @@ def full_response(reply: Reply, ctx: Ctx) -> dict[str, Any]:
 
 
 def usage_counts(reply: Reply, output_tokens: int) -> dict[str, int]:
-    """Anthropic's usage: tokens read from the cache are counted apart from `input_tokens`."""
+    """Anthropic's usage: tokens read from or written to the cache are counted apart from `input_tokens`."""
     prompt, _ = reply.usage
-    cached = reply.cached_tokens
-    usage = {"input_tokens": prompt - (cached or 0), "output_tokens": output_tokens}
+    cached, written = reply.cached_tokens, reply.cache_write_tokens
+    usage = {"input_tokens": prompt - (cached or 0) - (written or 0), "output_tokens": output_tokens}
     if cached is not None:
         usage["cache_read_input_tokens"] = cached
+    if written is not None:
+        usage["cache_creation_input_tokens"] = written
     return usage
 
 

@@ -52,6 +52,7 @@ class Reply:
     finish_reason: str | None = None  # None -> "tool_calls" if tool calls else "stop"
     usage: tuple[int, int] = (10, 5)  # (prompt tokens, completion tokens)
     cached_tokens: int | None = None  # of the prompt tokens, read from a cache (reported when set)
+    cache_write_tokens: int | None = None  # of the prompt tokens, written to a cache (Anthropic reports it when set)
     reasoning_tokens: int | None = None  # of the completion tokens, spent reasoning (reported when set)
     model: str | None = None  # None -> echo the request's model
 

@@ -3,6 +3,7 @@
 from herald.agent import AIAgent
 from herald.agent.async_core import AsyncAIAgent
 from herald.agent.result import TurnResult
+from herald.agent.settings import AgentSettings
 from herald.client import AsyncClient, Client
 from herald.errors import (
     AuthenticationError,
@@ -27,6 +28,7 @@ from herald.version import __version__
 
 __all__ = [
     "AIAgent",
+    "AgentSettings",
     "AsyncAIAgent",
     "AsyncClient",
     "AttemptRecord",

@@ -29,7 +29,7 @@ import logging
 import os
 import queue
 import threading
-from contextlib import suppress
+from contextlib import aclosing
 from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any, AsyncIterator, Callable, Iterator, Mapping, Sequence
@@ -50,6 +50,7 @@ from herald.llm.openai_chat import response_from_completion
 from herald.llm.planner import CallPolicy, CallSetup, Send, Step, Wait, plan_call
 from herald.llm.providers import ProviderSettings, fallback_settings, local_provider
 from herald.llm.records import AttemptRecord
+from herald.llm.relay import relay
 from herald.llm.sink import DeltaSink
 from herald.llm.steps import arun_steps, run_steps
 from herald.llm.timeouts import StreamTimeouts
@@ -454,6 +455,20 @@ class Client(ClientCore):
         """The clients kept between requests (with their connections)."""
         return self._idle
 
+    def list_models(self, *, timeout: float = 10.0) -> list[dict[str, Any]]:
+        """The primary provider's model list (`GET /models`), each entry as the provider wrote it.
+
+        Raises whatever the SDK raises (no list, an auth error, a timeout); no retries.
+        """
+        endpoint = self.endpoint_for(0, 0)
+        factory = make_anthropic_client if endpoint.api_mode == "anthropic_messages" else make_openai_client
+        client = factory(endpoint, timeout=timeout)
+        try:
+            page = client.with_options(timeout=timeout, max_retries=0).models.list()
+            return [_as_dict(item) for item in getattr(page, "data", None) or []]
+        finally:
+            client.close()
+
 
 class Transport:
     """How one provider's requests are sent by a blocking driver (an owner may supply its own)."""
@@ -528,36 +543,15 @@ class AsyncClient(ClientCore):
         closes its connection; wrap it in `contextlib.aclosing` to have that happen at once.
         """
         request_for = self.requests(messages, tools=tools, max_tokens=max_tokens, temperature=temperature, options=options)
-        events: asyncio.Queue[CallEvent | _Failure] = asyncio.Queue()
-        setup = self.call_setup(
-            request_for, make_sink=_event_sink(events.put_nowait), on_attempt=lambda record: events.put_nowait(AttemptEvent(record))
-        )
 
-        async def produce() -> None:
-            try:
-                async with self._pool.lease() as clients:
-                    response = await self.run(setup, clients)
-            except asyncio.CancelledError:
-                raise
-            except BaseException as error:  # handed to the consumer, raised there
-                events.put_nowait(_Failure(error))
-                return
-            events.put_nowait(ResponseEvent(response))
+        async def call(emit: Callable[[CallEvent], None]) -> CallEvent:
+            setup = self.call_setup(request_for, make_sink=_event_sink(emit), on_attempt=lambda record: emit(AttemptEvent(record)))
+            async with self._pool.lease() as clients:
+                return ResponseEvent(await self.run(setup, clients))
 
-        producer = asyncio.create_task(produce())
-        try:
-            while True:
-                event = await events.get()
-                if isinstance(event, _Failure):
-                    raise event.error
+        async with aclosing(relay(call)) as events:  # leaving early cancels the work now
+            async for event in events:
                 yield event
-                if event.kind == "done":
-                    return
-        finally:
-            if not producer.done():
-                producer.cancel()
-                with suppress(asyncio.CancelledError):
-                    await producer
 
     # ── lifetime ────────────────────────────────────────────────────────
 
@@ -669,6 +663,13 @@ def _event_sink(put: Callable[[CallEvent], object]) -> Callable[[], DeltaSink]:
         reset_callback=lambda: put(ResetEvent()),
         continued_callback=lambda: put(ContinuedEvent()),
     )
+
+
+def _as_dict(item: Any) -> dict[str, Any]:
+    if isinstance(item, dict):
+        return item
+    dump = getattr(item, "model_dump", None)
+    return dump() if callable(dump) else {"id": getattr(item, "id", None)}
 
 
 def _normalize(response: Any) -> LLMResponse:

@@ -16,17 +16,17 @@ from typing import TYPE_CHECKING, Any, Callable
 from herald.agent.async_tools import blocking_approval
 from herald.agent.attempts import retry_on_overflow
 from herald.agent.events import ContinuedEvent, ReasoningEvent, ResetEvent, StreamEvent, TextEvent, ToolFinishedEvent, ToolStartedEvent
-from herald.agent.loop import ToolProgress
+from herald.agent.loop import ToolProgress, report_tool
 from herald.llm.records import AttemptRecord
 from herald.llm.sink import DeltaSink
 from herald.llm.steps import arun_steps
 from herald.llm.types import LLMResponse
-from herald.tools.approval import ApprovalGate
-from herald.tools.base import ToolContext, ToolResult
+from herald.tools.base import ToolResult
 
 if TYPE_CHECKING:
     from herald.agent.async_tools import AsyncToolRunner
-    from herald.agent.core import AIAgent
+    from herald.agent.base import AgentCore
+    from herald.agent.settings import Callbacks
     from herald.client import AsyncClient, AsyncClients
 
 log = logging.getLogger("herald.agent")
@@ -47,26 +47,29 @@ class Conversation:
     """One conversation's I/O, for the loop's `AsyncPorts`.
 
     Args:
-        base: the agent's I/O-free side (settings, tools, prompt, requests).
+        core: the agent's I/O-free side (settings, tools, prompt, requests).
         client: the awaited transport (shared by every conversation of the agent).
         tools: the agent's tool runner.
         hooks: what the agent is told of each model call.
         clients: this event loop's clients, one per provider and key.
         system_prompt: the turn's system prompt.
         emit: where `stream()` events go (None for `run_conversation`).
+        callbacks: the agent's callbacks.
     """
 
     def __init__(
         self,
-        base: AIAgent,
+        core: AgentCore,
         client: AsyncClient,
         tools: AsyncToolRunner,
         hooks: ConversationHooks,
         clients: AsyncClients,
         system_prompt: str,
         emit: Emit | None,
+        callbacks: Callbacks,
     ) -> None:
-        self._base = base
+        self._core = core
+        self._callbacks = callbacks
         self._client = client
         self._tools = tools
         self._hooks = hooks
@@ -78,11 +81,10 @@ class Conversation:
         """Every request of the conversation's model calls, in order."""
         self.stopped = False
         """True once the conversation was cancelled: tools still running on a worker see it and stop."""
-        callback = self._base.approval_callback
+        callback = callbacks.approval
         loop = asyncio.get_running_loop()
-        gate = ApprovalGate(blocking_approval(callback, loop) if callback is not None else None, yolo=self._base.yolo)
-        self._tool_ctx = ToolContext(
-            cwd=self._base.cwd, approval=gate, memory=self._base._memory_store(), is_interrupted=lambda: self.stopped
+        self._tool_ctx = core.tool_context(
+            blocking_approval(callback, loop) if callback is not None else None, is_interrupted=lambda: self.stopped
         )
 
     def stop(self) -> None:
@@ -91,12 +93,16 @@ class Conversation:
 
     # ── the model ───────────────────────────────────────────────────────
 
+    def build_request(self, messages: list[dict[str, Any]], provider: int = 0) -> dict[str, Any]:
+        """The request of `messages` for provider number `provider` (the primary by default)."""
+        client = self._client
+        return self._core.build_request(
+            self._system_prompt, messages, wire=client.wires[provider], model=client.providers[provider].model
+        )
+
     async def call_model(self, api_kwargs: dict[str, Any], messages: list[dict[str, Any]]) -> LLMResponse:
         """One model call of the loop, as `AIAgent._call_model` makes it; `extras["answered_by"]` says who answered."""
-        base = self._base
-        steps = retry_on_overflow(
-            api_kwargs, rebuild=lambda: base._build_api_kwargs(self._system_prompt, messages), learn=base._context_overflowed
-        )
+        steps = retry_on_overflow(api_kwargs, rebuild=lambda: self.build_request(messages), learn=self._core.learn_overflow)
         try:
             response = await arun_steps(steps, lambda kwargs: self._call_providers(kwargs, messages))
         except asyncio.CancelledError:
@@ -106,20 +112,17 @@ class Conversation:
         return response
 
     async def _call_providers(self, api_kwargs: dict[str, Any], messages: list[dict[str, Any]]) -> LLMResponse:
-        base, client = self._base, self._client
+        client = self._client
         requests = {0: api_kwargs}
 
         def request_for(provider: int) -> dict[str, Any]:
             if provider not in requests:
-                requests[provider] = base._build_api_kwargs(
-                    self._system_prompt, messages, wire=client.wires[provider], model=client.providers[provider].model
-                )
+                requests[provider] = self.build_request(messages, provider)
             return requests[provider]
 
-        if (base.model, base.api_mode) != (client.providers[0].model, client.api_mode):
-            client.set_primary(model=base.model, api_mode=base.api_mode)
-        make_sink = self._sink if self._emit is not None or base._has_stream_consumers() else None
-        setup = client.call_setup(request_for, make_sink=make_sink, on_attempt=self._attempt_ended)
+        callbacks = self._callbacks
+        streaming = self._emit is not None or callbacks.stream_delta is not None or callbacks.reasoning is not None
+        setup = client.call_setup(request_for, make_sink=self._sink if streaming else None, on_attempt=self._attempt_ended)
         return await client.run(setup, self._clients, on_cancel=self._keep_partial)
 
     def _attempt_ended(self, record: AttemptRecord) -> None:
@@ -135,11 +138,11 @@ class Conversation:
         self._partial = partial
 
     def _sink(self) -> DeltaSink:
-        base, emit = self._base, self._emit
-        texts: list[Callable[[str], object]] = [cb for cb in (base.stream_delta_callback, base._stream_callback) if cb is not None]
-        reasoning: list[Callable[[str], object]] = [base.reasoning_callback] if base.reasoning_callback is not None else []
-        resets: list[Callable[[], object]] = [base.stream_reset_callback] if base.stream_reset_callback is not None else []
-        continued: list[Callable[[], object]] = [base.stream_continued_callback] if base.stream_continued_callback is not None else []
+        callbacks, emit = self._callbacks, self._emit
+        texts: list[Callable[[str], object]] = [callbacks.stream_delta] if callbacks.stream_delta is not None else []
+        reasoning: list[Callable[[str], object]] = [callbacks.reasoning] if callbacks.reasoning is not None else []
+        resets: list[Callable[[], object]] = [callbacks.stream_reset] if callbacks.stream_reset is not None else []
+        continued: list[Callable[[], object]] = [callbacks.stream_continued] if callbacks.stream_continued is not None else []
         if emit is not None:
             texts.append(lambda text: emit(TextEvent(text)))
             reasoning.append(lambda text: emit(ReasoningEvent(text)))
@@ -159,7 +162,7 @@ class Conversation:
 
     def report(self, progress: ToolProgress) -> None:
         """Progress to the agent's `tool_progress_callback`, and as events to `stream()`."""
-        self._base._report_tool(progress)
+        report_tool(self._callbacks.tool_progress, progress)
         if self._emit is None:
             return
         if progress.kind == "start":

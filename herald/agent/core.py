@@ -12,12 +12,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
+from herald.agent.base import AgentCore
 from herald.agent.limits import TurnLimits
+from herald.agent.settings import AgentSettings, Callbacks
 from herald.telemetry import traced_turn
-from herald.agent.loop import SyncPorts, ToolProgress, run_sync
+from herald.agent.loop import SyncPorts, ToolProgress, report_tool, run_sync
 from herald.agent.result import TurnResult
-from herald.context.budget import ContextBudget
-from herald.errors import ConfigError, HeraldError, LLMError
+from herald.errors import HeraldError, LLMError
 from herald.client import DEFAULT_MODEL, Client, Transport
 from herald.llm.caller import LLMCaller, plain_timeout, plain_timeout_now
 from herald.llm.clients import make_anthropic_client, make_openai_client
@@ -28,11 +29,10 @@ from herald.llm.records import AttemptRecord
 from herald.llm.sink import DeltaSink
 from herald.llm.steps import run_steps
 from herald.llm.types import LLMResponse
-from herald.llm.wire import Wire, add_body_fields
+from herald.llm.wire import Wire
 from herald.llm.wires import wire_for
 
 if TYPE_CHECKING:
-    from herald.context.memory import MemoryStore
     from herald.mcp.config import MCPServerConfig
     from herald.mcp.manager import MCPManager
     from herald.sessions import SessionStore
@@ -43,6 +43,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("herald.agent")
 
 TextCallback = Callable[[str], object]
+
+_D = AgentSettings  # the defaults of the arguments that are settings
 
 
 
@@ -130,30 +132,30 @@ class AIAgent:
         base_url: str | None = None,
         api_key: str | None = None,
         api_mode: str | None = None,
-        quiet_mode: bool = False,
-        skip_context_files: bool = False,
-        skip_memory: bool = False,
+        quiet_mode: bool = _D.quiet_mode,
+        skip_context_files: bool = _D.skip_context_files,
+        skip_memory: bool = _D.skip_memory,
         stream_delta_callback: TextCallback | None = None,
         reasoning_callback: TextCallback | None = None,
         stream_reset_callback: Callable[[], object] | None = None,
-        max_iterations: int = 50,
+        max_iterations: int = _D.max_iterations,
         stream_first_byte_timeout: float | None = None,
         stream_idle_timeout: float | None = None,
         stream_total_timeout: float | None = None,
         stream_first_token_timeout: float | None = None,
-        request_timeout: float = 600.0,
-        max_retries: int = 3,
+        request_timeout: float = _D.request_timeout,
+        max_retries: int = _D.max_retries,
         tool_progress_callback: Callable[[ToolProgress], object] | None = None,
         approval_callback: Callable[[ApprovalRequest], Decision] | None = None,
-        yolo: bool = False,
-        enabled_toolsets: list[str] | None = None,
-        disabled_toolsets: list[str] | None = None,
+        yolo: bool = _D.yolo,
+        enabled_toolsets: Sequence[str] | None = None,
+        disabled_toolsets: Sequence[str] | None = None,
         cwd: str | os.PathLike[str] | None = None,
         session_id: str | None = None,
-        persist_session: bool = True,
+        persist_session: bool = _D.persist_session,
         session_store: SessionStore | None = None,
         max_tokens: int | None = None,
-        max_continuations: int = 3,
+        max_continuations: int = _D.max_continuations,
         api_keys: Sequence[str] | None = None,
         fallback: Sequence[Mapping[str, Any]] | None = None,
         failover_cooldown: float | None = None,
@@ -162,78 +164,98 @@ class AIAgent:
         notice_callback: TextCallback | None = None,
         mcp_servers: Mapping[str, Any] | Iterable[MCPServerConfig] | None = None,
         call_timeout: float | None = None,
-        failover_on_content_policy: bool = False,
+        failover_on_content_policy: bool = _D.failover_on_content_policy,
         max_time: float | None = None,
         max_turns: int | None = None,
         max_output_tokens: int | None = None,
         attempt_callback: Callable[[AttemptRecord], object] | None = None,
-        herald_prompt: bool = True,
+        herald_prompt: bool = _D.herald_prompt,
         continuation: str | None = None,
         stream_continued_callback: Callable[[], object] | None = None,
     ) -> None:
-        if max_iterations < 1:
-            raise ConfigError(f"max_iterations must be at least 1, got {max_iterations}")
-        self._client = Client(
-            model,
-            base_url=base_url,
-            api_key=api_key,
-            api_keys=api_keys,
-            api_mode=api_mode,
-            fallback=fallback,
-            stream_first_byte_timeout=stream_first_byte_timeout,
-            stream_idle_timeout=stream_idle_timeout,
-            stream_total_timeout=stream_total_timeout,
-            stream_first_token_timeout=stream_first_token_timeout,
-            request_timeout=request_timeout,
-            max_retries=max_retries,
-            failover_cooldown=failover_cooldown,
-            call_timeout=call_timeout,
-            failover_on_content_policy=failover_on_content_policy,
-            attempt_callback=attempt_callback,
-            continuation=continuation,
+        settings = AgentSettings(
+            model=model, base_url=base_url, api_key=api_key, api_keys=tuple(api_keys) if api_keys is not None else None, api_mode=api_mode,
+            fallback=tuple(fallback or ()), continuation=continuation,
+            stream_first_byte_timeout=stream_first_byte_timeout, stream_idle_timeout=stream_idle_timeout,
+            stream_total_timeout=stream_total_timeout, stream_first_token_timeout=stream_first_token_timeout,
+            request_timeout=request_timeout, max_retries=max_retries, failover_cooldown=failover_cooldown,
+            call_timeout=call_timeout, failover_on_content_policy=failover_on_content_policy,
+            max_iterations=max_iterations, max_tokens=max_tokens, max_continuations=max_continuations,
+            max_context_tokens=max_context_tokens, temperature=temperature,
+            max_time=max_time, max_turns=max_turns, max_output_tokens=max_output_tokens,
+            quiet_mode=quiet_mode, skip_context_files=skip_context_files, skip_memory=skip_memory,
+            herald_prompt=herald_prompt, yolo=yolo,
+            enabled_toolsets=tuple(enabled_toolsets) if enabled_toolsets is not None else None,
+            disabled_toolsets=tuple(disabled_toolsets) if disabled_toolsets is not None else None,
+            cwd=os.fspath(cwd) if cwd is not None else None, persist_session=persist_session, mcp_servers=mcp_servers,
+        )  # fmt: skip
+        self._setup(
+            settings,
+            Callbacks(
+                stream_delta=stream_delta_callback,
+                reasoning=reasoning_callback,
+                stream_reset=stream_reset_callback,
+                stream_continued=stream_continued_callback,
+                tool_progress=tool_progress_callback,
+                approval=approval_callback,
+                notice=notice_callback,
+                attempt=attempt_callback,
+            ),
+            session_id=session_id,
+            session_store=session_store,
         )
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: AgentSettings,
+        *,
+        session_id: str | None = None,
+        session_store: SessionStore | None = None,
+        **callbacks: Any,
+    ) -> AIAgent:
+        """The agent for `settings` (the CLI and batch build theirs so); `callbacks` are the
+        `…_callback` arguments of `AIAgent`, by the same names."""
+        agent = cls.__new__(cls)
+        agent._setup(settings, Callbacks.of(callbacks), session_id=session_id, session_store=session_store)
+        return agent
+
+    def _setup(
+        self, settings: AgentSettings, callbacks: Callbacks, *, session_id: str | None, session_store: SessionStore | None
+    ) -> None:
+        self._client = Client(settings.model, **settings.client_options(), attempt_callback=callbacks.attempt)
         """The transport: providers, keys, the attempt planner, what endpoints taught."""
+        self._core = AgentCore(settings, session_id=session_id, session_store=session_store, notice=self._notify)
+        """Everything that is not I/O: settings, tools, prompt, sessions, context, requests."""
         self.model = self._client.model
         self.api_mode = self._client.api_mode
         self._primary_key = 0
         """The pool position of the key the primary's current request uses."""
         self._turn_attempts: list[AttemptRecord] = []
-        self.quiet_mode = quiet_mode
-        self.skip_context_files = skip_context_files
-        self.skip_memory = skip_memory
-        self.stream_delta_callback = stream_delta_callback
-        self.reasoning_callback = reasoning_callback
-        self.stream_reset_callback = stream_reset_callback
-        self.stream_continued_callback = stream_continued_callback
+        self.stream_delta_callback = callbacks.stream_delta
+        self.reasoning_callback = callbacks.reasoning
+        self.stream_reset_callback = callbacks.stream_reset
+        self.stream_continued_callback = callbacks.stream_continued
+        self.tool_progress_callback = callbacks.tool_progress
+        self.approval_callback = callbacks.approval
+        self.notice_callback = callbacks.notice
         self._stream_callback: TextCallback | None = None
-        self.max_iterations = max_iterations
-        self.request_timeout = request_timeout
-        self.max_tokens = max_tokens
-        self.max_continuations = max_continuations
-        self.limits = TurnLimits(max_time, max_turns, max_output_tokens)
-        self.temperature = temperature
-        self.notice_callback = notice_callback
-        self.herald_prompt = herald_prompt
-        self._context = ContextBudget(max_context_tokens, max_tokens)
-        self._last_note = ""
-        self.tool_progress_callback = tool_progress_callback
-        self.approval_callback = approval_callback
-        self.yolo = yolo
-        self.enabled_toolsets = enabled_toolsets
-        self.disabled_toolsets = disabled_toolsets
-        self.cwd = Path(cwd or os.getcwd()).resolve()
-        self.session_id = session_id
-        self.persist_session = persist_session
-        self._session_store = session_store
-        self._tools: ToolRegistry | None = None
+        """A second text consumer (the reference contract's seam; the display sets it)."""
         self._tool_context: Any = None
-        self._memory: MemoryStore | None = None
-        self.mcp_servers = _mcp_servers(mcp_servers)
-        self._mcp: MCPManager | None = None
-        self._llm = LLMCaller(hooks=self._call_hooks(), timeouts=self._client.timeouts, request_timeout=request_timeout)
+        self._llm = LLMCaller(hooks=self._call_hooks(), timeouts=self._client.timeouts, request_timeout=settings.request_timeout)
         """The primary's requests, through the seams below (the reference contract patches them)."""
 
     # ── configuration ───────────────────────────────────────────────────
+
+    @property
+    def settings(self) -> AgentSettings:
+        """What the agent was built from (`herald.agent.settings.AgentSettings`)."""
+        return self._core.settings
+
+    @property
+    def core(self) -> AgentCore:
+        """The agent's I/O-free side: tools, prompt, sessions, context budget, request building."""
+        return self._core
 
     @property
     def client(self) -> Client:
@@ -248,6 +270,44 @@ class AIAgent:
     def endpoint(self) -> Endpoint:
         """Where requests go (the key is inside: never log this object's fields)."""
         return self._client.endpoint
+
+    @property
+    def cwd(self) -> Path:
+        """The working directory of tools and context files."""
+        return self._core.cwd
+
+    @property
+    def session_id(self) -> str | None:
+        """The stored session turns continue (None: the next turn starts one)."""
+        return self._core.session_id
+
+    @session_id.setter
+    def session_id(self, value: str | None) -> None:
+        self._core.session_id = value
+
+    @property
+    def limits(self) -> TurnLimits:
+        return self._core.settings.limits
+
+    @property
+    def max_iterations(self) -> int:
+        return self._core.settings.max_iterations
+
+    @property
+    def max_tokens(self) -> int | None:
+        return self._core.settings.max_tokens
+
+    @property
+    def max_continuations(self) -> int:
+        return self._core.settings.max_continuations
+
+    @property
+    def request_timeout(self) -> float:
+        return self._core.settings.request_timeout
+
+    @property
+    def mcp_servers(self) -> tuple[MCPServerConfig, ...]:
+        return self._core.mcp_servers
 
     # ── interrupts ──────────────────────────────────────────────────────
 
@@ -314,7 +374,8 @@ class AIAgent:
         before, new_session = len(history), self.session_id is None
         try:
             system_prompt = self._prepare_turn(user_message, system_message)
-            self._ensure_session(user_message)
+            if self.session_id is None:
+                self.session_id = self._core.new_session(user_message, model=self.model, base_url=self.base_url)
         except HeraldError as error:
             return TurnResult("failed", None, history, error=error, error_message=str(error))
         with traced_turn(
@@ -341,9 +402,7 @@ class AIAgent:
 
     def drop_session(self, session_id: str) -> None:
         """Delete a stored session (one this agent created for a message the provider refused)."""
-        store = self.session_store
-        if store is not None:
-            store.delete_session(session_id)
+        self._core.drop_session(session_id)
 
     def _prepare_turn(self, user_message: str, system_message: str | None) -> str:
         """The turn's system prompt, once the message is known to fit in the context window.
@@ -351,10 +410,7 @@ class AIAgent:
         Raises:
             herald.errors.HeraldError: e.g. `ContextOverflow` for a message that alone does not fit.
         """
-        system_prompt = self._system_prompt(system_message)
-        self._context.reserve = self.max_tokens
-        self._context.check_message(system_prompt, user_message, self.tools.schemas() or None)
-        return system_prompt
+        return self._core.prepare_turn(user_message, system_message)
 
     def _loop_ports(self, system_prompt: str) -> SyncPorts:
         # Lambdas, not bound methods: the seams are looked up per call, so patching works.
@@ -366,7 +422,7 @@ class AIAgent:
             tool_preview=lambda name, raw: self._tool_preview(name, raw),
             report_progress=lambda progress: self._report_tool(progress),
             is_interrupted=lambda: self._interrupt_requested,
-            persist=lambda message: self._persist(message),
+            persist=lambda message: self._core.persist(self.session_id, message),
             secrets=lambda: self._secrets(),
             interrupt=self.interrupt,
         )
@@ -382,94 +438,34 @@ class AIAgent:
             raise LLMError(result["error"])
         return result["final_response"] or ""
 
-    def _system_prompt(self, system_message: str | None) -> str:
-        from herald.context.prompt import build_system_prompt
-
-        return build_system_prompt(
-            system_message,
-            cwd=self.cwd,
-            skip_context_files=self.skip_context_files,
-            memory=self._memory_store(),
-            herald_prompt=self.herald_prompt,
-        )
-
-    def _memory_store(self) -> MemoryStore | None:
-        if self.skip_memory:
-            return None
-        if self._memory is None:
-            from herald.context.memory import MemoryStore
-
-            self._memory = MemoryStore()
-        return self._memory
-
-    # ── sessions ────────────────────────────────────────────────────────
+    # ── sessions, tools, MCP servers (the core's) ───────────────────────
 
     @property
     def session_store(self) -> SessionStore | None:
         """The session database, opened on first use; None when not persisting."""
-        if not self.persist_session:
-            return None
-        if self._session_store is None:
-            from herald.sessions import SessionStore
-
-            self._session_store = SessionStore()
-        return self._session_store
-
-    def _ensure_session(self, first_message: str) -> None:
-        store = self.session_store
-        if store is None or self.session_id is not None:
-            return
-        self.session_id = store.create_session(model=self.model, base_url=self.base_url, cwd=str(self.cwd), title=first_message)
-
-    def _persist(self, message: dict[str, Any]) -> None:
-        store = self.session_store
-        if store is not None and self.session_id is not None:
-            store.append_message(self.session_id, message)
-
-    # ── tools ───────────────────────────────────────────────────────────
+        return self._core.session_store
 
     @property
     def tools(self) -> ToolRegistry:
         """The tools offered to the model, built on first use."""
-        if self._tools is None:
-            from herald.tools.registry import ToolRegistry
-
-            registry = ToolRegistry.from_toolsets(
-                self.enabled_toolsets, self.disabled_toolsets or (), memory_enabled=not self.skip_memory
-            )
-            manager = self.mcp
-            self._tools = registry.with_tools(manager.tools()) if manager is not None else registry
-        return self._tools
-
-    # ── MCP servers and shutdown ────────────────────────────────────────
+        return self._core.tools
 
     @property
     def mcp(self) -> MCPManager | None:
         """The MCP servers (None when none are configured), started on first access.
         A server that cannot start is a failed status (`mcp.statuses()`), never an exception."""
-        if not self.mcp_servers:
-            return None
-        if self._mcp is None:
-            from herald.mcp.manager import MCPManager
-
-            self._mcp = MCPManager(self.mcp_servers, cwd=self.cwd)
-        self._mcp.start()
-        return self._mcp
+        return self._core.mcp
 
     def start_mcp(self) -> list[Any]:
         """Start the MCP servers now (rather than at the first model call); their `ServerStatus`es."""
-        manager = self.mcp
-        return manager.statuses() if manager is not None else []
+        return self._core.start_mcp()
 
     def close(self) -> None:
         """Stop the MCP servers (no server process outlives this) and close kept connections.
         Idempotent; using the agent afterwards starts them again.
         """
         self._client.close()
-        manager, self._mcp = self._mcp, None
-        if manager is not None:
-            self._tools = None  # their tools go with them
-            manager.close()
+        self._core.close()
 
     def __enter__(self) -> AIAgent:
         return self
@@ -478,16 +474,9 @@ class AIAgent:
         self.close()
 
     def _tool_ctx(self) -> Any:
+        # One per agent: the approval gate remembers "always" for the agent's life.
         if self._tool_context is None:
-            from herald.tools.approval import ApprovalGate
-            from herald.tools.base import ToolContext
-
-            self._tool_context = ToolContext(
-                cwd=self.cwd,
-                approval=ApprovalGate(self.approval_callback, yolo=self.yolo),
-                memory=self._memory_store(),
-                is_interrupted=lambda: self._interrupt_requested,
-            )
+            self._tool_context = self._core.tool_context(self.approval_callback, lambda: self._interrupt_requested)
         return self._tool_context
 
     def _execute_tool(self, name: str, raw_arguments: str) -> ToolResult:
@@ -500,55 +489,27 @@ class AIAgent:
         return self.tools.preview(name, raw_arguments)
 
     def _report_tool(self, progress: ToolProgress) -> None:
-        if self.tool_progress_callback is not None:
-            try:
-                self.tool_progress_callback(progress)
-            except Exception:  # a display bug must not stop the agent
-                log.debug("tool_progress_callback raised; ignored", exc_info=True)
+        report_tool(self.tool_progress_callback, progress)
 
     def _build_api_kwargs(
         self, system_prompt: str, messages: list[dict[str, Any]], *, wire: Wire | None = None, model: str | None = None
     ) -> dict[str, Any]:
         """Native request arguments for the current wire (or a fallback's `wire` and `model`),
         from Herald's chat-format history."""
-        from herald.agent.messages import for_api
-
-        tools = self.tools.schemas() or None
-        self._context.reserve = self.max_tokens
-        fitted = self._context.fit(system_prompt, messages, tools)
-        self._notice(fitted.note)
-        system = [{"role": "system", "content": system_prompt}] if system_prompt else []  # none: no system message
-        history = for_api([*system, *fitted.messages], keep_replay_data=True)
-        wire = wire or self._wire()
-        kwargs = wire.build_kwargs(model or self.model, history, tools, max_tokens=self.max_tokens)
-        if self.temperature is not None:
-            add_body_fields(kwargs, {"temperature": self.temperature})
-        return kwargs
+        return self._core.build_request(system_prompt, messages, wire=wire or self._wire(), model=model or self.model)
 
     @property
     def max_context_tokens(self) -> int | None:
         """The context window in tokens, as far as known (set, or learned from the provider)."""
-        return self._context.limit
+        return self._core.max_context_tokens
 
     @max_context_tokens.setter
     def max_context_tokens(self, value: int | None) -> None:
-        self._context.limit = value
+        self._core.max_context_tokens = value
 
-    def _context_overflowed(self, error: BaseException) -> bool:
-        """True when `error` is a context-length error: the window is learned from it, so the
-        next `_build_api_kwargs` leaves out enough old history (or raises ContextOverflow)."""
-        return self._context.learn(error)
-
-    def _notice(self, note: str) -> None:
-        # The same note before every call of a tool loop would be noise: say each once.
-        if not note or note == self._last_note:
-            return
-        self._last_note = note
+    def _notify(self, note: str) -> None:
         if self.notice_callback is not None:
-            try:
-                self.notice_callback(note)
-            except Exception:  # a display bug must not stop the agent
-                log.debug("notice_callback raised; ignored", exc_info=True)
+            self.notice_callback(note)
 
     # ── the LLM-call contract ───────────────────────────────────────────
 
@@ -569,7 +530,7 @@ class AIAgent:
         from herald.agent.attempts import retry_on_overflow
 
         steps = retry_on_overflow(
-            api_kwargs, rebuild=lambda: self._build_api_kwargs(system_prompt, messages), learn=self._context_overflowed
+            api_kwargs, rebuild=lambda: self._build_api_kwargs(system_prompt, messages), learn=self._core.learn_overflow
         )
         return run_steps(steps, lambda kwargs: self._call_providers(kwargs, system_prompt, messages))
 
@@ -597,7 +558,7 @@ class AIAgent:
         setup = client.call_setup(
             request_for, make_sink=make_sink, only=only, on_attempt=self._turn_attempts.append, wires=[self._wire(), *client.wires[1:]]
         )
-        return client.run(setup, primary=_PrimarySeams(self))
+        return client.run(setup, primary=_Seams(self._send_stream, self._send_request))
 
     def _interruptible_streaming_api_call(
         self, api_kwargs: dict[str, Any], *, on_first_delta: Callable[[], object] | None = None
@@ -672,7 +633,7 @@ class AIAgent:
 
     def _make_sink(self, on_first_delta: Callable[[], object] | None) -> DeltaSink:
         return DeltaSink(
-            text_callbacks=[self.stream_delta_callback, self._stream_callback],  # type: ignore[list-item]
+            text_callbacks=[cb for cb in (self.stream_delta_callback, self._stream_callback) if cb is not None],
             reasoning_callback=self.reasoning_callback,
             on_first_delta=on_first_delta,
             reset_callback=self.stream_reset_callback,
@@ -690,37 +651,31 @@ class AIAgent:
             is_interrupted=lambda: self._interrupt_requested,
         )
 
+    def _send_stream(self, send: Send) -> LLMResponse:
+        self._primary_key = send.attempt.key
+        assert send.sink is not None
+        return self._llm.stream_once(send.api_kwargs, send.sink, stream_options=send.stream_options, timeouts=send.timeouts)
+
+    def _send_request(self, send: Send) -> LLMResponse:
+        self._primary_key = send.attempt.key
+        with plain_timeout(send.timeouts.total):
+            return self._normalize(self._interruptible_api_call(send.api_kwargs))
+
     def _normalize(self, response: Any) -> LLMResponse:
         if isinstance(response, LLMResponse):
             return response
         return response_from_completion(response)
 
 
-class _PrimarySeams(Transport):
+class _Seams(Transport):
     """The primary's requests, sent through `AIAgent`'s seams (the compatibility contract)."""
 
-    def __init__(self, agent: AIAgent) -> None:
-        self._agent = agent
+    def __init__(self, stream: Callable[[Send], LLMResponse], request: Callable[[Send], LLMResponse]) -> None:
+        self.send_stream = stream
+        self.send_request = request
 
     def stream(self, send: Send) -> LLMResponse:
-        agent = self._agent
-        agent._primary_key = send.attempt.key
-        assert send.sink is not None
-        return agent._llm.stream_once(send.api_kwargs, send.sink, stream_options=send.stream_options, timeouts=send.timeouts)
+        return self.send_stream(send)
 
     def request(self, send: Send) -> LLMResponse:
-        agent = self._agent
-        agent._primary_key = send.attempt.key
-        with plain_timeout(send.timeouts.total):
-            return agent._normalize(agent._interruptible_api_call(send.api_kwargs))
-
-
-def _mcp_servers(value: Any) -> tuple[MCPServerConfig, ...]:
-    if not value:
-        return ()
-    from herald.mcp import parse_mcp_servers, require_mcp
-
-    servers = parse_mcp_servers(value, source="mcp_servers")
-    if any(server.enabled for server in servers):
-        require_mcp()
-    return servers
+        return self.send_request(send)

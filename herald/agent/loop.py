@@ -22,10 +22,10 @@ from typing import Any, Awaitable, Callable, Generator, Literal
 
 from herald.agent.limits import LIMIT_WORDS, LimitKind, LimitReached, TurnLimits
 from herald.agent.messages import assistant_message, tool_message
-from herald.agent.result import TurnResult, TurnStatus, add_usage
+from herald.agent.result import TurnResult, TurnStatus
 from herald.errors import HeraldError, Interrupted
 from herald.llm.redact import redact
-from herald.llm.types import LLMResponse, ToolCall, Usage
+from herald.llm.types import LLMResponse, ToolCall, Usage, add_usage
 from herald.tools.base import ToolResult
 
 log = logging.getLogger("herald.agent")
@@ -63,6 +63,16 @@ class ToolProgress:
     summary: str = ""
     arguments: str = ""
     output: str = ""
+
+
+def report_tool(callback: Callable[[ToolProgress], object] | None, progress: ToolProgress) -> None:
+    """Tell `callback` of `progress`; a display bug must not stop the agent, so what it raises is logged."""
+    if callback is None:
+        return
+    try:
+        callback(progress)
+    except Exception:
+        log.debug("tool_progress_callback raised; ignored", exc_info=True)
 
 
 # ── steps: what the core asks its driver to do ─────────────────────────

@@ -110,25 +110,3 @@ class TurnResult:
             # How often a broken stream's answer was continued in place rather than restarted.
             "continuations": self.continuations,
         }
-
-
-def add_usage(total: Usage | None, more: Usage | None) -> Usage | None:
-    """`total` plus `more`, either of which may be missing."""
-    if more is None:
-        return total
-    if total is None:
-        return replace(more)
-    return Usage(
-        total.prompt_tokens + more.prompt_tokens,
-        total.completion_tokens + more.completion_tokens,
-        total.total_tokens + more.total_tokens,
-        _add_detail(total.reasoning_tokens, more.reasoning_tokens),
-        _add_detail(total.cached_tokens, more.cached_tokens),
-    )
-
-
-def _add_detail(total: int | None, more: int | None) -> int | None:
-    # A detail stays None until some answer reports it.
-    if total is None and more is None:
-        return None
-    return (total or 0) + (more or 0)

@@ -3,10 +3,12 @@
 One plain dict shape everywhere (history messages, turn results, the CLI's JSON events),
 so it survives the session store and `json.dumps` unchanged:
 
-    {"input_tokens": 1200, "output_tokens": 80, "cached_input_tokens": 1024, "reasoning_tokens": None}
+    {"input_tokens": 1200, "output_tokens": 80, "cached_input_tokens": 1024,
+     "cache_write_input_tokens": None, "reasoning_tokens": None}
 
-`cached_input_tokens` (counted in `input_tokens` too) and `reasoning_tokens` (counted in
-`output_tokens` too) are None when no provider reported them.
+It is `herald.llm.types.Usage` written out (`usage_record`). `cached_input_tokens` (read from the
+provider's cache) and `cache_write_input_tokens` (written to it) are counted in `input_tokens` too,
+`reasoning_tokens` in `output_tokens`; each is None when no provider reported it.
 """
 
 from __future__ import annotations
@@ -14,54 +16,60 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from herald.llm.types import Usage
+from herald.llm.types import Usage, add_usage
 
 UsageRecord = dict[str, int | None]
 
-_COUNTS = ("input_tokens", "output_tokens")
-_DETAILS = ("cached_input_tokens", "reasoning_tokens")
+_RECORD = (
+    ("input_tokens", "prompt_tokens"),
+    ("output_tokens", "completion_tokens"),
+    ("cached_input_tokens", "cached_tokens"),
+    ("cache_write_input_tokens", "cache_write_tokens"),
+    ("reasoning_tokens", "reasoning_tokens"),
+)
+"""Each stored name and the `Usage` field it is."""
 
 
 def usage_record(usage: Usage) -> UsageRecord:
     """The stored form of one response's usage."""
-    return {
-        "input_tokens": usage.prompt_tokens,
-        "output_tokens": usage.completion_tokens,
-        "cached_input_tokens": usage.cached_tokens,
-        "reasoning_tokens": usage.reasoning_tokens,
-    }
+    return {name: getattr(usage, field) for name, field in _RECORD}
+
+
+def usage_of_record(record: UsageRecord) -> Usage:
+    """The `Usage` a stored record holds (a count that is not an int is 0, a detail None)."""
+    details = {field: _number(record.get(name)) for name, field in _RECORD[2:]}
+    prompt, completion = _number(record.get("input_tokens")) or 0, _number(record.get("output_tokens")) or 0
+    return Usage(prompt, completion, prompt + completion, **details)
 
 
 @dataclass
 class UsageTotals:
-    """Sums usage records; a detail stays None until some record reports it."""
+    """Sums usage (`Usage` + `Usage`: the one place it is summed) over many answers."""
 
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cached_input_tokens: int | None = None
-    reasoning_tokens: int | None = None
+    total: Usage | None = None
     responses: int = 0
-    """How many records were added (model answers that reported usage)."""
+    """How many answers were added (model answers that reported usage)."""
 
     def add(self, record: UsageRecord | Usage | None) -> None:
         """Add one response's usage (ignored when None or not a usage record)."""
-        if isinstance(record, Usage):
-            record = usage_record(record)
-        if not isinstance(record, dict):
+        if isinstance(record, dict):
+            record = usage_of_record(record)
+        if not isinstance(record, Usage):
             return
         self.responses += 1
-        self.input_tokens += _count(record.get("input_tokens"))
-        self.output_tokens += _count(record.get("output_tokens"))
-        for name in _DETAILS:
-            value = record.get(name)
-            if isinstance(value, int) and not isinstance(value, bool):
-                setattr(self, name, (getattr(self, name) or 0) + value)
+        self.total = add_usage(self.total, record)
+
+    @property
+    def input_tokens(self) -> int:
+        return self.total.prompt_tokens if self.total is not None else 0
+
+    @property
+    def output_tokens(self) -> int:
+        return self.total.completion_tokens if self.total is not None else 0
 
     def record(self) -> UsageRecord | None:
         """The sum in the stored form; None when nothing was added."""
-        if not self.responses:
-            return None
-        return {name: getattr(self, name) for name in (*_COUNTS, *_DETAILS)}
+        return usage_record(self.total) if self.total is not None else None
 
 
 def session_usage(messages: Iterable[dict[str, Any]]) -> UsageTotals:
@@ -73,8 +81,8 @@ def session_usage(messages: Iterable[dict[str, Any]]) -> UsageTotals:
     return totals
 
 
-def _count(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+def _number(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 __all__ = ["UsageRecord", "UsageTotals", "session_usage", "usage_record"]

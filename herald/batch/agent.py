@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from herald.agent.settings import AgentSettings
 from herald.batch.jobs import Job, Outcome, local_worker
-from herald.llm.types import LLMResponse
+from herald.llm.types import LLMResponse, Usage, add_usage
 
 # Toolsets whose tools touch this machine: each attempt gets a working directory of its own.
 MACHINE_TOOLSETS = frozenset({"file", "terminal"})
@@ -38,58 +39,46 @@ class NoSignals:
         pass
 
 
+BATCH_AGENT = AgentSettings(
+    quiet_mode=True, skip_context_files=True, skip_memory=True, herald_prompt=False, persist_session=False,
+    max_continuations=0, enabled_toolsets=(),
+)
+"""What every batch agent is, whatever the run's settings: nothing read from or stored for the user,
+no Herald prompt (a row holds what the sample needed), no toolsets unless asked, no continued
+answer unless asked (an answer's length is the sample's)."""
+
+
 @dataclass(frozen=True)
 class AgentConfig:
     """How every sample's agent is built (picklable: Ray workers receive it).
 
     Attributes:
-        model / base_url / api_key / api_mode: the provider, as `AIAgent` takes them.
-        toolsets: the toolsets offered (none by default: nothing touches the machine).
-        yolo: run dangerous commands; otherwise they are refused (nobody can approve).
+        agent: the provider and agent settings (the CLI's, over `BATCH_AGENT`); its toolsets
+            are the ones offered; `yolo` runs dangerous commands, else they are refused (nobody
+            can approve). Each attempt's agent gets them with its own working directory.
         system: the system text for samples that bring none.
-        max_iterations: model calls per sample before giving up.
         stream: stream each call (with fallback) rather than plain requests.
-        max_tokens / max_continuations: answer-length settings, as in `AIAgent`.
-        max_retries: retries of a failed request (429s get `RATE_LIMIT_RETRIES`).
         workdir_root: where per-attempt working directories are made.
-        api_keys / fallback / failover_cooldown: failover, as `AIAgent` takes it (the config
-            file's key pool and `[[fallback]]` tables).
-        max_context_tokens / temperature: as `AIAgent` takes them.
-        max_time / max_turns / max_output_tokens: each sample's limits, as `AIAgent` takes them;
-            a sample a limit ended is "limited" (final: never run again).
     """
 
-    model: str
-    base_url: str | None = None
-    api_key: str | None = field(default=None, repr=False)
-    api_mode: str | None = None
-    toolsets: tuple[str, ...] = ()
-    yolo: bool = False
+    agent: AgentSettings
     system: str | None = None
-    max_iterations: int = 50
     stream: bool = True
-    max_tokens: int | None = None
-    max_continuations: int = 0
-    max_retries: int = 3
     workdir_root: Path = Path("batch.work")
-    api_keys: tuple[str, ...] = field(default=(), repr=False)
-    fallback: tuple[dict[str, Any], ...] = field(default=(), repr=False)
-    failover_cooldown: float | None = None
-    max_context_tokens: int | None = None
-    temperature: float | None = None
-    max_time: float | None = None
-    max_turns: int | None = None
-    max_output_tokens: int | None = None
 
     @property
-    def fails_over(self) -> bool:
-        """True when another key or provider can take over from a rate-limited one."""
-        return bool(self.api_keys) or bool(self.fallback)
+    def model(self) -> str:
+        """The model asked for."""
+        return self.agent.model or ""
 
     @property
     def touches_machine(self) -> bool:
         """True when file or terminal tools are offered."""
-        return bool(MACHINE_TOOLSETS.intersection(self.toolsets))
+        return bool(MACHINE_TOOLSETS.intersection(self.agent.enabled_toolsets or ()))
+
+    def settings_for(self, cwd: Path) -> AgentSettings:
+        """The settings of an agent whose tools and system prompt see `cwd`."""
+        return self.agent.but(cwd=str(cwd))
 
     def cwd_for(self, job: Job) -> Path:
         """The attempt's working directory, created when its tools need one.
@@ -113,40 +102,12 @@ class AgentConfig:
         where = f"Working directory: {job.workdir}"
         return f"{own.strip()}\n\n{where}" if own and own.strip() else where
 
-    def agent_options(self, cwd: Path) -> dict[str, Any]:
-        """The agent's keyword arguments (after the model): nothing read from or stored for the user."""
-        return dict(
-            base_url=self.base_url,
-            api_key=self.api_key,
-            api_mode=self.api_mode,
-            quiet_mode=True,
-            skip_context_files=True,
-            skip_memory=True,
-            herald_prompt=False,
-            max_iterations=self.max_iterations,
-            yolo=self.yolo,
-            enabled_toolsets=list(self.toolsets),
-            cwd=cwd,
-            persist_session=False,
-            max_tokens=self.max_tokens,
-            max_continuations=self.max_continuations,
-            max_retries=self.max_retries,
-            api_keys=list(self.api_keys) or None,
-            fallback=list(self.fallback),
-            failover_cooldown=self.failover_cooldown,
-            max_context_tokens=self.max_context_tokens,
-            temperature=self.temperature,
-            max_time=self.max_time,
-            max_turns=self.max_turns,
-            max_output_tokens=self.max_output_tokens,
-        )
-
 
 @dataclass
 class AttemptStats:
     """What one attempt's model calls added up to."""
 
-    usage: dict[str, int] = field(default_factory=dict)
+    total: Usage | None = None
     fallbacks: int = 0
     rate_limited: int = 0
     model: str | None = None
@@ -155,18 +116,21 @@ class AttemptStats:
     def add(self, response: LLMResponse) -> None:
         if response.model:
             self.model = response.model
-        usage = response.usage
-        if usage is None:
-            return
+        self.total = add_usage(self.total, response.usage)
+
+    @property
+    def usage(self) -> dict[str, int]:
+        """The row's `usage` (OpenAI's names, as fine-tuning data has them); {} when none was reported."""
+        if self.total is None:
+            return {}
         counts = {
-            "prompt_tokens": usage.prompt_tokens,
-            "completion_tokens": usage.completion_tokens,
-            "total_tokens": usage.total_tokens,
+            "prompt_tokens": self.total.prompt_tokens,
+            "completion_tokens": self.total.completion_tokens,
+            "total_tokens": self.total.total_tokens,
         }
-        if usage.reasoning_tokens is not None:
-            counts["reasoning_tokens"] = usage.reasoning_tokens
-        for name, value in counts.items():
-            self.usage[name] = self.usage.get(name, 0) + value
+        if self.total.reasoning_tokens is not None:
+            counts["reasoning_tokens"] = self.total.reasoning_tokens
+        return counts
 
 
 def outcome_from_result(

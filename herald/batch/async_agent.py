@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from herald.agent.async_core import AsyncAIAgent
-from herald.agent.async_tools import DEFAULT_TOOL_WORKERS
+from herald.agent.async_tools import DEFAULT_TOOL_TIMEOUT, DEFAULT_TOOL_WORKERS
+from herald.agent.settings import Callbacks
 from herald.batch.agent import AgentConfig, AttemptStats, Signals
 from herald.llm.records import AttemptRecord
 from herald.llm.types import LLMResponse
@@ -83,11 +84,14 @@ class BatchAsyncAgent(AsyncAIAgent):
     def __init__(
         self, config: AgentConfig, cwd: Path, *, pool_of: BatchAsyncAgent | None = None, tool_workers: int = DEFAULT_TOOL_WORKERS
     ) -> None:
-        super().__init__(
-            config.model,
-            stream_delta_callback=_discard if config.stream else None,
+        self._setup(
+            config.settings_for(cwd),
+            Callbacks(stream_delta=_discard if config.stream else None),
+            session_id=None,
+            session_store=None,
+            max_concurrency=None,
             tool_workers=tool_workers,
-            **config.agent_options(cwd),
+            tool_timeout=DEFAULT_TOOL_TIMEOUT,
         )
         self._config = config
         self._owns_pool = pool_of is None
@@ -96,7 +100,7 @@ class BatchAsyncAgent(AsyncAIAgent):
 
     def system_prompt(self, system_message: str | None) -> str:
         """The system prompt a turn with this `system_message` is sent (as the sync agent builds it)."""
-        return self._base._system_prompt(system_message)
+        return self.core.system_prompt(system_message)
 
     async def aclose(self) -> None:
         """Close the tool threads, and the connection pool if it is this agent's: the agent is done for good."""

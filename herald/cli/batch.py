@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from herald.batch.agent import BATCH_TOOLSETS, AgentConfig
+from herald.batch.agent import BATCH_AGENT, BATCH_TOOLSETS, AgentConfig
 from herald.batch.driver import Backend, BatchFiles, LocalBackend, Prepared, execute, prepare
 from herald.batch.export import FORMATS, export
 from herald.batch.progress import progress_for
@@ -214,33 +214,21 @@ def _toolsets(value: str) -> tuple[str, ...]:
 def _agent_config(settings: Settings, toolsets: tuple[str, ...], files: BatchFiles, options: dict[str, Any]) -> AgentConfig:
     # Resolved here, once: a Ray worker's environment is not the driver's.
     endpoint = settings.endpoint()
-    return AgentConfig(
-        model=settings.model,
+    agent = settings.agent_settings(headless=True, base=BATCH_AGENT).but(
         base_url=endpoint.base_url,
         api_key=endpoint.api_key,
         api_mode=endpoint.api_mode,
-        toolsets=toolsets,
+        enabled_toolsets=toolsets,
         yolo=options["yolo"],
-        system=options["system_text"],
         max_iterations=options["max_iterations"],
-        stream=settings.stream,
-        max_tokens=settings.max_tokens,
-        max_continuations=settings.continuations(headless=True),
-        max_time=settings.max_time,
-        max_turns=settings.max_turns,
-        max_output_tokens=settings.max_output_tokens,
-        workdir_root=files.workdir,
-        api_keys=settings.api_keys,
-        fallback=settings.fallback,
-        failover_cooldown=settings.failover_cooldown,
-        max_context_tokens=settings.max_context_tokens,
-        temperature=settings.temperature,
+        mcp_servers=None,  # a batch offers no MCP tools
     )
+    return AgentConfig(agent, system=options["system_text"], stream=settings.stream, workdir_root=files.workdir)
 
 
 def _secrets(settings: Settings, config: AgentConfig) -> tuple[str | None, ...]:
     """Every key that could reach a row: the primary's, its pool's, every fallback's."""
-    return (config.api_key, *settings.api_keys, *(key for f in settings.fallbacks() for key in f.keys))
+    return (config.agent.api_key, *settings.api_keys, *(key for f in settings.fallbacks() for key in f.keys))
 
 
 def _same_file(a: Path, b: Path) -> bool:

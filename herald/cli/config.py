@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from herald.agent.core import DEFAULT_MODEL
+from herald.agent.settings import AgentSettings
 from herald.errors import ConfigError
 from herald.llm.continuation import check_setting
 from herald.llm.endpoint import API_MODES, Endpoint, resolve_endpoint
@@ -104,6 +105,33 @@ class Settings:
 
     def source(self, key: str) -> str:
         return self.sources.get(key, "default")
+
+    def agent_settings(self, *, headless: bool, base: AgentSettings = AgentSettings(quiet_mode=True)) -> AgentSettings:
+        """What an agent is built from with these settings, over `base` (what the caller fixes).
+
+        `headless` (-q, --json, batch) continues no answer cut by max_tokens unless
+        `max_continuations` says so.
+        """
+        return base.but(
+            model=self.model,
+            base_url=self.base_url,
+            api_key=self.api_key,
+            api_mode=self.api_mode,
+            api_keys=self.api_keys or None,
+            fallback=self.fallback,
+            continuation=self.continuation,
+            failover_cooldown=self.failover_cooldown,
+            yolo=self.yolo,
+            enabled_toolsets=self.toolsets,
+            max_tokens=self.max_tokens,
+            max_continuations=self.continuations(headless=headless),
+            max_time=self.max_time,
+            max_turns=self.max_turns,
+            max_output_tokens=self.max_output_tokens,
+            max_context_tokens=self.max_context_tokens,
+            temperature=self.temperature,
+            mcp_servers=self.mcp_servers or base.mcp_servers,
+        )
 
     def endpoint(self) -> Endpoint:
         """Where requests would go, as the library resolves it (raises ConfigError)."""

@@ -88,12 +88,12 @@ class _TailView:
         # Leave one row for the cursor so the region never scrolls the screen.
         height = max(1, console.size.height - 1)
         width = options.max_width
-        text, space_before = self._stream._snapshot(height, width * height)
+        text, space_before = self._stream.snapshot(height, width * height)
         if not text.strip():
             return
         key = (text, space_before, width, height)
         if key != self._key:
-            block = self._stream._render_tail(text)
+            block = self._stream.render_tail(text)
             lines = []
             if block is not None:
                 lines = console.render_lines(
@@ -104,7 +104,7 @@ class _TailView:
             # Taller than the screen: show the end; finish() prints it all.
             self._lines = lines[-height:]
             self._key = key
-        self._stream._note_tail_rows(len(self._lines))
+        self._stream.note_tail_rows(len(self._lines))
         for line in self._lines:
             yield from line
             yield Segment.line()
@@ -257,17 +257,17 @@ class LiveStream:
         if self._dirty and self._clock() - self._last_frame >= self._interval:
             self.refresh()
 
-    def _snapshot(self, max_lines: int, max_chars: int) -> tuple[str, bool]:
+    def snapshot(self, max_lines: int, max_chars: int) -> tuple[str, bool]:
         with self._lock:
             return self._splitter.preview(max_lines, max_chars), self._space_before
 
-    def _render_tail(self, text: str) -> RenderedBlock | None:
+    def render_tail(self, text: str) -> RenderedBlock | None:
         with self._lock:
             self.stats.tail_renders += 1
             self.stats.tail_chars += len(text)
         return self.make_block(text)
 
-    def _note_tail_rows(self, rows: int) -> None:
+    def note_tail_rows(self, rows: int) -> None:
         # Called by the tail view on Live's thread: the cursor ends on the region's last row.
         if rows:
             with self._lock:

@@ -47,25 +47,10 @@ def check_model(agent: AIAgent, name: str) -> ModelCheck:
 
 def _list_models(agent: AIAgent) -> list[dict[str, Any]]:
     try:
-        client = agent._create_request_client("models")
-    except Exception:
-        log.debug("no client for the model list", exc_info=True)
-        return []
-    try:
-        page = client.with_options(timeout=LIST_TIMEOUT, max_retries=0).models.list()
-        return [_as_dict(item) for item in getattr(page, "data", None) or []]
+        return agent.client.list_models(timeout=LIST_TIMEOUT)
     except Exception:  # no list, an auth error, a timeout: the name just cannot be checked
         log.debug("the model list could not be read", exc_info=True)
         return []
-    finally:
-        agent._close_request_client(client)
-
-
-def _as_dict(item: Any) -> dict[str, Any]:
-    if isinstance(item, dict):
-        return item
-    dump = getattr(item, "model_dump", None)
-    return dump() if callable(dump) else {"id": getattr(item, "id", None)}
 
 
 def _context_window(entry: dict[str, Any]) -> int | None:

@@ -105,35 +105,17 @@ def make_agent(
     answer unless `max_continuations` says so.
     """
     streaming = settings.stream
-    agent = AIAgent(
-        settings.model,
-        base_url=settings.base_url,
-        api_key=settings.api_key,
-        api_mode=settings.api_mode,
-        quiet_mode=True,
+    agent = AIAgent.from_settings(
+        settings.agent_settings(headless=headless),
+        session_id=session_id,
         stream_delta_callback=bridge.on_text if streaming else None,
         reasoning_callback=bridge.on_reasoning if streaming else None,
         stream_reset_callback=bridge.on_stream_reset if streaming else None,
         stream_continued_callback=bridge.on_stream_continued if streaming else None,
-        continuation=settings.continuation,
         tool_progress_callback=bridge.on_tool,
         approval_callback=approval,
-        yolo=settings.yolo,
-        enabled_toolsets=list(settings.toolsets) if settings.toolsets is not None else None,
-        session_id=session_id,
-        max_tokens=settings.max_tokens,
-        max_continuations=settings.continuations(headless=headless),
-        max_time=settings.max_time,
-        max_turns=settings.max_turns,
-        max_output_tokens=settings.max_output_tokens,
-        attempt_callback=attempt_callback,
-        api_keys=list(settings.api_keys) or None,
-        fallback=list(settings.fallback),
-        failover_cooldown=settings.failover_cooldown,
-        max_context_tokens=settings.max_context_tokens,
-        temperature=settings.temperature,
         notice_callback=bridge.display.notice,
-        mcp_servers=settings.mcp_servers,
+        attempt_callback=attempt_callback,
     )
     bridge.agent = agent
     return agent

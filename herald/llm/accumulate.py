@@ -289,8 +289,13 @@ class StreamAccumulator:
                 kept[name] = value
         prompt = sum(kept.get(name, 0) for name in _PROMPT_COUNTS)
         completion = kept.get("output_tokens", 0)
-        cached = kept.get("cache_read_input_tokens")
-        self.usage = Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion, cached_tokens=cached)
+        self.usage = Usage(
+            prompt_tokens=prompt,
+            completion_tokens=completion,
+            total_tokens=prompt + completion,
+            cached_tokens=kept.get("cache_read_input_tokens"),
+            cache_write_tokens=kept.get("cache_creation_input_tokens"),
+        )
 
     def handle_meta(self, *, response_id: str | None = None, model: str | None = None) -> None:
         if response_id and not self.id:

@@ -72,6 +72,34 @@ class Usage:
     """Output tokens spent on reasoning; None when the provider does not say."""
     cached_tokens: int | None = None
     """Prompt tokens read from the provider's cache (counted in `prompt_tokens` too); None when not reported."""
+    cache_write_tokens: int | None = None
+    """Prompt tokens written to the provider's cache (counted in `prompt_tokens` too; Anthropic's
+    `cache_creation_input_tokens`); None when not reported."""
+
+    def __add__(self, more: Usage) -> Usage:
+        """The sum of two answers' usage (the one place usage is summed); a detail stays None
+        until some answer reports it."""
+        return Usage(
+            self.prompt_tokens + more.prompt_tokens,
+            self.completion_tokens + more.completion_tokens,
+            self.total_tokens + more.total_tokens,
+            _add_detail(self.reasoning_tokens, more.reasoning_tokens),
+            _add_detail(self.cached_tokens, more.cached_tokens),
+            _add_detail(self.cache_write_tokens, more.cache_write_tokens),
+        )
+
+
+def add_usage(total: Usage | None, more: Usage | None) -> Usage | None:
+    """`total` plus `more`, either of which may be missing (None: nothing reported)."""
+    if more is None:
+        return total
+    return more if total is None else total + more
+
+
+def _add_detail(total: int | None, more: int | None) -> int | None:
+    if total is None and more is None:
+        return None
+    return (total or 0) + (more or 0)
 
 
 @dataclass

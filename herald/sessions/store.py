@@ -23,10 +23,11 @@ import os
 import sqlite3
 import threading
 import time
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 from urllib.parse import urlsplit
 
 from herald.llm.redact import redact, redact_data
@@ -313,45 +314,26 @@ class SessionStore:
             raise RuntimeError("the session store is closed")
         return self._conn
 
-    def _write(self) -> _Transaction:
-        return _Transaction(self)
-
-
-class _Transaction:
-    """Holds the store's lock for one write transaction: commit on success, roll back on error."""
-
-    def __init__(self, store: SessionStore) -> None:
-        self._store = store
-
-    def __enter__(self) -> sqlite3.Connection:
-        self._store._lock.acquire()
-        try:
-            conn = self._store._open()
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction under the store's lock: committed on success, rolled back on error."""
+        with self._lock:
+            conn = self._open()
             # IMMEDIATE: take the write lock now, so a concurrent writer (another Herald
             # process) makes us wait up to the busy timeout instead of failing mid-transaction.
             conn.execute("BEGIN IMMEDIATE")
-        except BaseException:
-            self._store._lock.release()
-            raise
-        self._conn = conn
-        return conn
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        try:
-            if exc_type is None:
-                try:
-                    self._conn.execute("COMMIT")
-                except BaseException:
-                    # e.g. disk full: leave no transaction open for the next caller.
-                    if self._conn.in_transaction:
-                        self._conn.execute("ROLLBACK")
-                    raise
-            else:
-                self._conn.execute("ROLLBACK")
-        finally:
-            self._store._lock.release()
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            try:
+                conn.execute("COMMIT")
+            except BaseException:
+                # e.g. disk full: leave no transaction open for the next caller.
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
 
 
 def _row_values(row: EncodedMessage) -> tuple[Any, ...]:

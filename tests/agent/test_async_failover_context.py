@@ -144,7 +144,7 @@ def test_an_overflowing_history_is_sent_once_more_under_the_learned_window(fake:
     agent = AsyncAIAgent(**settings(fake, mode, notice_callback=notes.append))
     result = asyncio.run(agent.run_conversation("What is 2+2?", conversation_history=history))
     assert result["completed"] and result["final_response"] == "Four.", result["error"]
-    assert agent._base.max_context_tokens == 3000  # learned from the provider's words
+    assert agent.core.max_context_tokens == 3000  # learned from the provider's words
     assert "lorem" not in json.dumps(fake.requests[-1].body)
     assert notes and "left out" in notes[0]
     sent = len(fake.requests)

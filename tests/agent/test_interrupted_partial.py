@@ -26,7 +26,6 @@ def make_agent(fake: FakeProvider, tmp_path: Path, mode: str, **options: object)
         skip_memory=True,
         cwd=tmp_path,
         max_retries=0,
-        stream_delta_callback=lambda text: None,
         **options,  # type: ignore[arg-type]
     )
 
@@ -47,8 +46,15 @@ def sent_texts(body: dict) -> list[str]:
 @pytest.mark.parametrize("mode", WIRES)
 def test_an_interrupted_partial_is_saved_and_sent_back_on_resume(fake: FakeProvider, tmp_path: Path, mode: str) -> None:
     fake.enqueue(Reply(text="Once upon a time " * 100, chunk_chars=4, delay=0.03))
-    first = make_agent(fake, tmp_path, mode)
-    threading.Timer(0.4, first.interrupt).start()
+    shown: list[str] = []
+
+    def interrupt_after_some_text(text: str) -> None:
+        # Interrupt once the answer is under way (not on a clock: under load the stream starts late).
+        shown.append(text)
+        if len(shown) == 5:
+            threading.Thread(target=first.interrupt).start()
+
+    first = make_agent(fake, tmp_path, mode, stream_delta_callback=interrupt_after_some_text)
     result = first.run_conversation("tell me a story")
     assert result["interrupted"]
     partial = result["messages"][-1]["content"]
@@ -60,7 +66,7 @@ def test_an_interrupted_partial_is_saved_and_sent_back_on_resume(fake: FakeProvi
     assert stored[1]["content"] == partial and stored[1].get("interrupted") is True
 
     fake.enqueue(Reply(text="The end."))
-    resumed = make_agent(fake, tmp_path, mode, session_id=first.session_id)
+    resumed = make_agent(fake, tmp_path, mode, session_id=first.session_id, stream_delta_callback=lambda text: None)
     assert resumed.run_conversation("go on", conversation_history=stored)["completed"]
     texts = sent_texts(fake.requests[-1].body)
     assert partial + INTERRUPTED_NOTE in texts, "the partial answer, marked, goes back to the model"

@@ -30,7 +30,8 @@ def make_agent(fake, tmp_path, mode: str, stream: bool, **kwargs) -> AIAgent:
 def test_turn_usage_is_summed_over_its_answers(fake, tmp_path, mode, stream):
     (tmp_path / "a.txt").write_text("alpha\n")
     fake.enqueue(
-        Reply(tool_calls=[ToolCallSpec("read_file", json.dumps({"path": "a.txt"}))], usage=(100, 20), cached_tokens=64),
+        Reply(tool_calls=[ToolCallSpec("read_file", json.dumps({"path": "a.txt"}))], usage=(100, 20), cached_tokens=64,
+              cache_write_tokens=30),
         Reply(text="It says alpha.", usage=(130, 7), cached_tokens=96, reasoning_tokens=3),
     )
     store = SessionStore(tmp_path / "sessions.db")
@@ -40,6 +41,7 @@ def test_turn_usage_is_summed_over_its_answers(fake, tmp_path, mode, stream):
     reasoning = 3 if mode != "anthropic_messages" else None  # Anthropic reports no reasoning count
     assert result["usage"] == {
         "input_tokens": 230, "output_tokens": 27, "cached_input_tokens": 160,
+        "cache_write_input_tokens": 30 if mode == "anthropic_messages" else None,  # only Anthropic reports writes
         "reasoning_tokens": (0 + 3) if mode == "codex_responses" else reasoning,
     }
     assert result["fallback_reason"] is None
@@ -65,11 +67,11 @@ def test_totals_keep_details_unknown_until_reported():
     totals = UsageTotals()
     assert totals.record() is None
     totals.add(Usage(prompt_tokens=10, completion_tokens=2))
-    assert totals.record() == {"input_tokens": 10, "output_tokens": 2, "cached_input_tokens": None, "reasoning_tokens": None}
-    totals.add({"input_tokens": 5, "output_tokens": 1, "cached_input_tokens": 4, "reasoning_tokens": None})
+    assert totals.record() == {"input_tokens": 10, "output_tokens": 2, "cached_input_tokens": None, "cache_write_input_tokens": None, "reasoning_tokens": None}
+    totals.add({"input_tokens": 5, "output_tokens": 1, "cached_input_tokens": 4, "cache_write_input_tokens": None, "reasoning_tokens": None})
     totals.add(None)
     totals.add("garbage")  # type: ignore[arg-type]
-    assert totals.record() == {"input_tokens": 15, "output_tokens": 3, "cached_input_tokens": 4, "reasoning_tokens": None}
+    assert totals.record() == {"input_tokens": 15, "output_tokens": 3, "cached_input_tokens": 4, "cache_write_input_tokens": None, "reasoning_tokens": None}
     assert totals.responses == 2
 
 
@@ -81,3 +83,10 @@ def test_session_usage_counts_assistant_messages_only():
     ]
     totals = session_usage(history)
     assert (totals.input_tokens, totals.output_tokens, totals.responses) == (3, 4, 1)
+
+
+def test_usage_is_summed_in_one_place_a_detail_staying_none_until_reported():
+    first = Usage(prompt_tokens=10, completion_tokens=2, total_tokens=12, cached_tokens=4)
+    second = Usage(prompt_tokens=5, completion_tokens=1, total_tokens=6, cache_write_tokens=3, reasoning_tokens=1)
+    assert first + second == Usage(15, 3, 18, reasoning_tokens=1, cached_tokens=4, cache_write_tokens=3)
+    assert (first + first).cache_write_tokens is None

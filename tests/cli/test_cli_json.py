@@ -193,7 +193,7 @@ def test_piped_question_gives_only_json_on_stdout(fake, env) -> None:
     assert done.returncode == 0, done.stderr
     events = parse(done.stdout.decode())
     completed = check_turn(events)
-    assert completed["usage"] == {"input_tokens": 30, "output_tokens": 12, "cached_input_tokens": 8, "reasoning_tokens": None}
+    assert completed["usage"] == {"input_tokens": 30, "output_tokens": 12, "cached_input_tokens": 8, "cache_write_input_tokens": None, "reasoning_tokens": None}
     assert done.stderr == b""
     assert fake.requests[0].body["messages"][-1]["content"] == "what is piped?"
 
