@@ -135,13 +135,14 @@ def _tool(tool: Any, number: int) -> dict[str, Any]:
 
 
 def usage_body(usage: Usage | None) -> dict[str, Any]:
-    """Anthropic's usage object (its input tokens exclude cached ones)."""
+    """Anthropic's usage object (its input tokens exclude those read from or written to the cache)."""
     usage = usage or Usage()
-    cached = usage.cached_tokens or 0
+    cached, written = usage.cached_tokens or 0, usage.cache_write_tokens or 0
     return {
-        "input_tokens": usage.prompt_tokens - cached,
+        "input_tokens": usage.prompt_tokens - cached - written,
         "output_tokens": usage.completion_tokens,
         "cache_read_input_tokens": cached,
+        "cache_creation_input_tokens": written,
     }
 
 

@@ -132,7 +132,15 @@ def test_non_streamed_answers_name_the_answering_model() -> None:
     message = MessagesWriter("primary").completion(_response(None, finish="tool_calls", calls=calls))
     assert message["model"] == "provider-model" and message["stop_reason"] == "tool_use"
     assert message["content"] == [{"type": "tool_use", "id": "tu_1", "name": "f", "input": {"a": 1}}]
-    assert message["usage"] == {"input_tokens": 12, "output_tokens": 3, "cache_read_input_tokens": 0}
+    assert message["usage"] == {"input_tokens": 12, "output_tokens": 3, "cache_read_input_tokens": 0, "cache_creation_input_tokens": 0}
+
+
+def test_cache_reads_and_writes_are_told_apart_on_the_anthropic_wire() -> None:
+    from herald.serve.messages import usage_body
+
+    # 100 prompt tokens: 60 read from the cache, 30 written to it, 10 plain (Anthropic's input_tokens).
+    assert usage_body(Usage(100, 7, 107, cached_tokens=60, cache_write_tokens=30)) == {
+        "input_tokens": 10, "output_tokens": 7, "cache_read_input_tokens": 60, "cache_creation_input_tokens": 30}
 
 
 def test_a_whole_answer_without_pieces_is_still_written(tmp_path: object) -> None:
