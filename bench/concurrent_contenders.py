@@ -10,6 +10,7 @@ way to read the same chat-completions streams from `bench.slow_server`:
 - `raw-httpx` / `raw-aiohttp`: the SDK's `with_streaming_response` (its auth, URL, headers,
   status errors), bytes split into SSE events by hand, each payload decoded with msgspec (Herald's decoder);
 - `herald`: one `AsyncAIAgent`, N `stream()` conversations (no tools offered, no session store);
+- `herald-client`: `herald.AsyncClient`, the public transport: N `client.stream()` calls, text events counted;
 - `herald-caller`: Herald's transport without the agent (what `AsyncClient` wraps): N
   `AsyncLLMCaller.stream()` calls on one async client, deltas counted by a `DeltaSink` callback;
 - `floor`: aiohttp and msgspec alone, no SDK at all;
@@ -36,7 +37,7 @@ import httpx2
 import openai
 
 from bench.slow_server import stats
-from herald import AsyncAIAgent
+from herald import AsyncAIAgent, AsyncClient
 from herald.llm.async_caller import AsyncLLMCaller
 from herald.llm.async_clients import make_async_openai_client
 from herald.llm.endpoint import resolve_endpoint
@@ -148,6 +149,20 @@ async def _herald_caller(base_url: str, n: int) -> list[int]:
         return list(await asyncio.gather(*(one(client) for _ in range(n))))
 
 
+async def _herald_client(base_url: str, n: int) -> list[int]:
+    """N streams through `herald.AsyncClient`: the transport as users call it (planner, events, pool)."""
+    async with AsyncClient("bench-model", base_url=base_url, api_key="k", api_mode="chat_completions") as client:
+
+        async def one() -> int:
+            count = 0
+            async for event in client.stream(MESSAGES):
+                if event.kind == "text":
+                    count += 1
+            return count
+
+        return list(await asyncio.gather(*(one() for _ in range(n))))
+
+
 def _bench_agent(base_url: str, **options: Any) -> AsyncAIAgent:
     """Herald as a batch user runs it: no context files, memory or tools."""
     return AsyncAIAgent(
@@ -177,6 +192,7 @@ CONTENDERS: dict[str, Reader] = {
     "sdk-aiohttp": _sdk_contender(_sdk, aiohttp_transport=True),
     "raw-httpx": _sdk_contender(_raw, aiohttp_transport=False),
     "raw-aiohttp": _sdk_contender(_raw, aiohttp_transport=True),
+    "herald-client": _herald_client,
     "herald-caller": _herald_caller,
     "floor": _floor_with(_decode),
 }

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from herald.agent.async_tools import blocking_approval
 from herald.agent.attempts import retry_on_overflow
-from herald.agent.events import ContinuedEvent, ReasoningEvent, ResetEvent, StreamEvent, TextEvent, ToolFinishedEvent, ToolStartedEvent
+from herald.agent.events import ContinuedEvent, ReasoningEvent, ResetEvent, StreamEvent, TextEvent
 from herald.agent.loop import ToolProgress, report_tool
 from herald.llm.records import AttemptRecord
 from herald.llm.sink import DeltaSink
@@ -165,14 +165,7 @@ class Conversation:
         report_tool(self._callbacks.tool_progress, progress)
         if self._emit is None:
             return
-        if progress.kind == "start":
-            self._emit(ToolStartedEvent(progress.name, progress.arguments, progress.call_id, progress.preview))
-            return
-        self._emit(
-            ToolFinishedEvent(
-                progress.name, progress.arguments, progress.call_id, progress.ok, progress.duration, progress.summary, progress.preview
-            )
-        )
+        self._emit(progress.as_event())
 
 
 def _fan_out(callbacks: list[Callable[..., object]]) -> Callable[..., None]:

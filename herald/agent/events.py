@@ -11,6 +11,12 @@
             result = event.result        # the run_conversation dict
 
 A consumer that clears what it showed on `reset` ends with exactly the final answer.
+
+One vocabulary for a turn: the text, reasoning, reset and continued events are the client's
+(`herald.llm.events`); a tool's progress is one `ToolProgress`, which `AIAgent`'s
+`tool_progress_callback` receives and `stream()` yields as `ToolStartedEvent` /
+`ToolFinishedEvent` (`ToolProgress.as_event`). The CLI's displays, `--json` and batch rows are
+adapters of these.
 """
 
 from __future__ import annotations
@@ -55,6 +61,39 @@ class ToolFinishedEvent:
 
 
 @dataclass(frozen=True)
+class ToolProgress:
+    """One tool's progress, for displays.
+
+    Attributes:
+        kind: "start" when the tool begins (the text stream's turn ends here), "end" when it finished.
+        name: the tool's name.
+        preview: a short one-line preview of its arguments.
+        call_id: the model's id for this call.
+        duration: seconds the tool ran ("end" only).
+        ok: whether it succeeded ("end" only).
+        summary: the first line of an error ("end" only, when not ok).
+        arguments: the arguments as the model sent them (JSON text).
+        output: what the tool returned to the model ("end" only).
+    """
+
+    kind: Literal["start", "end"]
+    name: str
+    preview: str
+    call_id: str
+    duration: float = 0.0
+    ok: bool = True
+    summary: str = ""
+    arguments: str = ""
+    output: str = ""
+
+    def as_event(self) -> ToolStartedEvent | ToolFinishedEvent:
+        """The same progress as `AsyncAIAgent.stream()` yields it."""
+        if self.kind == "start":
+            return ToolStartedEvent(self.name, self.arguments, self.call_id, self.preview)
+        return ToolFinishedEvent(self.name, self.arguments, self.call_id, self.ok, self.duration, self.summary, self.preview)
+
+
+@dataclass(frozen=True)
 class DoneEvent:
     """The turn ended; always the last event."""
 
@@ -75,5 +114,6 @@ __all__ = [
     "StreamEvent",
     "TextEvent",
     "ToolFinishedEvent",
+    "ToolProgress",
     "ToolStartedEvent",
 ]

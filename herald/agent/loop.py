@@ -22,6 +22,7 @@ from typing import Any, Awaitable, Callable, Generator, Literal
 
 from herald.agent.limits import LIMIT_WORDS, LimitKind, LimitReached, TurnLimits
 from herald.agent.messages import assistant_message, tool_message
+from herald.agent.events import ToolProgress
 from herald.agent.result import TurnResult, TurnStatus
 from herald.errors import HeraldError, Interrupted
 from herald.llm.redact import redact
@@ -36,33 +37,6 @@ STOPPED_INTERRUPTED = "Stopped: the user interrupted while this tool call ran; i
 NOT_RUN_LIMITED = "Not run: the turn reached {limit} before this tool call started."
 STOPPED_LIMITED = "Stopped: the turn reached {limit} while this tool call ran; its outcome is unknown."
 _PARALLEL_WORKERS = 4
-
-
-@dataclass(frozen=True)
-class ToolProgress:
-    """One tool's progress, for displays.
-
-    Attributes:
-        kind: "start" when the tool begins (the text stream's turn ends here), "end" when it finished.
-        name: the tool's name.
-        preview: a short one-line preview of its arguments.
-        call_id: the model's id for this call.
-        duration: seconds the tool ran ("end" only).
-        ok: whether it succeeded ("end" only).
-        summary: the first line of an error ("end" only, when not ok).
-        arguments: the arguments as the model sent them (JSON text).
-        output: what the tool returned to the model ("end" only).
-    """
-
-    kind: Literal["start", "end"]
-    name: str
-    preview: str
-    call_id: str
-    duration: float = 0.0
-    ok: bool = True
-    summary: str = ""
-    arguments: str = ""
-    output: str = ""
 
 
 def report_tool(callback: Callable[[ToolProgress], object] | None, progress: ToolProgress) -> None:

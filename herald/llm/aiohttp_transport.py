@@ -15,6 +15,11 @@ give the stream loop aiohttp's own chunks. Through the SDK's response, every
 chunk passed four async generators (the SDK's `iter_bytes`, httpx2's decoder, chunker and raw
 stream, the vendored stream); measured in docs/performance-async.md.
 
+A request sent on a kept connection the server had closed meanwhile (an idle timeout, or a close
+right after the last answer) fails before any byte with "Server disconnected": it is sent once more
+on a new connection, as the blocking path does (`caller.LLMCaller`), since nothing was received.
+aiohttp tells a kept connection from a new one through its trace signal `on_connection_reuseconn`.
+
 Proxies from the environment (`HTTP_PROXY`, `HTTPS_PROXY`, `NO_PROXY`): httpx2 ignores them once
 it is given a transport, so the session reads them itself (aiohttp's `trust_env`), as the SDKs'
 transport got them from httpx2.
@@ -22,12 +27,16 @@ transport got them from httpx2.
 
 from __future__ import annotations
 
+import logging
 import ssl
 from contextlib import contextmanager
+from types import SimpleNamespace
 from typing import Any, AsyncIterator, Iterator
 
 import aiohttp
 import httpx2
+
+log = logging.getLogger("herald")
 
 AIOHTTP_RESPONSE = "herald.aiohttp_response"
 """The `httpx2.Response.extensions` key of the aiohttp response a body is read from (httpx2 wraps
@@ -94,20 +103,31 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
         """Send `request` with aiohttp; the response's body is an `AiohttpBody`, not yet read."""
         session = self._session or self._open()
         timeout = request.extensions.get("timeout", {})
-        with aiohttp_errors_as_httpx2():
-            response = await session.request(
-                method=request.method,
-                url=str(request.url),
-                headers=request.headers,
-                data=_content(request),
-                allow_redirects=False,  # httpx2 follows them
-                auto_decompress=False,  # httpx2 decodes; `body_chunks` only reads identity bodies itself
-                compress=False,
-                timeout=aiohttp.ClientTimeout(
-                    sock_connect=timeout.get("connect"), sock_read=timeout.get("read"), connect=timeout.get("pool")
-                ),
-                server_hostname=request.extensions.get("sni_hostname"),
-            ).__aenter__()
+        content = _content(request)
+        while True:
+            connection = _Connection()
+            try:
+                with aiohttp_errors_as_httpx2():
+                    response = await session.request(
+                        method=request.method,
+                        url=str(request.url),
+                        headers=request.headers,
+                        data=content,
+                        allow_redirects=False,  # httpx2 follows them
+                        auto_decompress=False,  # httpx2 decodes; `body_chunks` only reads identity bodies itself
+                        compress=False,
+                        timeout=aiohttp.ClientTimeout(
+                            sock_connect=timeout.get("connect"), sock_read=timeout.get("read"), connect=timeout.get("pool")
+                        ),
+                        server_hostname=request.extensions.get("sni_hostname"),
+                        trace_request_ctx=connection,
+                    ).__aenter__()
+                break
+            except httpx2.TransportError as exc:
+                dead = isinstance(exc.__cause__, (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError))
+                if not (dead and connection.kept and isinstance(content, (bytes, type(None)))):
+                    raise
+                log.info("%s: a kept connection was closed by the server (%s); sending again on a new one", request.url.host, exc)
         extensions: dict[str, Any] = {"http_version": b"HTTP/1.1", AIOHTTP_RESPONSE: response}
         if response.reason:
             extensions["reason_phrase"] = response.reason.encode()
@@ -127,8 +147,22 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
     def _open(self) -> aiohttp.ClientSession:
         size = self._limits.max_connections or 0  # 0: aiohttp's "no limit"
         connector = aiohttp.TCPConnector(limit=size, keepalive_timeout=self._limits.keepalive_expiry, ssl=self._ssl_context)
-        self._session = aiohttp.ClientSession(connector=connector, trust_env=True)  # proxies: see the module docstring
+        tracing = aiohttp.TraceConfig()
+        tracing.on_connection_reuseconn.append(_note_kept)
+        self._session = aiohttp.ClientSession(connector=connector, trust_env=True, trace_configs=[tracing])  # proxies: see above
         return self._session
+
+
+class _Connection:
+    """What one request's connection was (aiohttp's trace signals fill it in)."""
+
+    kept = False
+    """It came from the pool: an earlier request's."""
+
+
+async def _note_kept(session: aiohttp.ClientSession, context: SimpleNamespace, params: object) -> None:
+    if isinstance(context.trace_request_ctx, _Connection):
+        context.trace_request_ctx.kept = True
 
 
 def _content(request: httpx2.Request) -> Any:

@@ -5,6 +5,7 @@ Over real HTTP on every wire; the fake provider reports which client port each r
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import threading
@@ -12,6 +13,7 @@ import threading
 import pytest
 
 from fakeprovider import FakeProvider, Reply
+from herald import AsyncClient, LLMResponse
 from herald.errors import Interrupted
 from herald.llm.idle_clients import IdleClients
 
@@ -46,6 +48,36 @@ def test_a_kept_connection_the_server_closed_is_replaced_without_a_fallback(
     assert sum("kept connection was closed" in r.getMessage() for r in caplog.records) == 2
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
     agent.close()
+
+
+@pytest.mark.parametrize("stream", [True, False])
+@pytest.mark.parametrize("mode", WIRES)
+def test_the_awaited_path_sends_again_on_a_new_connection_too(
+    fake: FakeProvider, mode: str, stream: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The same fault through AsyncClient's shared pool: no retry with backoff, no fallback.
+    drop = dict(drop_next_on_connection=True)
+    fake.enqueue(Reply(text=ANSWER, **drop), Reply(text=ANSWER, **drop), Reply(text=ANSWER))
+    base_url = fake.anthropic_base_url if mode == "anthropic_messages" else fake.base_url
+    messages = [{"role": "user", "content": "hi"}]
+
+    async def three_calls() -> list[LLMResponse]:
+        async with AsyncClient("test/model", base_url=base_url, api_key="sk-kept-000000000000", api_mode=mode, max_retries=0) as client:
+            if not stream:
+                return [await client.complete(messages) for _ in range(3)]
+            answers = []
+            for _ in range(3):
+                async for event in client.stream(messages):
+                    if event.kind == "done":
+                        answers.append(event.response)
+            return answers
+
+    with caplog.at_level(logging.INFO, logger="herald"):
+        answers = asyncio.run(three_calls())
+    assert [answer.message.content for answer in answers] == [ANSWER] * 3
+    assert len({request.connection for request in fake.requests}) == 3
+    assert sum("kept connection was closed" in r.getMessage() for r in caplog.records) == 2
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
 
 
 @pytest.mark.parametrize("mode", WIRES)
