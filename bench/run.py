@@ -17,14 +17,16 @@ import traceback
 from pathlib import Path
 from typing import Callable
 
-if __package__ in (None, ""):  # `python bench/run.py`
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+if __package__ in (None, ""):  # `python bench/run.py`: the repository, not bench/, is the path's head
+    _here = str(Path(__file__).resolve().parent)  # (bench/concurrent.py would shadow the standard library's)
+    sys.path[:] = [str(Path(_here).parent)] + [p for p in sys.path if p and Path(p).resolve() != Path(_here)]
 
 from bench import bad_provider, concurrent, first_delta, interrupt, memory, render, stream_overhead  # noqa: E402
 from bench import failover  # noqa: E402
 from bench import mcp_calls  # noqa: E402
 from bench import batch  # noqa: E402
 from bench import conduct  # noqa: E402
+from bench import gateway, gateway_faults  # noqa: E402
 from bench import continuation  # noqa: E402
 from bench.machine import describe  # noqa: E402
 from bench.table import Row, render_markdown, render_text  # noqa: E402
@@ -41,6 +43,8 @@ SECTIONS: dict[str, tuple[str, Callable[[bool], list[Row]]]] = {
     "9": (mcp_calls.SECTION, mcp_calls.run),
     "10": (batch.SECTION, batch.run),
     "11": (conduct.SECTION, conduct.run),
+    "12": (gateway.SECTION, gateway.run),
+    "13": (gateway_faults.SECTION, gateway_faults.run),
     "14": (continuation.SECTION, continuation.run),
 }
 

@@ -1,4 +1,4 @@
-"""`python -m bench.slow_server CHUNKS INTERVAL_MS`: a loopback provider that holds many slow streams.
+"""`python -m bench.slow_server CHUNKS INTERVAL_MS [first-at-once]`: a loopback provider that holds many slow streams.
 
 Prints its base URL on one line, then serves until its standard input closes. Every
 streaming chat-completions request gets CHUNKS content chunks, one every INTERVAL_MS, then a
@@ -50,6 +50,7 @@ class Script:
 
     chunks: int
     interval: float
+    first_at_once: bool = False  # the first chunk on arrival, not at the next tick (a sharp time to first token)
 
     def __post_init__(self) -> None:
         self.text = WORD * self.chunks
@@ -101,6 +102,9 @@ class Server:
             b"transfer-encoding: chunked\r\n\r\n"
         )
         stream = Stream(transport)
+        if self.script.first_at_once:
+            transport.write(self.script.content[0])
+            stream.sent = 1
         self.streams.add(stream)
         self.stats.started += 1
         self.stats.open = len(self.streams)
@@ -195,8 +199,8 @@ class Connection(asyncio.Protocol):
         self.transport.write(head.encode() + payload)
 
 
-async def serve(chunks: int, interval: float) -> None:
-    server = Server(Script(chunks, interval))
+async def serve(chunks: int, interval: float, first_at_once: bool = False) -> None:
+    server = Server(Script(chunks, interval, first_at_once))
     loop = asyncio.get_running_loop()
     listener = await loop.create_server(lambda: Connection(server), "127.0.0.1", 0, backlog=4096)
     port = listener.sockets[0].getsockname()[1]
@@ -208,9 +212,10 @@ async def serve(chunks: int, interval: float) -> None:
 
 
 @contextmanager
-def slow_server_process(chunks: int, interval_ms: float) -> Iterator[str]:
+def slow_server_process(chunks: int, interval_ms: float, *, first_at_once: bool = False) -> Iterator[str]:
     """Run this server in a child process; yield its base URL; stop it on exit."""
-    with server_process("bench.slow_server", str(chunks), str(interval_ms)) as base_url:
+    extra = ("first-at-once",) if first_at_once else ()
+    with server_process("bench.slow_server", str(chunks), str(interval_ms), *extra) as base_url:
         yield base_url
 
 
@@ -222,7 +227,7 @@ def stats(base_url: str) -> dict[str, int]:
 
 def main(argv: list[str]) -> int:
     chunks, interval_ms = int(argv[0]), float(argv[1])
-    asyncio.run(serve(chunks, interval_ms / 1000))
+    asyncio.run(serve(chunks, interval_ms / 1000, "first-at-once" in argv[2:]))
     return 0
 
 

@@ -98,6 +98,10 @@ class ClientCore:
         continuation: the primary's: when a stream breaks after text was shown, continue the answer
             from that text ("auto", the default: where the server is known to support it; "prefill":
             always; "off": restart it). See `herald.llm.continuation`.
+        environ: where the variables named above are read for the providers (model, base URL, keys,
+            api_mode) when not given; `os.environ` by default. A server that configures every
+            provider itself passes `{}` (`herald serve`). The stall limits' `HERALD_STREAM_*` are
+            always read from the process environment.
     """
 
     def __init__(
@@ -120,19 +124,21 @@ class ClientCore:
         failover_on_content_policy: bool = False,
         attempt_callback: AttemptCallback | None = None,
         continuation: str | None = None,
+        environ: Mapping[str, str] | None = None,
     ) -> None:
-        api_mode = api_mode or os.environ.get("HERALD_API_MODE") or None
+        environ = os.environ if environ is None else environ
+        api_mode = api_mode or environ.get("HERALD_API_MODE") or None
         if api_mode is not None and api_mode not in API_MODES:
             raise ConfigError(f"unknown api_mode {api_mode!r}: choose one of {', '.join(API_MODES)}")
-        self.model, local_url = local_provider(model or os.environ.get("HERALD_MODEL") or DEFAULT_MODEL, base_url)
+        self.model, local_url = local_provider(model or environ.get("HERALD_MODEL") or DEFAULT_MODEL, base_url)
         base_url = local_url or base_url
-        pool = list(api_keys) if api_keys is not None else list(parse_keys(os.environ.get("HERALD_API_KEYS", "")))
+        pool = list(api_keys) if api_keys is not None else list(parse_keys(environ.get("HERALD_API_KEYS", "")))
         check_keys(pool, "the api_keys argument" if api_keys is not None else "env HERALD_API_KEYS")
         if pool:
             api_key = pool_keys(api_key, pool)[0]
-        endpoint = resolve_endpoint(model=self.model, base_url=base_url, api_key=api_key, api_mode=api_mode)
+        endpoint = resolve_endpoint(model=self.model, base_url=base_url, api_key=api_key, api_mode=api_mode, environ=environ)
         primary = ProviderSettings(self.model, endpoint, pool_keys(endpoint.api_key, pool), check_setting(continuation))
-        self.providers: list[ProviderSettings] = [primary, *fallback_settings(fallback or (), primary=primary)]
+        self.providers: list[ProviderSettings] = [primary, *fallback_settings(fallback or (), primary=primary, environ=environ)]
         """The primary first, then the fallbacks (their keys inside: never log these)."""
         self.request_timeout = request_timeout
         self.timeouts = _timeouts(

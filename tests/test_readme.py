@@ -31,6 +31,9 @@ NOT_RUN_HERE = {
         "the quick start: CI runs it (command 2 is .ci/run; tests/ci/test_llama_wheel.py checks both match it)",
     ".venv/bin/python -m pytest -c pyproject.toml -rs -n 2 --dist loadfile tests":
         "the test command itself (.ci/run runs it)",
+    "export ANTHROPIC_BASE_URL=http://127.0.0.1:8080 ANTHROPIC_AUTH_TOKEN=gw-team-key   # sent as Bearer":
+        "needs Claude Code; tests/serve/test_conduct.py checks the Bearer and x-api-key auth it sends, "
+        "tests/serve/test_sdks.py the Messages wire it speaks",
     "1,234 in (1,000 cached) · 56 out (20 reasoning) · first token 0.42s · 48.3 tok/s":
         "a picture of the footer, not a command (tests/cli/test_cli_visible.py checks the footer)",
 }
@@ -39,10 +42,15 @@ CLI_LINES_NOT_RUN = (
     "herald  ", "herald -c", "herald --resume", "herald sessions [", "herald mcp [", "herald batch IN",
     "herald local serve",  # serves until stopped: tests/e2e/test_e2e_local_provider.py runs it
 )
+# The gateway's blocks (its TOML file, the SDKs pointed at it) run against `herald serve` below,
+# not as Herald's config.toml or against the provider directly.
+GATEWAY_FIRST_LINES = ("# gateway.toml", "# The OpenAI SDK through the gateway", "# The Anthropic SDK through the gateway")
+GATEWAY_ADDRESS = "http://127.0.0.1:8080"
 
 
-def blocks(language: str) -> list[str]:
-    return [body for lang, body in BLOCKS if lang == language]
+def blocks(language: str, *, gateway: bool = False) -> list[str]:
+    """The blocks in `language`: the gateway's ones when `gateway`, else the others."""
+    return [body for lang, body in BLOCKS if lang == language and body.startswith(GATEWAY_FIRST_LINES) == gateway]
 
 
 def first_line(body: str) -> str:
@@ -117,3 +125,49 @@ def test_the_cli_lines_run_as_printed(env: dict[str, str], tmp_path: Path, fake:
         ran += 1
     assert ran >= 5
     assert (tmp_path / "answer.txt").read_text() == "Paris.\n"
+
+
+def test_the_gateway_blocks_run_as_printed(fake: FakeProvider, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The gateway's TOML is a valid `herald serve` file as printed (keys from the providers' own
+    variables); served with its providers' addresses pointed at the fake provider, the SDK blocks,
+    pointed at that gateway, print the answer."""
+    import importlib.util
+
+    if importlib.util.find_spec("prometheus_client") is None:  # as tests/serve/conftest.py: CI must not skip
+        if os.environ.get("CI") or os.environ.get("HERALD_REQUIRE_SERVE"):
+            pytest.fail("the gateway blocks need the serve extra: pip install -e '.[serve]'")
+        pytest.skip("the gateway blocks need pip install -e '.[serve]'")
+    from herald.serve.config import load_config
+
+    fake.default = Reply(text="Paris.")
+    (toml,) = blocks("toml", gateway=True)
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    (tmp_path / "gateway.toml").write_text(toml)
+    assert [m.name for m in load_config(tmp_path / "gateway.toml").models] == ["fast", "local"]
+    served = toml.replace("https://api.openai.com/v1", fake.base_url).replace("https://api.anthropic.com", fake.anthropic_base_url)
+    served = served.replace("http://127.0.0.1:8000/v1", fake.base_url)
+    assert "api.openai.com" not in served and "api.anthropic.com" not in served
+    (tmp_path / "served.toml").write_text(served)
+    assert [m.name for m in load_config(tmp_path / "served.toml").models] == ["fast", "local"]
+    gateway = subprocess.Popen([sys.executable, "-m", "herald", "serve", "--config", str(tmp_path / "served.toml"), "--port", "0"],
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        assert gateway.stderr is not None
+        line = gateway.stderr.readline()
+        found = re.search(r"listening on (http://\S+)", line)
+        assert found, line
+        python = blocks("python", gateway=True)
+        assert len(python) == 2 and all(GATEWAY_ADDRESS in code for code in python)
+        for code in python:
+            done = subprocess.run([sys.executable, "-c", code.replace(GATEWAY_ADDRESS, found.group(1))], cwd=tmp_path, env=env,
+                                  capture_output=True, text=True, timeout=120)
+            assert done.returncode == 0, done.stderr
+            assert done.stdout == "Paris.\n", done.stdout
+    finally:
+        gateway.terminate()
+        gateway.wait(60)
+        if gateway.stderr is not None:
+            gateway.stderr.close()
+    assert fake.requests and all(r.path.endswith(("/chat/completions", "/messages")) for r in fake.requests)

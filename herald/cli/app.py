@@ -17,6 +17,7 @@ from herald.version import __version__
 from herald.cli import commands
 from herald.cli.batch import batch_group
 from herald.cli.local_serve import local_group
+from herald.cli.serve import serve_command
 from herald.cli.config import Settings, load_settings, require_provider
 from herald.cli.errors import (
     EXIT_FAILED,
@@ -268,6 +269,7 @@ def mcp_list(state: RunState) -> int:
 
 herald_command.add_command(batch_group)
 herald_command.add_command(local_group)
+herald_command.add_command(serve_command)
 
 
 def cli(args: Sequence[str] | None = None) -> int:

@@ -26,10 +26,18 @@ def refused_locally(error: BaseException) -> bool:
         if seen is None:
             break
         refused = refused or isinstance(seen, ConnectionRefusedError)
-        url = getattr(getattr(seen, "request", None), "url", None)
-        host = host or getattr(url, "host", None)
+        host = host or _request_host(seen)
         seen = seen.__cause__ or seen.__context__
     return refused and host is not None and _is_local_host(str(host))
+
+
+def _request_host(error: BaseException) -> object:
+    """The host of the request `error` names, if any (httpx's `.request` raises when unset)."""
+    try:
+        request = getattr(error, "request", None)
+    except RuntimeError:  # httpx2.RequestError: "The .request property has not been set."
+        return None
+    return getattr(getattr(request, "url", None), "host", None)
 
 
 def _is_local_host(host: str) -> bool:

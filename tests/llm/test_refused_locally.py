@@ -51,3 +51,14 @@ def test_other_connection_failures_stay_transient() -> None:
         remote = ProviderUnreachable("api.example.com unreachable: refused")
         remote.__context__ = cause  # refused, but by no address known to be local
     assert not refused_locally(remote) and is_transient(remote)
+
+
+def test_an_error_without_its_request_is_classified_not_raised() -> None:
+    import httpx2
+
+    try:
+        raise httpx2.RemoteProtocolError("peer closed connection")  # no request attached: .request raises
+    except httpx2.RemoteProtocolError as cause:
+        error = ProviderUnreachable("127.0.0.1 unreachable: reset")
+        error.__context__ = cause
+    assert not refused_locally(error) and is_transient(error)
