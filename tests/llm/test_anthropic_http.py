@@ -26,11 +26,24 @@ def fake() -> Iterator[FakeProvider]:
         yield provider
 
 
+class Texts(list):
+    """Text deltas; `under_way` is set once a few arrived."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.under_way = threading.Event()
+
+    def append(self, text: str) -> None:
+        super().append(text)
+        if len(self) >= 3:
+            self.under_way.set()
+
+
 class Seen:
     """What the agent's consumers were shown."""
 
     def __init__(self) -> None:
-        self.text: list[str] = []
+        self.text = Texts()
         self.reasoning: list[str] = []
 
 
@@ -152,21 +165,24 @@ class TestFallback:
 
 def test_interrupt_during_slow_stream(fake: FakeProvider) -> None:
     fake.enqueue(Reply(text="slow " * 200, delay=0.05))
-    agent = make_agent(fake, Seen())
+    seen = Seen()
+    agent = make_agent(fake, seen)
     interrupted_at: list[float] = []
 
     def interrupt() -> None:
         interrupted_at.append(time.monotonic())
         agent.interrupt()
 
-    timer = threading.Timer(0.3, interrupt)
+    # Interrupt once the answer is under way (not on a clock: under load the stream starts late).
+    timer = threading.Thread(target=lambda: seen.text.under_way.wait(30) and interrupt())
     timer.start()
     try:
         with pytest.raises(Interrupted) as caught:
             agent._interruptible_streaming_api_call(kwargs())
         returned_at = time.monotonic()
     finally:
-        timer.cancel()
+        seen.text.under_way.set()
+        timer.join()
     assert returned_at - interrupted_at[0] < 0.05
     assert caught.value.partial is not None and caught.value.partial.state == "interrupted"
     assert (caught.value.partial.message.content or "").startswith("slow")
