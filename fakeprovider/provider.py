@@ -27,6 +27,9 @@ class FakeProvider:
         # A context window in tokens (request text bytes / 4): larger requests get the wire's
         # real context-length error, before any scripted reply is taken.
         self.context_window: int | None = None
+        # The `Server` header of every response (None: http.server's own), e.g. "llama.cpp" to
+        # play the llama.cpp server, which names itself so.
+        self.server_header: str | None = None
         self._queue: deque[list[Reply | int]] = deque()  # [reply, remaining serves]
         self._keyed: dict[str, deque[list[Reply | int]]] = {}  # marker -> its own queue
         self._lock = threading.Lock()

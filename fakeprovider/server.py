@@ -165,6 +165,9 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         pass  # keep test output clean
 
+    def version_string(self) -> str:
+        return self.provider.server_header or super().version_string()
+
     @property
     def provider(self) -> FakeProvider:
         return self.server.provider

@@ -39,7 +39,7 @@ from herald.llm.async_caller import AsyncLLMCaller, OnCancel
 from herald.llm.async_clients import ClientPool, make_async_anthropic_client, make_async_openai_client
 from herald.llm.caller import CallHooks, LLMCaller
 from herald.llm.clients import make_anthropic_client, make_openai_client
-from herald.llm.continuation import check_setting
+from herald.llm.continuation import LOCAL_SERVER, check_setting
 from herald.llm.endpoint import API_MODES, Endpoint, resolve_endpoint
 from herald.llm.events import AttemptEvent, CallEvent, ContinuedEvent, ReasoningEvent, ResetEvent, ResponseEvent, TextEvent
 from herald.llm.failover import FailoverPolicy, ProviderChain
@@ -137,7 +137,8 @@ class ClientCore:
         if pool:
             api_key = pool_keys(api_key, pool)[0]
         endpoint = resolve_endpoint(model=self.model, base_url=base_url, api_key=api_key, api_mode=api_mode, environ=environ)
-        primary = ProviderSettings(self.model, endpoint, pool_keys(endpoint.api_key, pool), check_setting(continuation))
+        server = LOCAL_SERVER if local_url else None  # the bundled model: known to continue
+        primary = ProviderSettings(self.model, endpoint, pool_keys(endpoint.api_key, pool), check_setting(continuation), server)
         self.providers: list[ProviderSettings] = [primary, *fallback_settings(fallback or (), primary=primary, environ=environ)]
         """The primary first, then the fallbacks (their keys inside: never log these)."""
         self.request_timeout = request_timeout
@@ -209,6 +210,17 @@ class ClientCore:
         settings = self.providers[provider]
         return settings.endpoint_for(key, fallback=provider > 0)
 
+    def continues(self, provider: int) -> bool:
+        """Whether provider number `provider` continues a cut answer (its setting, and its server as
+        known or as its responses identified it)."""
+        settings = self.providers[provider]
+        return settings.continues(self.memory.server_kind(settings.endpoint.base_url))
+
+    def learn_server(self, provider: int) -> Callable[[Mapping[str, str]], None]:
+        """What a provider's transport calls with each stream's response headers (see `learn_server`
+        of `StreamSupportMemory`: read once per endpoint)."""
+        return lambda headers: self.memory.learn_server(self.providers[provider].endpoint.base_url, headers)
+
     # ── one call, sans-IO ───────────────────────────────────────────────
 
     def requests(
@@ -261,7 +273,7 @@ class ClientCore:
             on_attempt=report if callbacks else None,
             only=only,
             secrets=self.secrets,
-            continues=lambda provider: self.providers[provider].continues(),
+            continues=self.continues,
         )
 
 
@@ -448,6 +460,7 @@ class Client(ClientCore):
             discard_client=idle.discard,
             client_was_kept=idle.reused,
             discard_stale=idle.discard_stale,
+            on_headers=self.learn_server(provider),
         )
 
     @property
@@ -617,6 +630,7 @@ class AsyncClient(ClientCore):
             secrets=self.secrets,
             timeouts=self.timeouts,
             request_timeout=self.request_timeout,
+            on_headers=self.learn_server(index),
         )
 
     def _make_client(self, provider: int, key: int) -> Any:

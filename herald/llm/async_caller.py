@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from herald.errors import ProviderUnreachable, StreamStalled
 from herald.llm.accumulate import StreamAccumulator
@@ -38,6 +38,7 @@ class AsyncLLMCaller:
         endpoint: (base URL, host label) of the provider.
         secrets: values scrubbed from errors and logs.
         timeouts / request_timeout: limits used when the planner gives none.
+        on_headers: receives each stream's response headers as it opens.
     """
 
     wire: Callable[[], Wire]
@@ -45,6 +46,8 @@ class AsyncLLMCaller:
     secrets: Callable[[], tuple[str | None, ...]]
     timeouts: StreamTimeouts = field(default_factory=StreamTimeouts)
     request_timeout: float | None = None
+    on_headers: Callable[[Mapping[str, str]], object] = lambda headers: None
+    """A stream's response headers, as it opens (the owner learns which server answers)."""
 
     async def stream_once(
         self,
@@ -69,6 +72,7 @@ class AsyncLLMCaller:
             async with watch:
                 with translate_errors(where=self.endpoint()[1], secrets=self.secrets()):
                     async with open_stream(client, wire.stream_path, kwargs) as response:
+                        self.on_headers(response.headers)
                         return await read_sse_async(response, reader, watch)
         except ProviderUnreachable as exc:
             raise cut_stream(exc) if watch.got_a_byte and not exc.timed_out else exc

@@ -15,7 +15,7 @@ import threading
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Mapping
 
 from herald.errors import IncompleteStream, Interrupted, ProviderUnreachable, StreamStalled
 from herald.llm.accumulate import StreamAccumulator
@@ -58,6 +58,8 @@ class CallHooks:
     """Whether the client served a request before (its connection may have been closed since)."""
     discard_stale: Callable[[Any], None] = close_client
     """A kept client's connection was dead: close it, and the endpoint's other kept ones."""
+    on_headers: Callable[[Mapping[str, str]], object] = lambda headers: None
+    """A stream's response headers, as it opens (the owner learns which server answers)."""
 
 
 @dataclass
@@ -149,6 +151,7 @@ class LLMCaller:
                 reader = wire.reader(acc, sink)
                 if is_sdk_client(client):
                     with wire.open_raw(client, kwargs) as response:
+                        hooks.on_headers(response.headers)
                         return read_sse(response, reader, guard)
                 with wire.open_objects(client, kwargs) as events:
                     return read_objects(events, reader, guard)

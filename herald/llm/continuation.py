@@ -35,8 +35,11 @@ Setting = Literal["off", "auto", "prefill"]
 SETTINGS: tuple[Setting, ...] = ("off", "auto", "prefill")
 DEFAULT: Setting = "auto"
 
-ServerKind = Literal["vllm", "sglang", "llama.cpp"]
-KNOWN_SERVERS: tuple[ServerKind, ...] = ("vllm", "sglang", "llama.cpp")
+ServerKind = Literal["vllm", "sglang", "llama.cpp", "herald-local"]
+KNOWN_SERVERS: tuple[ServerKind, ...] = ("vllm", "sglang", "llama.cpp", "herald-local")
+LOCAL_SERVER: ServerKind = "herald-local"
+"""The bundled local model's server (llama-cpp-python with Herald's prompt formats, which leave a
+trailing assistant message open: `herald.local`). It says so in a `Server` header of its own."""
 
 # APIs that document prefix continuation, by host: DeepSeek ("chat prefix completion") and
 # Mistral (`prefix: true` on the last assistant message).
@@ -73,11 +76,17 @@ def server_kind_from(headers: Mapping[str, str] | None, models_body: Mapping[str
         models_body: the decoded `/v1/models` listing, or None.
 
     Returns:
-        "vllm", "sglang" or "llama.cpp"; None when nothing identifies one of them.
+        "vllm", "sglang", "llama.cpp" or "herald-local"; None when nothing identifies one of them.
     """
     for name, value in (headers or {}).items():
-        if name.lower() == "server" and value.strip().lower().startswith("llama.cpp"):
-            return "llama.cpp"
+        if name.lower() != "server":
+            continue
+        for said in value.lower().split(","):  # two Server headers arrive joined by a comma
+            said = said.strip()
+            if said.startswith("llama.cpp"):
+                return "llama.cpp"
+            if said.startswith(LOCAL_SERVER):
+                return LOCAL_SERVER
     data = models_body.get("data") if isinstance(models_body, Mapping) else None
     if isinstance(data, list):
         for model in data:
@@ -91,8 +100,8 @@ def continuation_enabled(setting: Setting, *, base_url: str, api_mode: str, serv
     """Whether to continue a cut answer on this provider rather than restart it.
 
     "off": never. "prefill": always (where the wire has a convention). "auto": only where Herald
-    knows the server supports it: a server identified as vLLM, SGLang or llama.cpp (the bundled
-    local model is a llama.cpp server), and the DeepSeek and Mistral APIs.
+    knows the server supports it: a server identified as vLLM, SGLang or llama.cpp, the bundled
+    local model's, and the DeepSeek and Mistral APIs.
     """
     if setting == "off" or api_mode == "codex_responses":
         return False
@@ -293,6 +302,7 @@ __all__ = [
     "Cut",
     "DEFAULT",
     "KNOWN_SERVERS",
+    "LOCAL_SERVER",
     "MAX_CONTINUATIONS",
     "SETTINGS",
     "SeamFilter",

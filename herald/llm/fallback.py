@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import Mapping
 
 from herald.errors import ProviderError
+from herald.llm.continuation import ServerKind, server_kind_from
 
 
 @dataclass
@@ -28,15 +30,30 @@ class StreamSupport:
 
 
 class StreamSupportMemory:
-    """`StreamSupport` per endpoint, learned from failures, for one client's life."""
+    """`StreamSupport` per endpoint, learned from failures, and which server answers at each base
+    URL, learned from its first stream's headers, for one client's life."""
 
     def __init__(self) -> None:
         self._by_endpoint: dict[tuple[str, str], StreamSupport] = {}
+        self._servers: dict[str, ServerKind | None] = {}
         self._lock = threading.Lock()
 
     def get(self, base_url: str, model: str) -> StreamSupport:
         with self._lock:
             return self._by_endpoint.setdefault((base_url, model), StreamSupport())
+
+    def learn_server(self, base_url: str, headers: Mapping[str, str]) -> None:
+        """Read which server answers at `base_url` from a response's headers, once per base URL
+        (`server_kind_from`; a header sniff, no request of its own). Later responses change nothing."""
+        if base_url in self._servers:  # the common case, without the lock: a dict read
+            return
+        kind = server_kind_from(headers, None)
+        with self._lock:
+            self._servers.setdefault(base_url, kind)
+
+    def server_kind(self, base_url: str) -> ServerKind | None:
+        """The server learned at `base_url` ("vllm", "llama.cpp", …), or None: unknown or none of them."""
+        return self._servers.get(base_url)
 
 
 # Statuses that are about the request's key, model, or rate, not about streaming.

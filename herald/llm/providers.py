@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Mapping, Sequence
 
 from herald.errors import ConfigError
-from herald.llm.continuation import DEFAULT, Setting, check_setting, continuation_enabled
+from herald.llm.continuation import DEFAULT, LOCAL_SERVER, Setting, check_setting, continuation_enabled
 from herald.llm.endpoint import Endpoint, key_variable, resolve_endpoint
 from herald.llm.failover import ProviderInfo
 from herald.llm.keypool import check_keys, pool_keys, unique_keys
@@ -43,8 +43,9 @@ class ProviderSettings:
         keys: the pool, in order; `(None,)` for a provider that needs no key.
         continuation: continue a cut answer here ("off" | "auto" | "prefill", see
             `herald.llm.continuation`).
-        server_kind: the server, when known ("vllm", "sglang", "llama.cpp": what
-            `server_kind_from` read from it): "auto" continues on those.
+        server_kind: the server, when known before any request ("herald-local" for the bundled
+            local model); what its responses say of it is learned per endpoint
+            (`StreamSupportMemory.learn_server`) and passed to `continues`.
     """
 
     model: str
@@ -53,10 +54,12 @@ class ProviderSettings:
     continuation: Setting = DEFAULT
     server_kind: str | None = None
 
-    def continues(self) -> bool:
-        """Whether a cut answer is continued here (the setting, the server, the wire)."""
+    def continues(self, learned: str | None = None) -> bool:
+        """Whether a cut answer is continued here (the setting, the server, the wire); `learned`:
+        the server its responses identified, if any."""
         endpoint = self.endpoint
-        return continuation_enabled(self.continuation, base_url=endpoint.base_url, api_mode=endpoint.api_mode, server_kind=self.server_kind)
+        kind = self.server_kind or learned
+        return continuation_enabled(self.continuation, base_url=endpoint.base_url, api_mode=endpoint.api_mode, server_kind=kind)
 
     def info(self) -> ProviderInfo:
         return ProviderInfo(self.model, self.endpoint.base_url, len(self.keys))
@@ -130,7 +133,8 @@ def _one_fallback(entry: Any, number: int, primary: ProviderSettings, environ: M
         source = (variable or "") if keys else ""
     pool = pool_keys(None, keys)
     continuation = check_setting(entry.get("continuation"), where=f"{where}: continuation")
-    return ProviderSettings(model, replace(endpoint, api_key=pool[0], key_source=source), pool, continuation)
+    server = LOCAL_SERVER if local_url else None
+    return ProviderSettings(model, replace(endpoint, api_key=pool[0], key_source=source), pool, continuation, server)
 
 
 def local_provider(model: str, base_url: str | None, local_model: str | None = None) -> tuple[str, str | None]:

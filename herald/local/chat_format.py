@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from typing import Any, Iterable, Mapping
 
-from herald.local.prompt_text import answer_text
+from herald.local.prompt_text import answer_text, continued_answer, open_prefix
 from herald.local.prompt_text import message_text as _text
 
 END_OF_TURN = "<end_of_turn>"
@@ -36,8 +36,14 @@ def render_gemma3(
     """The prompt for `messages`, ending with an open model turn (no <bos>: the server adds it).
 
     System messages are merged into the first user turn (Gemma has no system role); consecutive
-    tool results share one user turn, as Gemma turns must alternate.
+    tool results share one user turn, as Gemma turns must alternate. A last assistant message with
+    text (`continued_answer`) is the open turn: the prompt ends with its text, no end-of-turn after
+    it, so the model continues that answer.
     """
+    messages = list(messages)
+    partial = continued_answer(messages)
+    if partial is not None:
+        messages = messages[:-1]
     system: list[str] = []
     turns: list[tuple[str, list[str]]] = []  # (role, parts): roles alternate user/model
 
@@ -66,7 +72,13 @@ def render_gemma3(
             turns.insert(0, ("user", [preamble]))
 
     prompt = "".join(f"{_START}{role}\n{_join(parts)}{END_OF_TURN}\n" for role, parts in turns)
-    return prompt + f"{_START}model\n"
+    opened = f"{_START}model\n"
+    if partial is None:
+        return prompt + opened
+    if turns and turns[-1][0] == "model":  # the partial follows a model turn's text (turns alternate)
+        prompt = prompt[: -len(f"{END_OF_TURN}\n")] + "\n\n"
+        opened = ""
+    return prompt + opened + open_prefix(partial)[0]
 
 
 def _assistant_text(message: Mapping[str, Any]) -> str:

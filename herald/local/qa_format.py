@@ -16,9 +16,9 @@ Pure text in, text out: no llama_cpp import, so it is testable without the extra
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Iterable, Mapping
 
-from herald.local.prompt_text import answer_text, message_text
+from herald.local.prompt_text import answer_text, continued_answer, message_text, open_prefix, strip_leading
 
 QA_STOP = ["\n"]
 """Stop sequences: an answer is one line."""
@@ -47,6 +47,10 @@ def render_qa(
     model cannot choose tools, so they are not described (a named `tool_choice` still works:
     the server constrains the output to the tool's JSON schema).
     """
+    messages = list(messages)
+    partial = continued_answer(messages)
+    if partial is not None:
+        messages = messages[:-1]  # its text ends the prompt: the answer is continued, not begun again
     blocks = [_exchange(question, [f"Answer: {answer}"]) for question, answer in FEW_SHOT]
     question: str | None = None
     lines: list[str] = []
@@ -68,7 +72,7 @@ def render_qa(
             lines.append("Tool result: " + _one_line(message_text(message.get("content"))))
     if question is None:
         question = ""
-    open_lines = [*lines, "Answer:"]
+    open_lines = [*lines, "Answer:" if partial is None else "Answer: " + _one_line(open_prefix(partial)[0])]
     blocks.append(f"Question: {question}\n" + "\n".join(open_lines))
     return "\n\n".join(blocks)
 
@@ -109,23 +113,14 @@ def lstrip_answer(result: Any) -> Any:
     measured), so the space is removed from the output. `result` is a completion dict, or an
     iterator of stream chunks (dicts), as llama-cpp-python's chat handlers return them.
     """
-    if isinstance(result, dict):
-        for choice in result.get("choices") or ():
-            message = choice.get("message") or {}
-            if isinstance(message.get("content"), str):
-                message["content"] = message["content"].lstrip()
-        return result
-    return _lstrip_chunks(result)
+    return strip_leading(result, None)
 
 
-def _lstrip_chunks(chunks: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    started = False
-    for chunk in chunks:
-        if not started:
-            for choice in chunk.get("choices") or ():
-                delta = choice.get("delta") or {}
-                content = delta.get("content")
-                if isinstance(content, str):
-                    delta["content"] = content.lstrip()
-                    started = started or bool(delta["content"])
-        yield chunk
+def finish_answer(result: Any, messages: Any) -> Any:
+    """The QA frame's result: a new answer without its leading whitespace (`lstrip_answer`); a
+    continued one (`continued_answer`) without the whitespace its prompt left out, and no more
+    (the continuation of "The capital of" is " France": its space is the answer's)."""
+    partial = continued_answer(messages or ())
+    if partial is None:
+        return lstrip_answer(result)
+    return strip_leading(result, len(open_prefix(partial)[1]))

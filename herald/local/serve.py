@@ -8,6 +8,9 @@ A thin wrapper around llama-cpp-python's own server entry point that adds:
 * in both, control tokens other than end-of-generation are never sampled. Their text is
   dropped when the answer is decoded, so a pretrained model that "opens a new turn"
   (`<start_of_turn>user`) glued words together ("mendatanguser");
+* a `Server: herald-local` header on every response, so a client that meets it (through any
+  address, even a proxy) knows it continues a trailing assistant message
+  (`herald.llm.continuation.server_kind_from`);
 * a watchdog that exits when the Herald process that started it is gone. The server runs in
   its own process group (so Ctrl-C in the terminal doesn't reach it and Herald can kill it
   as a whole); without the watchdog a crashed or SIGKILLed Herald would leave it running.
@@ -32,7 +35,8 @@ def register_chat_formats() -> None:
     from llama_cpp import llama_chat_format
 
     from herald.local.chat_format import END_OF_TURN, render_gemma3
-    from herald.local.qa_format import QA_STOP, lstrip_answer, render_qa
+    from herald.local.qa_format import QA_STOP, finish_answer, render_qa
+    from herald.local.prompt_text import finish_continued
 
     def gemma(messages: Any, tools: Any = None, tool_choice: Any = None, **_: Any) -> Any:
         prompt = render_gemma3(messages, tools=tools, tool_choice=tool_choice)
@@ -43,13 +47,13 @@ def register_chat_formats() -> None:
         return llama_chat_format.ChatFormatterResponse(prompt=prompt, stop=list(QA_STOP))
 
     registry = llama_chat_format.LlamaChatCompletionHandlerRegistry()
-    registry.register_chat_completion_handler(CHAT_FORMAT, _handler(gemma), overwrite=True)
-    registry.register_chat_completion_handler(QA_FORMAT, _handler(qa, finish=lstrip_answer), overwrite=True)
+    registry.register_chat_completion_handler(CHAT_FORMAT, _handler(gemma, finish=finish_continued), overwrite=True)
+    registry.register_chat_completion_handler(QA_FORMAT, _handler(qa, finish=finish_answer), overwrite=True)
 
 
-def _handler(formatter: Callable[..., Any], finish: Callable[[Any], Any] | None = None) -> Callable[..., Any]:
+def _handler(formatter: Callable[..., Any], finish: Callable[[Any, Any], Any] | None = None) -> Callable[..., Any]:
     """llama-cpp-python's handler for `formatter`, sampling no control token, its result passed to
-    `finish`; a stream ends with a usage chunk (`herald.local.usage`)."""
+    `finish` (with the request's messages); a stream ends with a usage chunk (`herald.local.usage`)."""
     from llama_cpp import LogitsProcessorList, llama_chat_format
 
     from herald.local.usage import with_usage
@@ -59,7 +63,7 @@ def _handler(formatter: Callable[..., Any], finish: Callable[[Any], Any] | None 
     def handle(*, llama: Any, logits_processor: Any = None, **kwargs: Any) -> Any:
         processors = LogitsProcessorList([*(logits_processor or []), _control_token_ban(llama)])
         result = base(llama=llama, logits_processor=processors, **kwargs)
-        result = finish(result) if finish is not None else result
+        result = finish(result, kwargs.get("messages")) if finish is not None else result
         if isinstance(result, dict):
             return result  # a plain answer: the server counted its usage
 
@@ -107,6 +111,43 @@ def _control_token_ban(llama: Any) -> Callable[[Any, Any], Any]:
     return _BANS[key]
 
 
+SERVER_HEADER = (b"server", b"herald-local")
+"""Sent on every response (beside uvicorn's own `server: uvicorn`): see `herald.llm.continuation`."""
+
+
+class ServerHeader:
+    """ASGI middleware adding `SERVER_HEADER` to every HTTP response of `app`."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope.get("type") != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_header(message: Any) -> None:
+            if message.get("type") == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", ()), SERVER_HEADER]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_header)
+
+
+def _identify_server() -> None:
+    """Make the llama-cpp-python server's app send `SERVER_HEADER` (its entry point builds the app)."""
+    import llama_cpp.server.__main__ as entry
+
+    build = entry.create_app
+
+    def create_app(*args: Any, **kwargs: Any) -> Any:
+        app = build(*args, **kwargs)
+        app.add_middleware(ServerHeader)
+        return app
+
+    entry.create_app = create_app
+
+
 def watch_parent(parent_pid: int, *, interval: float = 0.5) -> None:
     """Exit this process as soon as `parent_pid` is no longer our parent (it died)."""
 
@@ -123,6 +164,7 @@ def main() -> None:
     if parent and parent.isdigit():
         watch_parent(int(parent))
     register_chat_formats()
+    _identify_server()
     from llama_cpp.server.__main__ import main as server_main
 
     server_main()  # type: ignore[no-untyped-call]  # parses sys.argv, which holds the llama_cpp.server arguments

@@ -134,6 +134,27 @@ def test_off_and_auto_on_an_unknown_server_restart_as_before(fake: FakeProvider,
         assert [r.stream for r in posts(fake)] == [True, False]
 
 
+@pytest.mark.parametrize("server", ["llama.cpp", "herald-local"])
+def test_auto_continues_on_a_server_that_names_itself(fake: FakeProvider, run: Run, server: str) -> None:
+    # The `Server` header of the very stream that broke is enough: no request of its own.
+    fake.server_header = server
+    fake.enqueue(*cut_then_continue(TEXT, after=6))
+    seen = run(fake)  # continuation: "auto", the default
+    assert seen.result["final_response"] == TEXT and seen.shown == TEXT
+    assert (seen.resets, seen.continued, seen.result["continuations"]) == (0, 1, 1)
+    assert [r.method for r in fake.requests] == ["POST", "POST"], "learned from the headers: no GET /models"
+    assert posts(fake)[1].body["messages"][-1]["prefix"] is True
+
+
+def test_auto_does_not_continue_where_the_header_names_another_server(fake: FakeProvider, run: Run) -> None:
+    fake.server_header = "uvicorn"  # vLLM and SGLang say this too: not enough to tell
+    fake.enqueue(Reply(TEXT, fault="cut", fault_after=5))
+    fake.default = Reply(TEXT)
+    seen = run(fake)
+    assert (seen.resets, seen.continued) == (1, 0)
+    assert seen.result["final_response"] == TEXT and seen.shown == TEXT
+
+
 def test_a_cut_inside_a_tool_call_is_never_continued(fake: FakeProvider, run: Run) -> None:
     call = ToolCallSpec("search_files", '{"pattern": "needle", "path": "."}')
     fake.enqueue(Reply("Looking.", tool_calls=[call], fault="cut", fault_after=4))

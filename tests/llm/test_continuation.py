@@ -47,6 +47,23 @@ def test_llama_cpp_names_itself_in_the_server_header() -> None:
     assert server_kind_from({"server": "uvicorn"}, None) is None
 
 
+def test_the_bundled_local_server_names_itself_beside_uvicorn() -> None:
+    # Two Server headers (uvicorn's and Herald's) arrive joined by a comma.
+    assert server_kind_from({"server": "uvicorn, herald-local"}, None) == "herald-local"
+    assert server_kind_from({"server": "herald-local"}, None) == "herald-local"
+
+
+def test_the_server_is_learned_once_per_base_url() -> None:
+    from herald.llm.fallback import StreamSupportMemory
+
+    memory = StreamSupportMemory()
+    assert memory.server_kind("http://a/v1") is None
+    memory.learn_server("http://a/v1", {"server": "llama.cpp"})
+    memory.learn_server("http://a/v1", {"server": "uvicorn"})  # later responses change nothing
+    memory.learn_server("http://b/v1", {"server": "uvicorn"})
+    assert (memory.server_kind("http://a/v1"), memory.server_kind("http://b/v1")) == ("llama.cpp", None)
+
+
 @pytest.mark.parametrize(("owner", "kind"), [("vllm", "vllm"), ("sglang", "sglang"), ("llamacpp", "llama.cpp")])
 def test_the_models_listing_names_the_server(owner: str, kind: str) -> None:
     body = {"object": "list", "data": [{"id": "x", "object": "model", "owned_by": owner}]}
@@ -62,6 +79,7 @@ def test_other_listings_name_no_server(body: object) -> None:
     ("setting", "base_url", "mode", "kind", "expected"),
     [
         ("auto", "http://127.0.0.1:8080/v1", "chat_completions", "llama.cpp", True),
+        ("auto", "http://127.0.0.1:41234/v1", "chat_completions", "herald-local", True),
         ("auto", "http://10.0.0.5:8000/v1", "chat_completions", "vllm", True),
         ("auto", "http://10.0.0.5:30000/v1", "chat_completions", "sglang", True),
         ("auto", "https://api.deepseek.com/v1", "chat_completions", None, True),

@@ -58,3 +58,33 @@ def test_tools_are_described_unless_tool_choice_is_none() -> None:
 def test_content_parts_are_joined_as_text() -> None:
     prompt = render_gemma3([{"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "image_url"}, {"type": "text", "text": "b"}]}])
     assert prompt.startswith("<start_of_turn>user\nab<end_of_turn>")
+
+
+def test_a_trailing_assistant_message_is_left_open_to_be_continued() -> None:
+    prompt = render_gemma3([{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello the", "prefix": True}])
+    assert prompt == "<start_of_turn>user\nHi<end_of_turn>\n<start_of_turn>model\nHello the"
+    assert not prompt.endswith("<end_of_turn>\n") and prompt.count("<start_of_turn>model") == 1
+
+
+def test_a_continued_turn_after_tool_results_keeps_them_and_stays_open() -> None:
+    call = {"id": "c1", "type": "function", "function": {"name": "get_weather", "arguments": "{}"}}
+    prompt = render_gemma3(
+        [
+            {"role": "user", "content": "Weather?"},
+            {"role": "assistant", "content": "", "tool_calls": [call]},
+            {"role": "tool", "tool_call_id": "c1", "content": "Sunny"},
+            {"role": "assistant", "content": "It is sunny "},
+        ]
+    )
+    assert prompt.endswith("```tool_output\nSunny\n```<end_of_turn>\n<start_of_turn>model\nIt is sunny")
+
+
+def test_a_trailing_partial_after_an_earlier_model_turn_is_its_continuation() -> None:
+    # Turns alternate: a partial after the model's own text belongs to that open turn.
+    from herald.local.prompt_text import finish_continued
+
+    messages = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello."}, {"role": "assistant", "content": "And "}]
+    assert render_gemma3(messages) == "<start_of_turn>user\nHi<end_of_turn>\n<start_of_turn>model\nHello.\n\nAnd"
+    plain = {"choices": [{"message": {"content": " there"}}]}
+    assert finish_continued(plain, messages)["choices"][0]["message"]["content"] == "there"
+    assert finish_continued({"choices": [{"message": {"content": " x"}}]}, messages[:1])["choices"][0]["message"]["content"] == " x"

@@ -28,6 +28,19 @@ def test_a_fallback_named_local_is_the_bundled_model_on_loopback(monkeypatch: py
     assert local_provider("local", "http://10.0.0.5:8080/v1") == ("local", None)  # a server of that name elsewhere
 
 
+def test_the_local_model_is_known_to_continue_a_cut_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    # "auto" is on there from the start: its prompt formats leave a trailing assistant turn open.
+    monkeypatch.setattr(shared, "local_extra_available", lambda: True)
+    (local,) = fallback_settings([{"model": "local"}], primary=primary(), environ={})
+    assert local.server_kind == "herald-local" and local.continues()
+    assert not primary().continues()  # an unknown server: "auto" restarts
+    from herald import Client
+
+    client = Client("local")
+    assert client.providers[0].server_kind == "herald-local" and client.continues(0)
+    assert not Client("local", continuation="off").continues(0)
+
+
 def test_without_the_extra_it_is_a_config_error_naming_the_entry(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(shared, "local_extra_available", lambda: False)
     with pytest.raises(ConfigError, match=r"^fallback 1: model 'local': .*pip install 'herald\[local\]'"):

@@ -166,3 +166,26 @@ def test_another_server_on_the_port_is_not_mistaken_for_ours(gguf: Path, tmp_pat
         ours = FakeServer(gguf, port=other.port, log_path=tmp_path / "ours.log", argv=argv, startup_timeout=1)
         with pytest.raises(LocalServerError, match="did not answer"):
             ours.start()
+
+
+def test_every_response_names_the_herald_local_server() -> None:
+    import asyncio
+
+    from herald.llm.continuation import server_kind_from
+    from herald.local.serve import ServerHeader
+
+    sent: list[dict[str, object]] = []
+
+    async def app(scope: object, receive: object, send: object) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})  # type: ignore[operator]
+        await send({"type": "http.response.body", "body": b"ok"})  # type: ignore[operator]
+
+    async def collect(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    asyncio.run(ServerHeader(app)({"type": "http"}, None, collect))
+    start = sent[0]
+    headers = {k.decode(): v.decode() for k, v in start["headers"]}  # type: ignore[attr-defined]
+    assert headers["server"] == "herald-local" and headers["content-type"] == "text/plain"
+    assert sent[1] == {"type": "http.response.body", "body": b"ok"}
+    assert server_kind_from(headers, None) == "herald-local"

@@ -7,7 +7,7 @@ from typing import Any
 from herald.agent.messages import INTERRUPTED_NOTE, for_api
 from herald.agent.loop import CONTINUE_PROMPT
 from herald.local.chat_format import render_gemma3
-from herald.local.qa_format import FEW_SHOT, QA_STOP, lstrip_answer, render_qa
+from herald.local.qa_format import FEW_SHOT, QA_STOP, finish_answer, lstrip_answer, render_qa
 
 SHOTS = "\n\n".join(f"Question: {q}\nAnswer: {a}" for q, a in FEW_SHOT)
 
@@ -87,3 +87,36 @@ def test_leading_space_is_removed_from_a_plain_answer_and_from_the_first_streame
     ]
     texts = [c["choices"][0]["delta"].get("content") for c in lstrip_answer(iter(chunks))]
     assert texts == [None, "", "Par", " is", None]
+
+
+# ── continuing a cut answer (a trailing assistant message) ──────────────
+
+
+def test_a_trailing_assistant_message_is_continued_not_answered_again() -> None:
+    question = {"role": "user", "content": "What is the capital of France?"}
+    cut = {"role": "assistant", "content": "The capital of Fra", "prefix": True}
+    prompt = render_qa([question, cut])
+    assert prompt == SHOTS + "\n\nQuestion: What is the capital of France?\nAnswer: The capital of Fra"
+    assert prompt.count("Answer:") == len(FEW_SHOT) + 1, "no second, empty answer opened after it"
+    # A tool call or an empty message is not a partial answer: a new answer is asked for.
+    call = {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+    assert render_qa([question, {"role": "assistant", "content": "", "tool_calls": [call]}]).endswith("Answer:")
+
+
+def test_trailing_whitespace_is_left_out_of_the_prompt_and_once_out_of_the_continuation() -> None:
+    messages = [{"role": "user", "content": "Capital?"}, {"role": "assistant", "content": "Paris is the "}]
+    assert render_qa(messages).endswith("\nAnswer: Paris is the")
+    plain = {"choices": [{"message": {"role": "assistant", "content": " capital."}}]}
+    assert finish_answer(plain, messages)["choices"][0]["message"]["content"] == "capital."
+    chunks = [{"choices": [{"delta": {"content": c}}]} for c in ("", " ", " capital", ".")]
+    assert [c["choices"][0]["delta"]["content"] for c in finish_answer(iter(chunks), messages)] == ["", "", " capital", "."]
+
+
+def test_a_continuation_keeps_its_leading_space_where_the_prompt_had_none() -> None:
+    # "The capital of" + " France": the space is the answer's own (a new answer loses it).
+    messages = [{"role": "user", "content": "Capital?"}, {"role": "assistant", "content": "The capital of"}]
+    chunks = [{"choices": [{"delta": {"content": c}}]} for c in (" France", " is")]
+    assert [c["choices"][0]["delta"]["content"] for c in finish_answer(iter(chunks), messages)] == [" France", " is"]
+    plain = {"choices": [{"message": {"content": " France."}}]}
+    assert finish_answer(plain, messages)["choices"][0]["message"]["content"] == " France."
+    assert finish_answer({"choices": [{"message": {"content": " Paris."}}]}, messages[:1])["choices"][0]["message"]["content"] == "Paris."
