@@ -39,7 +39,7 @@ from herald.llm.async_caller import AsyncLLMCaller, OnCancel
 from herald.llm.async_clients import ClientPool, make_async_anthropic_client, make_async_openai_client
 from herald.llm.caller import CallHooks, LLMCaller
 from herald.llm.clients import make_anthropic_client, make_openai_client
-from herald.llm.continuation import LOCAL_SERVER, check_setting
+from herald.llm.continuation import LOCAL_SERVER, LengthAllowance, check_setting
 from herald.llm.endpoint import API_MODES, Endpoint, resolve_endpoint
 from herald.llm.events import AttemptEvent, CallEvent, ContinuedEvent, ReasoningEvent, ResetEvent, ResponseEvent, TextEvent
 from herald.llm.failover import FailoverPolicy, ProviderChain
@@ -254,8 +254,10 @@ class ClientCore:
         only: Sequence[int] | None = None,
         on_attempt: AttemptCallback | None = None,
         wires: Sequence[Wire] | None = None,
+        length: LengthAllowance | None = None,
     ) -> CallSetup:
-        """What `plan_call` reads for one call (see `herald.llm.planner.CallSetup`)."""
+        """What `plan_call` reads for one call (see `herald.llm.planner.CallSetup`); `length`: how far
+        an answer the length limit cut is continued (not at all by default)."""
         callbacks = [cb for cb in (self.attempt_callback, on_attempt) if cb is not None]
 
         def report(record: AttemptRecord) -> None:
@@ -274,6 +276,7 @@ class ClientCore:
             only=only,
             secrets=self.secrets,
             continues=self.continues,
+            length=length or LengthAllowance(),
         )
 
 

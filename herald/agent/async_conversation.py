@@ -17,6 +17,7 @@ from herald.agent.async_tools import blocking_approval
 from herald.agent.attempts import retry_on_overflow
 from herald.agent.events import ContinuedEvent, ReasoningEvent, ResetEvent, StreamEvent, TextEvent
 from herald.agent.loop import ToolProgress, report_tool
+from herald.llm.continuation import LengthAllowance
 from herald.llm.records import AttemptRecord
 from herald.llm.sink import DeltaSink
 from herald.llm.steps import arun_steps
@@ -100,18 +101,22 @@ class Conversation:
             self._system_prompt, messages, wire=client.wires[provider], model=client.providers[provider].model
         )
 
-    async def call_model(self, api_kwargs: dict[str, Any], messages: list[dict[str, Any]]) -> LLMResponse:
+    async def call_model(
+        self, api_kwargs: dict[str, Any], messages: list[dict[str, Any]], length: LengthAllowance | None = None
+    ) -> LLMResponse:
         """One model call of the loop, as `AIAgent._call_model` makes it; `extras["answered_by"]` says who answered."""
         steps = retry_on_overflow(api_kwargs, rebuild=lambda: self.build_request(messages), learn=self._core.learn_overflow)
         try:
-            response = await arun_steps(steps, lambda kwargs: self._call_providers(kwargs, messages))
+            response = await arun_steps(steps, lambda kwargs: self._call_providers(kwargs, messages, length))
         except asyncio.CancelledError:
             self._hooks.model_cut_short()
             raise
         self._hooks.model_answered(response)
         return response
 
-    async def _call_providers(self, api_kwargs: dict[str, Any], messages: list[dict[str, Any]]) -> LLMResponse:
+    async def _call_providers(
+        self, api_kwargs: dict[str, Any], messages: list[dict[str, Any]], length: LengthAllowance | None = None
+    ) -> LLMResponse:
         client = self._client
         requests = {0: api_kwargs}
 
@@ -122,7 +127,7 @@ class Conversation:
 
         callbacks = self._callbacks
         streaming = self._emit is not None or callbacks.stream_delta is not None or callbacks.reasoning is not None
-        setup = client.call_setup(request_for, make_sink=self._sink if streaming else None, on_attempt=self._attempt_ended)
+        setup = client.call_setup(request_for, make_sink=self._sink if streaming else None, on_attempt=self._attempt_ended, length=length)
         return await client.run(setup, self._clients, on_cancel=self._keep_partial)
 
     def _attempt_ended(self, record: AttemptRecord) -> None:

@@ -22,6 +22,7 @@ from herald.errors import HeraldError, LLMError
 from herald.client import DEFAULT_MODEL, Client, Transport
 from herald.llm.caller import LLMCaller, plain_timeout, plain_timeout_now
 from herald.llm.clients import make_anthropic_client, make_openai_client
+from herald.llm.continuation import LengthAllowance
 from herald.llm.endpoint import Endpoint
 from herald.llm.openai_chat import response_from_completion
 from herald.llm.planner import Send
@@ -416,7 +417,7 @@ class AIAgent:
         # Lambdas, not bound methods: the seams are looked up per call, so patching works.
         return SyncPorts(
             build_request=lambda messages: self._build_api_kwargs(system_prompt, messages),
-            call_model=lambda api_kwargs, messages: self._call_model(api_kwargs, system_prompt, messages),
+            call_model=lambda api_kwargs, messages, length: self._call_model(api_kwargs, system_prompt, messages, length),
             execute_tool=lambda name, raw: self._execute_tool(name, raw),
             tool_is_read_only=lambda name, raw: self._tool_is_read_only(name, raw),
             tool_preview=lambda name, raw: self._tool_preview(name, raw),
@@ -517,11 +518,14 @@ class AIAgent:
         """True when someone displays deltas, so a call should stream."""
         return any(cb is not None for cb in (self.stream_delta_callback, self._stream_callback, self.reasoning_callback))
 
-    def _call_model(self, api_kwargs: dict[str, Any], system_prompt: str, messages: list[dict[str, Any]]) -> LLMResponse:
+    def _call_model(
+        self, api_kwargs: dict[str, Any], system_prompt: str, messages: list[dict[str, Any]], length: LengthAllowance | None = None
+    ) -> LLMResponse:
         """One model call of the conversation loop: `api_kwargs` (the primary's request) streamed
         when someone displays deltas, else a plain request, planned by the client (`herald.llm.planner`):
         retries, the fallbacks in order (each with a request built from the same history), one
-        deadline. `extras["answered_by"]` says who answered, `extras["attempts"]` every request.
+        deadline; an answer the length limit cut is continued as far as `length` allows.
+        `extras["answered_by"]` says who answered, `extras["attempts"]` every request.
 
         Raises:
             herald.errors.Interrupted: never failed over.
@@ -532,9 +536,11 @@ class AIAgent:
         steps = retry_on_overflow(
             api_kwargs, rebuild=lambda: self._build_api_kwargs(system_prompt, messages), learn=self._core.learn_overflow
         )
-        return run_steps(steps, lambda kwargs: self._call_providers(kwargs, system_prompt, messages))
+        return run_steps(steps, lambda kwargs: self._call_providers(kwargs, system_prompt, messages, length))
 
-    def _call_providers(self, api_kwargs: dict[str, Any], system_prompt: str, messages: list[dict[str, Any]]) -> LLMResponse:
+    def _call_providers(
+        self, api_kwargs: dict[str, Any], system_prompt: str, messages: list[dict[str, Any]], length: LengthAllowance | None = None
+    ) -> LLMResponse:
         requests = {0: api_kwargs}
 
         def request_for(provider: int) -> dict[str, Any]:
@@ -546,17 +552,23 @@ class AIAgent:
             return requests[provider]
 
         streaming = self._has_stream_consumers()
-        return self._run_call(request_for, make_sink=(lambda: self._make_sink(None)) if streaming else None)
+        return self._run_call(request_for, make_sink=(lambda: self._make_sink(None)) if streaming else None, length=length)
 
     def _run_call(
-        self, request_for: Callable[[int], dict[str, Any]], *, make_sink: Callable[[], DeltaSink] | None, only: list[int] | None = None
+        self,
+        request_for: Callable[[int], dict[str, Any]],
+        *,
+        make_sink: Callable[[], DeltaSink] | None,
+        only: list[int] | None = None,
+        length: LengthAllowance | None = None,
     ) -> LLMResponse:
         """One planned call on the client, the primary's requests through the agent's seams."""
         client = self._client
         if (self.model, self.api_mode) != (client.providers[0].model, client.api_mode):
             client.set_primary(model=self.model, api_mode=self.api_mode)  # `/model`, or `agent.api_mode = …`
         setup = client.call_setup(
-            request_for, make_sink=make_sink, only=only, on_attempt=self._turn_attempts.append, wires=[self._wire(), *client.wires[1:]]
+            request_for, make_sink=make_sink, only=only, on_attempt=self._turn_attempts.append, wires=[self._wire(), *client.wires[1:]],
+            length=length,
         )
         return client.run(setup, primary=_Seams(self._send_stream, self._send_request))
 

@@ -25,6 +25,7 @@ from herald.agent.messages import assistant_message, tool_message
 from herald.agent.events import ToolProgress
 from herald.agent.result import TurnResult, TurnStatus
 from herald.errors import HeraldError, Interrupted
+from herald.llm.continuation import LengthAllowance
 from herald.llm.redact import redact
 from herald.llm.types import LLMResponse, ToolCall, Usage, add_usage
 from herald.tools.base import ToolResult
@@ -59,6 +60,9 @@ class ModelCall:
     api_kwargs: dict[str, Any]
     messages: list[dict[str, Any]]
     """The history they were built from (failover rebuilds the request for each fallback provider)."""
+    length: LengthAllowance = LengthAllowance()
+    """How far the call continues an answer the length limit cut, where the provider can
+    (`herald.llm.continuation`: the rest is asked for from the answer's own text)."""
 
 
 @dataclass(frozen=True)
@@ -104,7 +108,7 @@ class LoopPorts:
 class SyncPorts(LoopPorts):
     """Blocking I/O: one model call, one tool call."""
 
-    call_model: Callable[[dict[str, Any], list[dict[str, Any]]], LLMResponse]
+    call_model: Callable[[dict[str, Any], list[dict[str, Any]], LengthAllowance], LLMResponse]
     execute_tool: Callable[[str, str], ToolResult]
 
 
@@ -117,7 +121,7 @@ class AsyncPorts(LoopPorts):
             "interrupted", half-streamed tool calls dropped), if anything.
     """
 
-    call_model: Callable[[dict[str, Any], list[dict[str, Any]]], Awaitable[LLMResponse]]
+    call_model: Callable[[dict[str, Any], list[dict[str, Any]], LengthAllowance], Awaitable[LLMResponse]]
     execute_tool: Callable[[str, str], Awaitable[ToolResult]]
     cancelled_partial: Callable[[], LLMResponse | None]
 
@@ -183,7 +187,8 @@ class ConversationCore:
             try:
                 api_kwargs = self._ports.build_request(self.messages)
                 self.api_calls += 1
-                response: LLMResponse = yield ModelCall(api_kwargs, self.messages)
+                length = LengthAllowance(self._max_continuations - continuations, self._output_tokens_left())
+                response: LLMResponse = yield ModelCall(api_kwargs, self.messages, length)
             except Interrupted as stop:
                 return self._interrupted(stop.partial, answer_parts)
             except LimitReached as stop:
@@ -196,6 +201,7 @@ class ConversationCore:
             self.fallback_reason = response.extras.get("fallback_reason") or self.fallback_reason
             self.finish_reason = response.finish_reason
             self.continued += int(response.extras.get("continuations") or 0)
+            continuations += int(response.extras.get("length_continuations") or 0)  # continued in the call
             self.append(assistant_message(response))
             self.answered_by = response.extras.get("answered_by")
             calls = response.message.tool_calls
@@ -233,6 +239,11 @@ class ConversationCore:
     def _tokens_spent(self) -> bool:
         cap = self._limits.max_output_tokens
         return cap is not None and self.usage is not None and self.usage.completion_tokens >= cap
+
+    def _output_tokens_left(self) -> int | None:
+        """Completion tokens the turn may still spend (None: no limit)."""
+        cap = self._limits.max_output_tokens
+        return None if cap is None else cap - (self.usage.completion_tokens if self.usage is not None else 0)
 
     def _limited(
         self,
@@ -419,7 +430,7 @@ class _Deadline:
 
 def _perform_sync(step: Step, ports: SyncPorts) -> Any:
     if isinstance(step, ModelCall):
-        return ports.call_model(step.api_kwargs, step.messages)
+        return ports.call_model(step.api_kwargs, step.messages, step.length)
 
     def run_one(call: ToolCall) -> str:
         run = _ToolRun(ports, call)
@@ -476,7 +487,7 @@ async def run_async(
 
 async def _perform_async(step: Step, ports: AsyncPorts) -> Any:
     if isinstance(step, ModelCall):
-        return await ports.call_model(step.api_kwargs, step.messages)
+        return await ports.call_model(step.api_kwargs, step.messages, step.length)
 
     async def run_one(call: ToolCall) -> str:
         run = _ToolRun(ports, call)

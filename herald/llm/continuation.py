@@ -165,6 +165,20 @@ def continuation_request(
     return None
 
 
+@dataclass(frozen=True)
+class LengthAllowance:
+    """How far one call may continue an answer the length limit cut (`finish_reason` "length").
+
+    Attributes:
+        continuations: at most this many continuations (0: the answer is returned as it stopped).
+        output_tokens: no further continuation once the call's answers used this many completion
+            tokens (None: no bound; the agent's turn limit `max_output_tokens` sets it).
+    """
+
+    continuations: int = 0
+    output_tokens: int | None = None
+
+
 MAX_CONTINUATIONS = 3
 """Continuations of one call's answer at most (each cut again after new text may be continued)."""
 
@@ -176,7 +190,9 @@ class ContinuationState:
     Attributes:
         cut: what the last broken stream left on screen (None before any).
         active: the next stream continues `cut` with `kwargs`.
-        count: continuations started in this call.
+        count: continuations started in this call (of a broken stream, or of an answer cut by the
+            length limit).
+        length_left: continuations of an answer cut by the length limit still allowed in this call.
         kwargs: the continuation request.
         sent: the prefix as `kwargs` carry it (see `sent_prefix`).
     """
@@ -184,6 +200,7 @@ class ContinuationState:
     cut: Cut | None = None
     active: bool = False
     count: int = 0
+    length_left: int = 0
     kwargs: dict[str, Any] = field(default_factory=dict)
     sent: str = ""
 
@@ -193,16 +210,34 @@ class ContinuationState:
             cut = Cut(self.cut.text + cut.text, tool_call=cut.tool_call, reasoning=self.cut.reasoning or cut.reasoning)
         self.cut = cut
 
-    def start(self, api_mode: str, request: dict[str, Any]) -> bool:
-        """Make the next stream a continuation of what is shown; False when it cannot be one."""
+    def start(self, api_mode: str, request: dict[str, Any], *, bounded: bool = True) -> bool:
+        """Make the next stream a continuation of what is shown; False when it cannot be one.
+        `bounded`: at most `MAX_CONTINUATIONS` (a broken stream's); the length limit's has its own."""
         cut = self.cut
-        if cut is None or self.count >= MAX_CONTINUATIONS:
+        if cut is None or (bounded and self.count >= MAX_CONTINUATIONS):
             return False
         kwargs = continuation_request(api_mode, request, cut.text, reasoning="…" if cut.reasoning else None, tool_call=cut.tool_call)
         if kwargs is None:
             return False
         self.active, self.kwargs, self.sent = True, kwargs, sent_prefix(api_mode, cut.text)
         self.count += 1
+        return True
+
+    def length_cut(self, response: Any, allowance: LengthAllowance) -> bool:
+        """Whether `response` (an `LLMResponse`) stopped at the length limit, without a tool call, and
+        the call may still continue it (count and tokens, `allowance`)."""
+        if response.finish_reason != "length" or response.message.tool_calls or self.length_left <= 0:
+            return False
+        budget, usage = allowance.output_tokens, response.usage
+        return budget is None or (usage is not None and usage.completion_tokens < budget)
+
+    def after_length(self, api_mode: str, request: dict[str, Any], text: str, *, reasoning: bool) -> bool:
+        """An answer (`text`, all of it so far) stopped at the length limit: make the next request
+        continue it, as a broken stream's is; False when it cannot be continued."""
+        self.cut = Cut(text, reasoning=reasoning)
+        if not self.start(api_mode, request, bounded=False):
+            return False
+        self.length_left -= 1
         return True
 
     def answer(self, continuation: str) -> str:
@@ -303,6 +338,7 @@ __all__ = [
     "DEFAULT",
     "KNOWN_SERVERS",
     "LOCAL_SERVER",
+    "LengthAllowance",
     "MAX_CONTINUATIONS",
     "SETTINGS",
     "SeamFilter",

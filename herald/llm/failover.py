@@ -267,4 +267,26 @@ def failure_summary(error: BaseException, host: str = "") -> str:
     return text if len(text) <= 100 else text[:99] + "…"
 
 
-__all__ = ["Attempt", "FailoverPolicy", "ProviderChain", "ProviderInfo", "failure_summary"]
+def dedupe(items: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """`items` without repeats, in order."""
+    seen: dict[tuple[int, str], None] = {}
+    for item in items:
+        seen.setdefault(item, None)
+    return list(seen)
+
+
+def key_note(info: ProviderInfo, key: int) -> str:
+    """" key 2/3" for a provider with a pool of keys, "" otherwise (for messages)."""
+    return f" key {key + 1}/{info.keys}" if info.keys > 1 else ""
+
+
+def with_message(error: BaseException, message: str) -> BaseException:
+    """A copy of `error` (same class and attributes, e.g. `status`) saying `message`, caused by it."""
+    renamed = type(error).__new__(type(error))  # not copy.copy: it would call __init__ with the args alone
+    renamed.__dict__.update(error.__dict__)
+    renamed.args = (message,)
+    renamed.__cause__ = error
+    return renamed
+
+
+__all__ = ["Attempt", "FailoverPolicy", "ProviderChain", "ProviderInfo", "dedupe", "failure_summary", "key_note", "with_message"]

@@ -32,7 +32,9 @@ table, which is the README's failure-semantics table):
 
 A continuation (`continue`) delivers in place: consumers are told `continued`, not reset, and the
 answer is the shown text joined with the new. A provider that refuses it (a 400 about prefill or
-the flags) is remembered and restarted; that 400 never becomes the call's error.
+the flags) is remembered and restarted; that 400 never becomes the call's error. An answer the
+length limit cut is continued the same way, as far as `CallSetup.length` allows (usage summed);
+where the provider cannot continue, or refuses, the answer is returned as it stopped.
 
 Every request becomes an `AttemptRecord` (`herald.llm.records`), handed to `on_attempt` as
 it ends. Text a failed attempt delivered is void: the next attempt's sink resets the
@@ -48,16 +50,16 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Generator, Literal, Sequence
 
-from herald.errors import ConfigError, ProviderError, ProviderUnreachable
+from herald.errors import ConfigError, Interrupted, ProviderError, ProviderUnreachable
 from herald.llm.classify import Failure, classify
-from herald.llm.continuation import ContinuationState, refuses_continuation
-from herald.llm.failover import Attempt, ProviderChain, ProviderInfo, failure_summary
+from herald.llm.continuation import ContinuationState, LengthAllowance, refuses_continuation
+from herald.llm.failover import Attempt, ProviderChain, dedupe, failure_summary, key_note, with_message
 from herald.llm.fallback import StreamSupportMemory, rejects_stream_options
 from herald.llm.records import AttemptRecord, NextStep
 from herald.llm.redact import redact
 from herald.llm.sink import DeltaSink
 from herald.llm.timeouts import StreamTimeouts
-from herald.llm.types import LLMResponse
+from herald.llm.types import LLMResponse, Usage, add_usage
 from herald.llm.wire import Wire
 
 log = logging.getLogger("herald.llm")
@@ -150,6 +152,7 @@ class CallSetup:
         secrets: values scrubbed from every message.
         continues: whether a provider (by position) continues a cut answer (its `continuation`
             setting and server); None: none does.
+        length: how far an answer the length limit cut is continued (none by default).
     """
 
     chain: ProviderChain
@@ -164,6 +167,7 @@ class CallSetup:
     secrets: Callable[[], Sequence[str | None]] = lambda: ()
     clock: Callable[[], float] = time.monotonic
     continues: Callable[[int], bool] | None = None
+    length: LengthAllowance = field(default_factory=LengthAllowance)
 
 
 def plan_call(setup: CallSetup) -> Generator[Step, Any, LLMResponse]:
@@ -205,8 +209,11 @@ class _Plan:
         self.stream_refused = False
         self.plain_sent = False
         """A plain request already replaced a stream of this provider in this call."""
-        self.cont = ContinuationState()
+        self.cont = ContinuationState(length_left=setup.length.continuations)
         """What consumers have on screen, and the request continuing it."""
+        self.answered: LLMResponse | None = None
+        """The answer the length limit cut, while a continuation of it is asked for."""
+        self.spent: Usage | None = None
 
     # ── the walk ────────────────────────────────────────────────────────
 
@@ -221,15 +228,26 @@ class _Plan:
                 try:
                     outcome = yield send
                 except Exception as error:
+                    if send.continuing and isinstance(error, Interrupted) and error.partial is not None:
+                        error.partial.message.content = self.cont.answer(error.partial.message.content or "")
                     if send.sink is not None:
                         send.sink.abandon()
                         self.void = send.sink.owes_reset or send.sink.delivered or send.continuing
                         self.cont.shown(send.sink.cut, continued=send.continuing)
-                    wait = self._failed(send, error, started, wall)
+                    try:
+                        wait = self._failed(send, error, started, wall)
+                    except Exception:
+                        if self.answered is None or isinstance(error, Interrupted):
+                            raise
+                        return self._as_cut()
+                    if self.answered is not None and not self.cont.active:
+                        return self._as_cut()
                     if wait:
                         yield Wait(wait)
                     continue
-                return self._answered(send, outcome, started, wall)
+                response = self._answered(send, outcome, started, wall)
+                if not self._continue_length(send, response):
+                    return response
         finally:
             for provider in self.claimed:
                 self.chain.release(provider)
@@ -253,7 +271,7 @@ class _Plan:
             limits = StreamTimeouts(first_byte=None, idle=None, total=total)
         self.plain_sent = self.plain_sent or (mode == "plain" and self.plain)
         sink = self.s.make_sink() if self.s.make_sink is not None else None
-        continuing = self.cont.active and sink is not None and mode == "stream" and self.cont.cut is not None
+        continuing = self.cont.active and (sink is None or mode == "stream") and self.cont.cut is not None
         if sink is not None and continuing and self.cont.cut is not None:
             sink.continue_from(self.cont.cut.text, sent=self.cont.sent)
         elif sink is not None and self.void:
@@ -273,10 +291,12 @@ class _Plan:
         info = self.chain.providers[p]
         if send.mode == "plain" and send.sink is not None:
             send.sink.replay(text=response.message.content, reasoning=response.message.reasoning_content)
-        if send.continuing and send.sink is not None:
-            send.sink.finish_continuation()
+        if send.continuing:
+            if send.sink is not None:
+                send.sink.finish_continuation()
             response.message.content = self.cont.answer(response.message.content or "")
         response.extras["continuations"] = self.cont.count if send.continuing else 0
+        response.extras["length_continuations"] = self.s.length.continuations - self.cont.length_left
         if send.mode == "plain" and self.stream_error is not None:
             reason = self.stream_error
             response.extras["fallback_reason"] = redact(f"{type(reason).__name__}: {reason}", self.s.secrets())
@@ -287,6 +307,7 @@ class _Plan:
         self.claimed.discard(p)
         usage = response.usage
         self._record(send, "ok", started, wall, response=response, usage=usage)
+        self.spent = response.usage = add_usage(self.spent, usage) if send.continuing else usage
         response.extras["answered_by"] = self._answered_by(p, response)
         response.extras["attempts"] = list(self.records)
         return response
@@ -309,7 +330,7 @@ class _Plan:
         summary = failure_summary(error, info.host)
         self.last_error = error
         self.failures.append((p, send.attempt.key, summary))
-        log.info("%s%s failed (%s)", info.label, _key_note(info, send.attempt.key), summary)
+        log.info("%s%s failed (%s)", info.label, key_note(info, send.attempt.key), summary)
         next_step, wait = self._decide(kind, send, error, summary)
         if p in self.claimed:  # the probe was sent: its outcome decided (or it said nothing of health)
             self.claimed.discard(p)
@@ -384,15 +405,36 @@ class _Plan:
 
     # ── continuation ───────────────────────────────────────────────────
 
+    def _continues(self, p: int) -> dict[str, Any] | None:
+        """Provider `p`'s request, if it continues a cut answer (its setting, its server, what it taught)."""
+        if self.s.continues is None or not self.s.continues(p):
+            return None
+        request = self.s.request_for(p)
+        return request if self.s.memory.get(self.chain.providers[p].base_url, str(request.get("model", ""))).continuation else None
+
     def _continue(self, send: Send) -> bool:
         """Continue the shown answer on this provider next, if it can be; False: restart as before."""
-        p, continues = send.attempt.provider, self.s.continues
-        if continues is None or not continues(p):
+        request = self._continues(send.attempt.provider)
+        return request is not None and self.cont.start(self.s.wires[send.attempt.provider].mode, request)
+
+    def _continue_length(self, send: Send, response: LLMResponse) -> bool:
+        """The answer stopped at the length limit: continue it on this provider next, as allowed (the
+        count, the tokens, the provider); False: it is the call's answer."""
+        p, message = send.attempt.provider, response.message
+        if not self.cont.length_cut(response, self.s.length) or (send.mode == "plain" and send.sink is not None):
+            return False  # (a plain answer replayed to consumers is not continued in place)
+        request = self._continues(p)
+        if request is None or not self.cont.after_length(self.s.wires[p].mode, request, message.content or "", reasoning=bool(message.reasoning_content)):
             return False
-        request = self.s.request_for(p)
-        if not self.s.memory.get(self.chain.providers[p].base_url, str(request.get("model", ""))).continuation:
-            return False
-        return self.cont.start(self.s.wires[p].mode, request)
+        self.answered = response
+        log.info("the answer from %s reached the length limit; continuing it", self.chain.providers[p].host)
+        return True
+
+    def _as_cut(self) -> LLMResponse:
+        """The answer the length limit cut, as the call's answer: its continuation failed."""
+        assert self.answered is not None
+        self.answered.extras["attempts"] = list(self.records)
+        return self.answered
 
     def _continuation_refused(self, send: Send, error: Exception, started: float, wall: float) -> float:
         """The provider will not continue: remember it, restart as before (the original fault stays the call's error)."""
@@ -539,13 +581,13 @@ class _Plan:
         """The error to raise: unchanged when one provider-and-key was tried, else naming each provider."""
         if len({(p, k) for p, k, _ in self.failures}) <= 1:
             return error
-        return _with_message(error, f"{self._account()}; last error: {error}")
+        return with_message(error, f"{self._account()}; last error: {error}")
 
     def _nothing_to_try(self) -> BaseException:
         for p in reversed(range(len(self.chain.providers))):
             last = self.chain.last_error(p)
             if last is not None and (self.s.only is None or p in self.s.only):
-                return _with_message(last, f"{self._account()}; last error: {last}")
+                return with_message(last, f"{self._account()}; last error: {last}")
         return ConfigError("no provider can be tried")
 
     def _account(self) -> str:
@@ -556,33 +598,13 @@ class _Plan:
             info = providers[index]
             tried = [(k, s) for p, k, s in self.failures if p == index]
             if tried:
-                detail = ", ".join(f"{_key_note(info, k).strip()} {s}".strip() for k, s in _dedupe(tried))
+                detail = ", ".join(f"{key_note(info, k).strip()} {s}".strip() for k, s in dedupe(tried))
             else:
                 detail = "not tried: " + self._reason(index)
             parts.append(f"{info.label}: {detail}")
         if len(indices) == 1:
             return f"every key of {parts[0]}"
         return f"all {len(indices)} providers failed ({'; '.join(parts)})"
-
-
-def _dedupe(items: list[tuple[int, str]]) -> list[tuple[int, str]]:
-    seen: dict[tuple[int, str], None] = {}
-    for item in items:
-        seen.setdefault(item, None)
-    return list(seen)
-
-
-def _key_note(info: ProviderInfo, key: int) -> str:
-    return f" key {key + 1}/{info.keys}" if info.keys > 1 else ""
-
-
-def _with_message(error: BaseException, message: str) -> BaseException:
-    """A copy of `error` (same class and attributes, e.g. `status`) saying `message`, caused by it."""
-    renamed = type(error).__new__(type(error))  # not copy.copy: it would call __init__ with the args alone
-    renamed.__dict__.update(error.__dict__)
-    renamed.args = (message,)
-    renamed.__cause__ = error
-    return renamed
 
 
 __all__ = ["CallPolicy", "CallSetup", "Send", "Step", "Wait", "plan_call"]

@@ -180,3 +180,67 @@ def test_the_async_stream_yields_continued_and_no_reset(fake: FakeProvider, tmp_
     assert "reset" not in kinds and kinds.count("continued") == 1
     assert "".join(e.text for e in events if e.kind == "text") == TEXT
     assert events[-1].result["continuations"] == 1
+
+
+# ── the length limit: the same continuation ─────────────────────────────
+
+
+def continued_tokens(total: int, rest: str) -> int:
+    """What the fake reports for a continuation serving `rest` of TEXT scripted with `total` tokens."""
+    return max(round(total * len(rest) / len(TEXT)), 1)
+
+
+@pytest.mark.parametrize("streaming", [True, False])
+@pytest.mark.parametrize("wire", ["chat", "anthropic"])
+def test_an_answer_cut_by_the_length_limit_is_continued_from_its_text(fake: FakeProvider, run: Run, wire: str, streaming: bool) -> None:
+    fake.enqueue(Reply(TEXT[:30], finish_reason="length", usage=(10, 8)), Reply(TEXT, usage=(10, 24)))
+    quiet = {} if streaming else dict(stream_delta_callback=None, stream_reset_callback=None, stream_continued_callback=None)
+    seen = run(fake, wire=wire, continuation="prefill", **quiet)
+    result = seen.result
+    assert result["final_response"] == TEXT and result["completed"] and not result["truncated"]
+    if streaming:
+        assert seen.shown == TEXT and (seen.resets, seen.continued) == (0, 1)
+    first, second = posts(fake)
+    assert first.stream is streaming and second.stream is streaming
+    last = second.body["messages"][-1]
+    sent = TEXT[:30] if wire == "chat" else TEXT[:30].rstrip()
+    assert last["role"] == "assistant" and (last["content"] == sent or last["content"] == [{"type": "text", "text": sent}])
+    assert not any("cut off" in str(m.get("content")) for m in second.body["messages"]), "no user message asking to go on"
+    assert result["continuations"] == 1 and result["api_calls"] == 1
+    assert [m["role"] for m in result["messages"]] == ["user", "assistant"] and result["messages"][1]["content"] == TEXT
+    assert result["usage"]["output_tokens"] == 8 + continued_tokens(24, TEXT[len(sent):]), "usage sums both answers"
+    assert [(a["mode"], a["finish_reason"]) for a in result["attempts"]] == [("stream" if streaming else "plain", "length"), ("continue", "stop")]
+
+
+def test_the_length_continuations_stop_at_max_continuations(fake: FakeProvider, run: Run) -> None:
+    fake.enqueue(Reply(TEXT[:20], finish_reason="length"), Reply(TEXT[:40], finish_reason="length"))
+    fake.default = Reply("never asked")
+    seen = run(fake, continuation="prefill", max_continuations=1)
+    assert seen.result["final_response"] == TEXT[:40] == seen.shown
+    assert seen.result["truncated"] and seen.result["continuations"] == 1
+    assert len(posts(fake)) == 2
+
+
+def test_where_the_provider_cannot_continue_the_length_limit_asks_as_before(fake: FakeProvider, run: Run) -> None:
+    # "auto" on a server it does not know: the answer is continued by asking for the rest.
+    fake.enqueue(Reply(TEXT[:30], finish_reason="length"), Reply(TEXT[30:]))
+    seen = run(fake)
+    assert seen.result["final_response"] == TEXT and seen.result["continuations"] == 0
+    second = posts(fake)[1]
+    assert second.body["messages"][-1]["role"] == "user" and "cut off" in second.body["messages"][-1]["content"]
+
+
+def test_a_refused_length_continuation_keeps_the_answer_and_asks_as_before(fake: FakeProvider, run: Run) -> None:
+    fake.enqueue(Reply(TEXT[:30], finish_reason="length"), Reply(TEXT, reject_prefill=True), Reply(TEXT[30:]))
+    seen = run(fake, wire="anthropic", continuation="prefill")
+    assert seen.result["final_response"] == TEXT and seen.shown == TEXT and seen.resets == 0
+    third = posts(fake)[2]
+    assert third.body["messages"][-1]["role"] == "user", "the refusal is remembered: the old way"
+
+
+def test_the_turns_output_token_limit_stops_the_length_continuations(fake: FakeProvider, run: Run) -> None:
+    fake.enqueue(Reply(TEXT[:30], finish_reason="length", usage=(10, 8)))
+    fake.default = Reply("never asked")
+    seen = run(fake, continuation="prefill", max_output_tokens=8)
+    assert len(posts(fake)) == 1, "8 of 8 tokens spent: nothing more is asked for"
+    assert seen.result["final_response"] == TEXT[:30] and seen.result["limit"] == "tokens"

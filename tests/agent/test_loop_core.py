@@ -45,7 +45,7 @@ class Script:
         self.progress: list[ToolProgress] = []
         self.interrupted = False
 
-    def model(self, api_kwargs: dict[str, Any], messages: list[dict[str, Any]] | None = None) -> LLMResponse:
+    def model(self, api_kwargs: dict[str, Any], messages: list[dict[str, Any]] | None = None, length: Any = None) -> LLMResponse:
         self.requests.append(list(api_kwargs["messages"]))
         item = self.responses.pop(0)
         if isinstance(item, BaseException):
@@ -71,7 +71,7 @@ class Script:
         return SyncPorts(call_model=self.model, execute_tool=self.tool, **self.common())
 
     def async_ports(self, partial: LLMResponse | None = None) -> AsyncPorts:
-        async def call_model(api_kwargs: dict[str, Any], messages: list[dict[str, Any]]) -> LLMResponse:
+        async def call_model(api_kwargs: dict[str, Any], messages: list[dict[str, Any]], length: Any = None) -> LLMResponse:
             await asyncio.sleep(0)
             return self.model(api_kwargs, messages)
 
@@ -141,7 +141,7 @@ def test_length_cut_answers_are_continued_then_max_iterations_stops_honestly() -
 def test_interrupt_before_a_tool_batch_answers_every_call_without_running_it() -> None:
     script = Script(calls("write", "write"))
 
-    def interrupt_on_call(api_kwargs: dict[str, Any], messages: list[dict[str, Any]]) -> LLMResponse:
+    def interrupt_on_call(api_kwargs: dict[str, Any], messages: list[dict[str, Any]], length: Any = None) -> LLMResponse:
         script.interrupted = True
         return script.model(api_kwargs, messages)
 
@@ -163,7 +163,7 @@ def test_cancelling_the_async_turn_records_the_partial_then_propagates() -> None
     script = Script()
     partial = answer("so far")
 
-    async def never(api_kwargs: dict[str, Any], messages: list[dict[str, Any]]) -> LLMResponse:
+    async def never(api_kwargs: dict[str, Any], messages: list[dict[str, Any]], length: Any = None) -> LLMResponse:
         await asyncio.sleep(30)
         raise AssertionError("not reached")
 
