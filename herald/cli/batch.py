@@ -32,7 +32,7 @@ from herald.llm.endpoint import API_MODES
 
 DEFAULT_CONCURRENCY = 16
 DEFAULT_TIME_LIMIT = 600.0
-_GROUP_PROVIDER_FLAGS = ("model", "base_url", "api_key", "api_mode", "local_model")
+_GROUP_PROVIDER_FLAGS = ("model", "base_url", "api_key", "api_mode", "local_model", "continuation")
 
 
 class _BatchGroup(click.Group):
@@ -82,6 +82,9 @@ def batch_group() -> None:
 @click.option("--api-key", help="API key. [env HERALD_API_KEY]")
 @click.option("--api-mode", type=click.Choice(API_MODES), help="Wire protocol (detected when omitted).")
 @click.option("--no-stream", is_flag=True, help="Plain requests instead of streams.")
+@click.option("--continuation", type=click.Choice(["auto", "prefill", "off"]),
+              help="When a stream breaks after text was shown, continue the answer from it (auto: where the server "
+                   "is known to support it). [config: continuation]")
 @click.option("--concurrency", type=click.IntRange(min=1), default=DEFAULT_CONCURRENCY, show_default=True,
               help="Samples at once (halved on 429, grown back after).")
 @click.option("--max-attempts", type=click.IntRange(min=1), default=3, show_default=True,
@@ -185,7 +188,7 @@ def _settings(ctx: click.Context, options: dict[str, Any]) -> Settings:
     flags: dict[str, Any] = {key: parent.get(key) for key in _GROUP_PROVIDER_FLAGS}
     flags["local"] = True if parent.get("local") else None
     flags["max_tokens"] = parent.get("max_tokens")
-    for key in ("model", "base_url", "api_key", "api_mode", "max_tokens", "max_time", "max_turns", "max_output_tokens"):
+    for key in ("model", "base_url", "api_key", "api_mode", "continuation", "max_tokens", "max_time", "max_turns", "max_output_tokens"):
         if options[key] is not None:
             flags[key] = options[key]
     if options["no_stream"] or parent.get("no_stream"):

@@ -324,3 +324,50 @@ def test_an_output_that_cannot_be_written_stops_the_run_with_one_line(routed: Ro
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 1 and "No space left on device" in done.stderr and "Traceback" not in done.stderr
     assert len(routed.requests) < 30  # it stopped, rather than running every sample for nothing
+
+
+def _cut_routes(routed: RoutedProvider, n: int, text: str) -> None:
+    # Each sample's stream is cut after a few chunks; the next request gets the same answer, so a
+    # continuation (given the prefix) serves the rest and a restart all of it.
+    for i in range(n):
+        routed.route(f"question {i}", Reply(text, fault="cut", fault_after=4), Reply(text))
+
+
+@pytest.mark.parametrize("where", ["config", "flag", "main flag"])
+def test_the_continuation_setting_reaches_every_samples_agent(routed: RoutedProvider, tmp_path: Path, capsys, where: str) -> None:
+    from herald.paths import config_dir
+
+    text = "A cut answer in a batch goes on from the text it had, nothing paid for twice."
+    routed.api_key = KEY
+    _cut_routes(routed, 2, text)
+    source, out = write_input(tmp_path / "in.jsonl", prompts(2)), tmp_path / "out.jsonl"
+    args = [str(source), "-o", str(out), *provider_args(routed)]
+    if where == "config":
+        (config_dir() / "config.toml").write_text('continuation = "prefill"\n')
+        code, summary, err = run(capsys, *args)
+    elif where == "flag":
+        code, summary, err = run(capsys, *args, "--continuation", "prefill")
+    else:
+        capsys.readouterr()
+        code = cli(["--continuation", "prefill", "batch", *args, "--json"])
+        err = capsys.readouterr().err
+    assert code == 0, err
+    rows = read_rows(out)
+    assert {r["final_response"] for r in rows} == {text} and len(rows) == 2
+    assert all([a["mode"] for a in r["attempts"]] == ["stream", "continue"] for r in rows)
+    continued = [r for r in routed.requests if r.method == "POST" and r.body["messages"][-1]["role"] == "assistant"]
+    assert len(continued) == 2 and all(r.body["messages"][-1]["prefix"] is True for r in continued)
+
+
+def test_batch_continuation_off_restarts(routed: RoutedProvider, tmp_path: Path, capsys) -> None:
+    from herald.paths import config_dir
+
+    text = "A cut answer in a batch goes on from the text it had, nothing paid for twice."
+    routed.api_key = KEY
+    _cut_routes(routed, 1, text)
+    (config_dir() / "config.toml").write_text('continuation = "prefill"\n')
+    source, out = write_input(tmp_path / "in.jsonl", prompts(1)), tmp_path / "out.jsonl"
+    code, summary, err = run(capsys, str(source), "-o", str(out), *provider_args(routed), "--continuation", "off")
+    assert code == 0, err
+    (row,) = read_rows(out)
+    assert row["final_response"] == text and [a["mode"] for a in row["attempts"]] == ["stream", "plain"]
