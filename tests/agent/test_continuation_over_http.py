@@ -244,3 +244,47 @@ def test_the_turns_output_token_limit_stops_the_length_continuations(fake: FakeP
     seen = run(fake, continuation="prefill", max_output_tokens=8)
     assert len(posts(fake)) == 1, "8 of 8 tokens spent: nothing more is asked for"
     assert seen.result["final_response"] == TEXT[:30] and seen.result["limit"] == "tokens"
+
+
+# ── a cut after reasoning, before any answer text ──────────────────────
+
+THOUGHT = "The user asks something simple; answer plainly."
+
+
+@pytest.mark.parametrize("wire", ["chat", "anthropic"])
+def test_a_cut_after_reasoning_before_any_text_restarts(fake: FakeProvider, run: Run, wire: str) -> None:
+    # Reasoning was shown but no answer text: there is nothing to continue (and on Anthropic the
+    # thinking block is signed, on the chat wire the reasoning is not sent back): a restart.
+    fake.enqueue(Reply(TEXT, reasoning=THOUGHT, fault="cut", fault_after=3))
+    fake.default = Reply(TEXT, reasoning=THOUGHT)
+    thoughts: list[str] = []
+    seen = run(fake, wire=wire, continuation="prefill", reasoning_callback=thoughts.append)
+    assert seen.result["final_response"] == TEXT and seen.shown == TEXT
+    assert (seen.resets, seen.continued, seen.result["continuations"]) == (1, 0, 0)
+    assert "".join(thoughts).endswith(THOUGHT), "the restart shows its reasoning"
+    second = posts(fake)[1]
+    assert second.body["messages"][-1]["role"] == "user", "no assistant prefix: a restart"
+    assert modes(seen) == [("stream", "stream_failed", "plain"), ("plain", "ok", None)]
+
+
+def test_a_cut_after_signed_reasoning_and_some_text_restarts(fake: FakeProvider, run: Run) -> None:
+    # Anthropic's thinking block carries a signature the cut stream never delivered: it cannot be
+    # sent back, and a prefill without it would lose the reasoning: a restart.
+    chunks = len(Reply(reasoning=THOUGHT).pieces(THOUGHT))
+    fake.enqueue(Reply(TEXT, reasoning=THOUGHT, fault="cut", fault_after=chunks + 4))
+    fake.default = Reply(TEXT, reasoning=THOUGHT)
+    seen = run(fake, wire="anthropic", continuation="prefill")
+    assert seen.result["final_response"] == TEXT and seen.shown == TEXT
+    assert (seen.resets, seen.continued) == (1, 0)
+    assert all(m["role"] != "assistant" for m in posts(fake)[1].body["messages"])
+
+
+def test_a_cut_after_unsigned_reasoning_and_some_text_continues_the_text(fake: FakeProvider, run: Run) -> None:
+    # The chat wire's reasoning (reasoning_content) is not signed and not part of the answer: the
+    # answer text shown is continued; the reasoning shown stays on screen.
+    chunks = len(Reply(reasoning=THOUGHT).pieces(THOUGHT))
+    fake.enqueue(Reply(TEXT, reasoning=THOUGHT, fault="cut", fault_after=chunks + 4), Reply(TEXT))
+    seen = run(fake, continuation="prefill")
+    assert seen.result["final_response"] == TEXT and seen.shown == TEXT
+    assert (seen.resets, seen.continued, seen.result["continuations"]) == (0, 1, 1)
+    assert posts(fake)[1].body["messages"][-1] == {"role": "assistant", "content": TEXT[:16], "prefix": True}
