@@ -1,4 +1,4 @@
-"""Section 12: continuation — a long answer cut at two thirds, continued vs restarted.
+"""Section 14: continuation — a long answer cut at two thirds, continued vs restarted.
 
 Both runs are the same agent against the same loopback fake provider, which generates the answer
 at a fixed pace, streamed or plain (so seconds mean generation time, as with a real model), and cuts the first
