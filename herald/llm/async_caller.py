@@ -79,7 +79,7 @@ class AsyncLLMCaller:
         except asyncio.CancelledError:
             sink.abandon()
             if on_cancel is not None:
-                on_cancel(partial_answer(acc))
+                on_cancel(partial_answer(acc, sink))
             raise
         raise AssertionError("unreachable")  # mypy: `async with` may swallow, these do not
 

@@ -163,7 +163,7 @@ class LLMCaller:
         try:
             return guard.run(work)
         except Interrupted as exc:
-            raise Interrupted(partial=partial_answer(acc)) from exc
+            raise Interrupted(partial=partial_answer(acc, sink)) from exc
         except ProviderUnreachable as exc:
             if kept and not exc.timed_out and not guard.got_a_byte:
                 dead = True
@@ -246,10 +246,13 @@ def request_timed_out(where: str, stall: StreamStalled) -> ProviderUnreachable:
     return ProviderUnreachable.timeout(f"{where} timed out: no complete answer within {stall.seconds:g}s")
 
 
-def partial_answer(acc: StreamAccumulator) -> LLMResponse:
-    """What was received before an interrupt. Half-streamed tool calls are dropped: never run them."""
+def partial_answer(acc: StreamAccumulator, sink: DeltaSink | None = None) -> LLMResponse:
+    """What was received before an interrupt. Half-streamed tool calls are dropped: never run them.
+    A stream continuing a shown answer (`sink`) has that answer's text in front (`DeltaSink.whole_text`)."""
     response = acc.build(state="interrupted")
     response.message.tool_calls = None
+    if sink is not None:
+        response.message.content = sink.whole_text(response.message.content)
     return response
 
 

@@ -228,8 +228,6 @@ class _Plan:
                 try:
                     outcome = yield send
                 except Exception as error:
-                    if send.continuing and isinstance(error, Interrupted) and error.partial is not None:
-                        error.partial.message.content = self.cont.answer(error.partial.message.content or "")
                     if send.sink is not None:
                         send.sink.abandon()
                         self.void = send.sink.owes_reset or send.sink.delivered or send.continuing

@@ -12,7 +12,7 @@ import threading
 from typing import Callable, Sequence
 
 from herald.llm.accumulate import ReasoningDelta, TextDelta, ToolCallStarted
-from herald.llm.continuation import Cut, SeamFilter
+from herald.llm.continuation import Cut, SeamFilter, join
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,7 @@ class DeltaSink:
         self._continued_callback = continued_callback
         self._continued_pending = False
         self._seam: SeamFilter | None = None
+        self._continues: tuple[str, str | None] | None = None
         self._text: list[str] = []
         self._reasoning_seen = False
         self._tool_call_seen = False
@@ -100,7 +101,16 @@ class DeltaSink:
         prefix as the request carried it): an echo of it is dropped at the seam, and consumers are
         told `continued` just before the first new delta (the text on screen stands, no reset)."""
         self._seam = SeamFilter(shown, sent=sent)
+        self._continues = (shown, sent)
         self._continued_pending = True
+
+    def whole_text(self, received: str | None) -> str | None:
+        """The answer's text given what this stream `received`: after a continuation, the shown text it
+        continues joined with it (`join`: an echo removed); else `received` unchanged."""
+        if self._continues is None:
+            return received
+        shown, sent = self._continues
+        return join(shown, received or "", sent=sent)
 
     def finish_continuation(self) -> None:
         """The continuation ended: deliver what the seam still held (it was not an echo after all)."""

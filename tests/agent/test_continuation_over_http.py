@@ -288,3 +288,78 @@ def test_a_cut_after_unsigned_reasoning_and_some_text_continues_the_text(fake: F
     assert seen.result["final_response"] == TEXT and seen.shown == TEXT
     assert (seen.resets, seen.continued, seen.result["continuations"]) == (0, 1, 1)
     assert posts(fake)[1].body["messages"][-1] == {"role": "assistant", "content": TEXT[:16], "prefix": True}
+
+
+# ── an interrupt during a continuation keeps the whole shown answer ─────
+
+LONG = "A continued answer that the user interrupts keeps every word the user saw, the old and the new. " * 4
+
+
+def test_interrupting_a_continuation_keeps_what_was_shown(fake: FakeProvider, tmp_path: Any) -> None:
+    fake.enqueue(Reply(LONG, fault="cut", fault_after=6), Reply(LONG, delay=0.05))
+    deltas: list[str] = []
+    after: list[str] = []
+    agent: AIAgent
+
+    def delta(text: str) -> None:
+        deltas.append(text)
+        if continued:
+            after.append(text)
+            if len(after) == 3:
+                agent.interrupt()
+
+    continued: list[bool] = []
+    agent = AIAgent(
+        model="m", base_url=fake.base_url, api_key=KEY, quiet_mode=True, skip_context_files=True, skip_memory=True,
+        cwd=tmp_path, persist_session=False, enabled_toolsets=[], max_retries=0, continuation="prefill",
+        stream_delta_callback=delta, stream_continued_callback=lambda: continued.append(True),
+    )
+    result = agent.run_conversation("q")
+    assert result["interrupted"] and continued
+    shown = "".join(deltas)
+    assert len(shown) > 24 and LONG.startswith(shown)
+    last = result["messages"][-1]
+    assert last["role"] == "assistant" and last.get("interrupted")
+    assert last["content"].startswith(shown), "the text shown before the cut is part of the partial answer"
+
+
+def test_cancelling_an_async_continuation_keeps_what_was_shown(fake: FakeProvider, tmp_path: Any) -> None:
+    from herald.sessions import SessionStore
+
+    fake.enqueue(Reply(LONG, fault="cut", fault_after=6), Reply(LONG, delay=0.05))
+    store = SessionStore(tmp_path / "sessions.db")
+    agent = AsyncAIAgent(
+        model="m", base_url=fake.base_url, api_key=KEY, quiet_mode=True, skip_context_files=True, skip_memory=True,
+        cwd=tmp_path, persist_session=True, session_store=store, enabled_toolsets=[], max_retries=0, continuation="prefill",
+    )
+    texts: list[str] = []
+
+    async def main() -> None:
+        enough = asyncio.Event()
+
+        async def consume() -> None:
+            after = 0
+            continued = False
+            async for event in agent.stream("q"):
+                if event.kind == "continued":
+                    continued = True
+                if event.kind == "text":
+                    texts.append(event.text)
+                    after += continued
+                    if after == 3:
+                        enough.set()
+
+        task = asyncio.create_task(consume())
+        await asyncio.wait_for(enough.wait(), 10)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(main())
+    shown = "".join(texts)
+    assert len(shown) > 24 and LONG.startswith(shown)
+    (session,) = store.list_sessions()
+    last = store.load_messages(session.id)[-1]
+    assert last["role"] == "assistant" and last.get("interrupted")
+    assert last["content"].startswith(shown), "the text shown before the cut is part of the partial answer"
+    store.close()
