@@ -30,6 +30,8 @@ class FakeProvider:
         # The `Server` header of every response (None: http.server's own), e.g. "llama.cpp" to
         # play the llama.cpp server, which names itself so.
         self.server_header: str | None = None
+        # `owned_by` of every model in the GET /models listing (vLLM writes "vllm", SGLang "sglang").
+        self.owned_by: str = "fakeprovider"
         self._queue: deque[list[Reply | int]] = deque()  # [reply, remaining serves]
         self._keyed: dict[str, deque[list[Reply | int]]] = {}  # marker -> its own queue
         self._lock = threading.Lock()
@@ -128,6 +130,8 @@ class FakeProvider:
         self.known_models = None
         self.context_window = None
         self.reject_null_content = False
+        self.server_header = None
+        self.owned_by = "fakeprovider"
 
     # -- used by the handler ------------------------------------------------------------
 

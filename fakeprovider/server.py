@@ -178,7 +178,7 @@ class Handler(BaseHTTPRequestHandler):
         self._record(None, False)
         if self.path.split("?", 1)[0].rstrip("/").endswith("/models"):
             models = sorted(self.provider.known_models or [])
-            data = [{"id": m, "object": "model", "created": 0, "owned_by": "fakeprovider"} for m in models]
+            data = [{"id": m, "object": "model", "created": 0, "owned_by": self.provider.owned_by} for m in models]
             self._send_json(200, {"object": "list", "data": data})
         else:
             self._send_json(404, error_body("chat", 404, f"Unknown path {self.path}"))

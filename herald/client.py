@@ -47,7 +47,7 @@ from herald.llm.fallback import StreamSupportMemory
 from herald.llm.idle_clients import IdleClients
 from herald.llm.keypool import check_keys, parse_keys, pool_keys
 from herald.llm.openai_chat import response_from_completion
-from herald.llm.planner import CallPolicy, CallSetup, Send, Step, Wait, plan_call
+from herald.llm.planner import CallPolicy, CallSetup, ListModels, Send, Step, Wait, plan_call
 from herald.llm.providers import ProviderSettings, fallback_settings, local_provider
 from herald.llm.records import AttemptRecord
 from herald.llm.relay import relay
@@ -68,6 +68,9 @@ FAILOVER_LIMIT = 60.0
 nowhere else to go): a silent provider is then left within one minute."""
 
 AttemptCallback = Callable[[AttemptRecord], object]
+
+LISTING_TIMEOUT = 5.0
+"""Seconds for the one `/models` listing a cut may read to learn which server answers."""
 
 
 class ClientCore:
@@ -216,6 +219,11 @@ class ClientCore:
         settings = self.providers[provider]
         return settings.continues(self.memory.server_kind(settings.endpoint.base_url))
 
+    def could_continue(self, provider: int) -> bool:
+        """Whether provider number `provider` would continue a cut answer once its server is known as
+        one that does (its setting and wire allow it): its `/v1/models` listing may then be read."""
+        return self.providers[provider].continues("vllm")
+
     def learn_server(self, provider: int) -> Callable[[Mapping[str, str]], None]:
         """What a provider's transport calls with each stream's response headers (see `learn_server`
         of `StreamSupportMemory`: read once per endpoint)."""
@@ -276,6 +284,7 @@ class ClientCore:
             only=only,
             secrets=self.secrets,
             continues=self.continues,
+            could_continue=self.could_continue,
             length=length or LengthAllowance(),
         )
 
@@ -397,11 +406,13 @@ class Client(ClientCore):
         """Drive one call's plan: each `Send` on its provider's caller (or `primary` for provider 0),
         each `Wait` interruptibly."""
 
-        def perform(step: Step) -> LLMResponse | None:
+        def perform(step: Step) -> LLMResponse | dict[str, Any] | None:
             if isinstance(step, Wait):
                 if self._sleep(step.seconds):
                     raise Interrupted()
                 return None
+            if isinstance(step, ListModels):
+                return self.model_listing(step.attempt.provider, step.attempt.key)
             if primary is not None and step.attempt.provider == 0:
                 return primary.stream(step) if step.mode == "stream" else primary.request(step)
             return self._send(step)
@@ -471,12 +482,12 @@ class Client(ClientCore):
         """The clients kept between requests (with their connections)."""
         return self._idle
 
-    def list_models(self, *, timeout: float = 10.0) -> list[dict[str, Any]]:
-        """The primary provider's model list (`GET /models`), each entry as the provider wrote it.
+    def list_models(self, *, timeout: float = 10.0, provider: int = 0, key: int = 0) -> list[dict[str, Any]]:
+        """A provider's model list (`GET /models`; the primary's by default), each entry as the provider wrote it.
 
         Raises whatever the SDK raises (no list, an auth error, a timeout); no retries.
         """
-        endpoint = self.endpoint_for(0, 0)
+        endpoint = self.endpoint_for(provider, key)
         factory = make_anthropic_client if endpoint.api_mode == "anthropic_messages" else make_openai_client
         client = factory(endpoint, timeout=timeout)
         try:
@@ -484,6 +495,15 @@ class Client(ClientCore):
             return [_as_dict(item) for item in getattr(page, "data", None) or []]
         finally:
             client.close()
+
+    def model_listing(self, provider: int, key: int) -> dict[str, Any] | None:
+        """The provider's `/models` listing for the planner (`ListModels`): `{"data": [...]}`, or None
+        when it has none (any failure: it only tells which server answers)."""
+        try:
+            return {"data": self.list_models(timeout=LISTING_TIMEOUT, provider=provider, key=key)}
+        except Exception as error:  # a listing only informs: its failure changes nothing
+            log.debug("no model listing from provider %d (%s)", provider, type(error).__name__)
+            return None
 
 
 class Transport:
@@ -608,10 +628,12 @@ class AsyncClient(ClientCore):
     ) -> LLMResponse:
         """Drive one call's plan on this loop's `clients`: each `Send` awaited, each `Wait` an `asyncio.sleep`."""
 
-        async def perform(step: Step) -> LLMResponse | None:
+        async def perform(step: Step) -> LLMResponse | dict[str, Any] | None:
             if isinstance(step, Wait):
                 await asyncio.sleep(step.seconds)
                 return None
+            if isinstance(step, ListModels):
+                return await _listing(clients.get(step.attempt.provider, step.attempt.key))
             caller = self._callers[step.attempt.provider]
             if primary_wire is not None and step.attempt.provider == 0:
                 caller = replace(caller, wire=primary_wire)
@@ -680,6 +702,16 @@ def _event_sink(put: Callable[[CallEvent], object]) -> Callable[[], DeltaSink]:
         reset_callback=lambda: put(ResetEvent()),
         continued_callback=lambda: put(ContinuedEvent()),
     )
+
+
+async def _listing(client: Any) -> dict[str, Any] | None:
+    """An async SDK client's `/models` listing (see `Client.model_listing`), or None."""
+    try:
+        page = await client.with_options(timeout=LISTING_TIMEOUT, max_retries=0).models.list()
+        return {"data": [_as_dict(item) for item in getattr(page, "data", None) or []]}
+    except Exception as error:  # a listing only informs: its failure changes nothing
+        log.debug("no model listing (%s)", type(error).__name__)
+        return None
 
 
 def _as_dict(item: Any) -> dict[str, Any]:

@@ -96,6 +96,13 @@ def server_kind_from(headers: Mapping[str, str] | None, models_body: Mapping[str
     return None
 
 
+def listing_may_tell(headers: Mapping[str, str] | None) -> bool:
+    """Whether a server that named no known kind in its headers may still be one its `/v1/models`
+    listing names: it answers through uvicorn, as vLLM and SGLang do (a cheap filter: the hosted
+    APIs, behind their own front ends, are never asked for a listing)."""
+    return any(name.lower() == "server" and "uvicorn" in value.lower() for name, value in (headers or {}).items())
+
+
 def continuation_enabled(setting: Setting, *, base_url: str, api_mode: str, server_kind: str | None) -> bool:
     """Whether to continue a cut answer on this provider rather than restart it.
 
@@ -348,6 +355,7 @@ __all__ = [
     "continuation_enabled",
     "continuation_request",
     "join",
+    "listing_may_tell",
     "refuses_continuation",
     "sent_prefix",
     "server_kind_from",

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from herald.errors import ProviderError
-from herald.llm.continuation import ServerKind, server_kind_from
+from herald.llm.continuation import ServerKind, listing_may_tell, server_kind_from
 
 
 @dataclass
@@ -36,6 +36,8 @@ class StreamSupportMemory:
     def __init__(self) -> None:
         self._by_endpoint: dict[tuple[str, str], StreamSupport] = {}
         self._servers: dict[str, ServerKind | None] = {}
+        self._unlisted: set[str] = set()
+        """Base URLs whose headers named no known server but whose `/v1/models` listing may."""
         self._lock = threading.Lock()
 
     def get(self, base_url: str, model: str) -> StreamSupport:
@@ -49,11 +51,26 @@ class StreamSupportMemory:
             return
         kind = server_kind_from(headers, None)
         with self._lock:
-            self._servers.setdefault(base_url, kind)
+            if base_url not in self._servers:
+                self._servers[base_url] = kind
+                if kind is None and listing_may_tell(headers):
+                    self._unlisted.add(base_url)
 
     def server_kind(self, base_url: str) -> ServerKind | None:
         """The server learned at `base_url` ("vllm", "llama.cpp", …), or None: unknown or none of them."""
         return self._servers.get(base_url)
+
+    def wants_listing(self, base_url: str) -> bool:
+        """Whether the server at `base_url` may be named by its `/v1/models` listing, not read yet."""
+        return base_url in self._unlisted
+
+    def learn_listing(self, base_url: str, listing: Mapping[str, object] | None) -> None:
+        """Read the server at `base_url` from its `/v1/models` listing (None: there was none), once."""
+        kind = server_kind_from(None, listing)
+        with self._lock:
+            self._unlisted.discard(base_url)
+            if kind is not None:
+                self._servers[base_url] = kind
 
 
 # Statuses that are about the request's key, model, or rate, not about streaming.

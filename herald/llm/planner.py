@@ -52,7 +52,8 @@ from typing import Any, Callable, Generator, Literal, Sequence
 
 from herald.errors import ConfigError, Interrupted, ProviderError, ProviderUnreachable
 from herald.llm.classify import Failure, classify
-from herald.llm.continuation import ContinuationState, LengthAllowance, refuses_continuation
+from herald.llm.continuation import LengthAllowance, refuses_continuation
+from herald.llm.plan_continuation import CallContinuation
 from herald.llm.failover import Attempt, ProviderChain, dedupe, failure_summary, key_note, with_message
 from herald.llm.fallback import StreamSupportMemory, rejects_stream_options
 from herald.llm.records import AttemptRecord, NextStep
@@ -132,7 +133,15 @@ class Wait:
     seconds: float
 
 
-Step = Send | Wait
+@dataclass(frozen=True)
+class ListModels:
+    """Read the provider's `GET /models` listing (once per endpoint, after a cut: which server is it?);
+    send back its decoded body, or None when there is none."""
+
+    attempt: Attempt
+
+
+Step = Send | Wait | ListModels
 
 
 @dataclass
@@ -153,6 +162,8 @@ class CallSetup:
         continues: whether a provider (by position) continues a cut answer (its `continuation`
             setting and server); None: none does.
         length: how far an answer the length limit cut is continued (none by default).
+        could_continue: whether a provider would continue once its server is known to (its
+            setting and wire): then a cut may be worth a `ListModels` to learn which server it is.
     """
 
     chain: ProviderChain
@@ -168,6 +179,7 @@ class CallSetup:
     clock: Callable[[], float] = time.monotonic
     continues: Callable[[int], bool] | None = None
     length: LengthAllowance = field(default_factory=LengthAllowance)
+    could_continue: Callable[[int], bool] | None = None
 
 
 def plan_call(setup: CallSetup) -> Generator[Step, Any, LLMResponse]:
@@ -209,10 +221,11 @@ class _Plan:
         self.stream_refused = False
         self.plain_sent = False
         """A plain request already replaced a stream of this provider in this call."""
-        self.cont = ContinuationState(length_left=setup.length.continuations)
-        """What consumers have on screen, and the request continuing it."""
-        self.answered: LLMResponse | None = None
-        """The answer the length limit cut, while a continuation of it is asked for."""
+        self.cont = CallContinuation(
+            wires=setup.wires, request_for=setup.request_for, memory=setup.memory, base_url=lambda p: self.chain.providers[p].base_url,
+            continues=setup.continues, could_continue=setup.could_continue, length=setup.length,
+        )
+        """What consumers have on screen, the request continuing it, and whether to."""
         self.spent: Usage | None = None
 
     # ── the walk ────────────────────────────────────────────────────────
@@ -232,20 +245,24 @@ class _Plan:
                         send.sink.abandon()
                         self.void = send.sink.owes_reset or send.sink.delivered or send.continuing
                         self.cont.shown(send.sink.cut, continued=send.continuing)
+                        if self.cont.worth_listing(send.attempt.provider, error):
+                            base_url = self.chain.providers[send.attempt.provider].base_url
+                            self.s.memory.learn_listing(base_url, (yield ListModels(send.attempt)))
                     try:
                         wait = self._failed(send, error, started, wall)
                     except Exception:
-                        if self.answered is None or isinstance(error, Interrupted):
+                        if self.cont.answered is None or isinstance(error, Interrupted):
                             raise
                         return self._as_cut()
-                    if self.answered is not None and not self.cont.active:
+                    if self.cont.answered is not None and not self.cont.active:
                         return self._as_cut()
                     if wait:
                         yield Wait(wait)
                     continue
                 response = self._answered(send, outcome, started, wall)
-                if not self._continue_length(send, response):
+                if not self.cont.after_answer(send.attempt.provider, response, replayed=send.mode == "plain" and send.sink is not None):
                     return response
+                log.info("the answer from %s reached the length limit; continuing it", self.chain.providers[send.attempt.provider].host)
         finally:
             for provider in self.claimed:
                 self.chain.release(provider)
@@ -347,7 +364,7 @@ class _Plan:
                 self.s.memory.get(info.base_url, str(send.api_kwargs.get("model", ""))).stream_options = False
                 log.info("%s rejected stream_options; streaming without them from now on", info.host)
                 return "retry", 0.0
-            if self._continue(send):
+            if self.cont.after_cut(send.attempt.provider):
                 self.stream_error = self.stream_error or error
                 log.info("streaming from %s broke (%s); continuing the answer from the text shown", info.host, type(error).__name__)
                 return "continue", 0.0
@@ -364,7 +381,7 @@ class _Plan:
             if self.extra_used or self.plain_sent:
                 return "give_up", 0.0  # its one more attempt was had (or was this plain request)
             self.extra_used = True
-            if send.mode == "stream" and self._continue(send):
+            if send.mode == "stream" and self.cont.after_cut(send.attempt.provider):
                 self.stream_error = self.stream_error or error
                 return "continue", 0.0
             if send.mode == "stream":
@@ -403,41 +420,17 @@ class _Plan:
 
     # ── continuation ───────────────────────────────────────────────────
 
-    def _continues(self, p: int) -> dict[str, Any] | None:
-        """Provider `p`'s request, if it continues a cut answer (its setting, its server, what it taught)."""
-        if self.s.continues is None or not self.s.continues(p):
-            return None
-        request = self.s.request_for(p)
-        return request if self.s.memory.get(self.chain.providers[p].base_url, str(request.get("model", ""))).continuation else None
-
-    def _continue(self, send: Send) -> bool:
-        """Continue the shown answer on this provider next, if it can be; False: restart as before."""
-        request = self._continues(send.attempt.provider)
-        return request is not None and self.cont.start(self.s.wires[send.attempt.provider].mode, request)
-
-    def _continue_length(self, send: Send, response: LLMResponse) -> bool:
-        """The answer stopped at the length limit: continue it on this provider next, as allowed (the
-        count, the tokens, the provider); False: it is the call's answer."""
-        p, message = send.attempt.provider, response.message
-        if not self.cont.length_cut(response, self.s.length) or (send.mode == "plain" and send.sink is not None):
-            return False  # (a plain answer replayed to consumers is not continued in place)
-        request = self._continues(p)
-        if request is None or not self.cont.after_length(self.s.wires[p].mode, request, message.content or "", reasoning=bool(message.reasoning_content)):
-            return False
-        self.answered = response
-        log.info("the answer from %s reached the length limit; continuing it", self.chain.providers[p].host)
-        return True
-
     def _as_cut(self) -> LLMResponse:
         """The answer the length limit cut, as the call's answer: its continuation failed."""
-        assert self.answered is not None
-        self.answered.extras["attempts"] = list(self.records)
-        return self.answered
+        answered = self.cont.answered
+        assert answered is not None
+        answered.extras["attempts"] = list(self.records)
+        return answered
 
     def _continuation_refused(self, send: Send, error: Exception, started: float, wall: float) -> float:
         """The provider will not continue: remember it, restart as before (the original fault stays the call's error)."""
         info = self.chain.providers[send.attempt.provider]
-        self.s.memory.get(info.base_url, str(self.s.request_for(send.attempt.provider).get("model", ""))).continuation = False
+        self.cont.refused(send.attempt.provider)
         log.info("%s refused to continue the answer (%s); restarting it from now on", info.host, type(error).__name__)
         self._record(send, "rejected", started, wall, error=error, next_step="plain")
         self.plain = True
@@ -605,4 +598,4 @@ class _Plan:
         return f"all {len(indices)} providers failed ({'; '.join(parts)})"
 
 
-__all__ = ["CallPolicy", "CallSetup", "Send", "Step", "Wait", "plan_call"]
+__all__ = ["CallPolicy", "CallSetup", "ListModels", "Send", "Step", "Wait", "plan_call"]

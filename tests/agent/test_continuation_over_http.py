@@ -363,3 +363,46 @@ def test_cancelling_an_async_continuation_keeps_what_was_shown(fake: FakeProvide
     assert last["role"] == "assistant" and last.get("interrupted")
     assert last["content"].startswith(shown), "the text shown before the cut is part of the partial answer"
     store.close()
+
+
+# ── vLLM and SGLang: named by their /v1/models listing, read once after a cut ──
+
+
+def gets(fake: FakeProvider) -> list[Any]:
+    return [r for r in fake.requests if r.method == "GET"]
+
+
+@pytest.mark.parametrize("owner", ["vllm", "sglang"])
+def test_auto_reads_the_listing_once_after_a_cut_on_a_uvicorn_server(fake: FakeProvider, run: Run, owner: str) -> None:
+    fake.server_header, fake.owned_by, fake.known_models = "uvicorn", owner, {"m"}
+    fake.enqueue(*cut_then_continue(TEXT, after=6))
+    seen = run(fake)  # continuation: "auto"
+    assert seen.result["final_response"] == TEXT and seen.shown == TEXT
+    assert (seen.resets, seen.continued, seen.result["continuations"]) == (0, 1, 1)
+    assert [r.path.rsplit("/", 1)[-1] for r in gets(fake)] == ["models"]
+    assert [r.method for r in fake.requests] == ["POST", "GET", "POST"], "read after the cut, not before"
+
+
+def test_the_listing_is_read_once_per_endpoint_and_never_without_a_cut(fake: FakeProvider, tmp_path: Any) -> None:
+    fake.server_header, fake.owned_by, fake.known_models = "uvicorn", "fakeprovider", {"m"}
+    fake.enqueue(Reply(TEXT), *cut_then_continue(TEXT, after=6), *cut_then_continue(TEXT, after=6))
+    agent = AIAgent(
+        model="m", base_url=fake.base_url, api_key=KEY, quiet_mode=True, skip_context_files=True, skip_memory=True,
+        cwd=tmp_path, persist_session=False, enabled_toolsets=[], max_retries=0, stream_delta_callback=lambda text: None,
+    )
+    assert agent.run_conversation("one")["final_response"] == TEXT
+    assert gets(fake) == [], "an answer that was not cut reads nothing"
+    for question in ("two", "three"):
+        result = agent.run_conversation(question)
+        assert result["final_response"] == TEXT and result["continuations"] == 0  # not vLLM: a restart
+    assert len(gets(fake)) == 1, "one listing for the endpoint, whatever the cuts"
+
+
+@pytest.mark.parametrize(("header", "setting"), [(None, None), ("uvicorn", "off")])
+def test_no_listing_where_the_headers_rule_it_out_or_continuation_is_off(fake: FakeProvider, run: Run, header: str | None, setting: str | None) -> None:
+    fake.server_header, fake.owned_by, fake.known_models = header, "vllm", {"m"}
+    fake.enqueue(Reply(TEXT, fault="cut", fault_after=5))
+    fake.default = Reply(TEXT)
+    seen = run(fake, continuation=setting)
+    assert seen.result["final_response"] == TEXT and (seen.resets, seen.continued) == (1, 0)
+    assert gets(fake) == []

@@ -203,3 +203,20 @@ def test_the_seam_filter_releases_held_text_that_was_no_echo() -> None:
     seam = SeamFilter("Hello wor")
     assert seam.feed("He") == ""
     assert seam.finish() == "He"  # the stream ended: it was new text after all
+
+
+def test_a_uvicorn_server_may_be_named_by_its_listing_read_once() -> None:
+    from herald.llm.continuation import listing_may_tell
+    from herald.llm.fallback import StreamSupportMemory
+
+    assert listing_may_tell({"Server": "uvicorn"}) and not listing_may_tell({"server": "cloudflare"}) and not listing_may_tell(None)
+    memory = StreamSupportMemory()
+    memory.learn_server("http://v/v1", {"server": "uvicorn"})
+    memory.learn_server("http://o/v1", {"server": "cloudflare"})
+    memory.learn_server("http://l/v1", {"server": "llama.cpp"})
+    assert [memory.wants_listing(u) for u in ("http://v/v1", "http://o/v1", "http://l/v1")] == [True, False, False]
+    memory.learn_listing("http://v/v1", {"data": [{"id": "m", "owned_by": "vllm"}]})
+    assert memory.server_kind("http://v/v1") == "vllm" and not memory.wants_listing("http://v/v1")
+    memory.learn_server("http://s/v1", {"server": "uvicorn"})
+    memory.learn_listing("http://s/v1", None)  # no listing: nothing learned, never asked again
+    assert memory.server_kind("http://s/v1") is None and not memory.wants_listing("http://s/v1")
