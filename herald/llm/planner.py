@@ -251,7 +251,10 @@ class _Plan:
                     try:
                         wait = self._failed(send, error, started, wall)
                     except Exception:
-                        if self.cont.answered is None or isinstance(error, Interrupted):
+                        if self.cont.answered is None:
+                            raise
+                        if isinstance(error, Interrupted):  # a plain continuation keeps no partial: the answer it continued
+                            error.partial = error.partial or self._as_cut()
                             raise
                         return self._as_cut()
                     if self.cont.answered is not None and not self.cont.active:

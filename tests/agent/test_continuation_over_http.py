@@ -406,3 +406,24 @@ def test_no_listing_where_the_headers_rule_it_out_or_continuation_is_off(fake: F
     seen = run(fake, continuation=setting)
     assert seen.result["final_response"] == TEXT and (seen.resets, seen.continued) == (1, 0)
     assert gets(fake) == []
+
+
+def test_interrupting_a_plain_length_continuation_keeps_the_answer_it_continued(fake: FakeProvider, tmp_path: Any) -> None:
+    import threading
+
+    fake.enqueue(Reply(TEXT[:30], finish_reason="length"), Reply(TEXT, delay=0.1, pace_plain=True))
+    agent = AIAgent(
+        model="m", base_url=fake.base_url, api_key=KEY, quiet_mode=True, skip_context_files=True, skip_memory=True,
+        cwd=tmp_path, persist_session=False, enabled_toolsets=[], max_retries=0, continuation="prefill",
+    )  # no stream consumers: plain requests
+
+    def interrupt_once_continuing() -> None:
+        while len(posts(fake)) < 2:
+            threading.Event().wait(0.01)
+        agent.interrupt()
+
+    threading.Thread(target=interrupt_once_continuing, daemon=True).start()
+    result = agent.run_conversation("q")
+    assert result["interrupted"] and not posts(fake)[1].stream
+    assert result["final_response"] == TEXT[:30]
+    assert result["messages"][-1] == {"role": "assistant", "content": TEXT[:30], "interrupted": True}
