@@ -14,7 +14,7 @@ from herald.llm.accumulate import StreamAccumulator
 from herald.llm.fields import plain
 from herald.llm import plain as plain_requests
 from herald.llm.history import to_anthropic_messages, to_anthropic_tools
-from herald.llm.wire import PlainSteps, SendPlain
+from herald.llm.wire import OnHeaders, PlainSteps, SendPlain
 from herald.llm.openai_chat import error_text
 from herald.llm.sink import DeltaSink
 from herald.llm.stream_loop import closing_events
@@ -73,15 +73,15 @@ class AnthropicWire:
         # rebuilt on every event) that repeat them.
         return closing_events(client.messages.create(**kwargs, stream=True))
 
-    def send_plain(self, client: Any, kwargs: dict[str, Any]) -> Any:
-        """The SDK's plain `create`: a Message (a coroutine of one, on an async client)."""
-        return client.messages.create(**kwargs)
+    def send_plain(self, client: Any, kwargs: dict[str, Any], *, raw: bool = False) -> Any:
+        """The SDK's plain `create`: a Message (a coroutine of one, on an async client); `raw`: its raw response."""
+        return (client.messages.with_raw_response if raw else client.messages).create(**kwargs)
 
     def request_steps(self, kwargs: dict[str, Any]) -> PlainSteps:
         return response_from_message((yield SendPlain(kwargs)))
 
-    def request(self, client: Any, kwargs: dict[str, Any]) -> LLMResponse:
-        return plain_requests.request(self, client, kwargs)
+    def request(self, client: Any, kwargs: dict[str, Any], *, on_headers: OnHeaders | None = None) -> LLMResponse:
+        return plain_requests.request(self, client, kwargs, on_headers=on_headers)
 
 
 def open_anthropic_stream(client: Any, kwargs: dict[str, Any]) -> Any:

@@ -38,7 +38,7 @@ class AsyncLLMCaller:
         endpoint: (base URL, host label) of the provider.
         secrets: values scrubbed from errors and logs.
         timeouts / request_timeout: limits used when the planner gives none.
-        on_headers: receives each stream's response headers as it opens.
+        on_headers: receives each response's headers (a stream's as it opens).
     """
 
     wire: Callable[[], Wire]
@@ -47,7 +47,7 @@ class AsyncLLMCaller:
     timeouts: StreamTimeouts = field(default_factory=StreamTimeouts)
     request_timeout: float | None = None
     on_headers: Callable[[Mapping[str, str]], object] = lambda headers: None
-    """A stream's response headers, as it opens (the owner learns which server answers)."""
+    """Each response's headers, a stream's as it opens (the owner learns which server answers)."""
 
     async def stream_once(
         self,
@@ -92,7 +92,7 @@ class AsyncLLMCaller:
         try:
             async with StallWatch(StreamTimeouts(first_byte=None, idle=None, total=total)):
                 with translate_errors(where=where, secrets=self.secrets()):
-                    return await request_async(wire, client, kwargs)
+                    return await request_async(wire, client, kwargs, on_headers=self.on_headers)
         except StreamStalled as exc:
             raise request_timed_out(where, exc) from None
         raise AssertionError("unreachable")

@@ -59,7 +59,7 @@ class CallHooks:
     discard_stale: Callable[[Any], None] = close_client
     """A kept client's connection was dead: close it, and the endpoint's other kept ones."""
     on_headers: Callable[[Mapping[str, str]], object] = lambda headers: None
-    """A stream's response headers, as it opens (the owner learns which server answers)."""
+    """Each response's headers, a stream's as it opens (the owner learns which server answers)."""
 
 
 @dataclass
@@ -183,7 +183,7 @@ class LLMCaller:
 
         def work(guard: RequestGuard[LLMResponse]) -> LLMResponse:
             with translate_errors(where=where, secrets=hooks.secrets()):
-                return wire.request(client, kwargs)
+                return wire.request(client, kwargs, on_headers=hooks.on_headers)
 
         guard: RequestGuard[LLMResponse] = RequestGuard(
             timeouts=StreamTimeouts(first_byte=None, idle=None, total=total),

@@ -31,7 +31,7 @@ class StreamSupport:
 
 class StreamSupportMemory:
     """`StreamSupport` per endpoint, learned from failures, and which server answers at each base
-    URL, learned from its first stream's headers, for one client's life."""
+    URL, learned from its first response's headers, for one client's life."""
 
     def __init__(self) -> None:
         self._by_endpoint: dict[tuple[str, str], StreamSupport] = {}

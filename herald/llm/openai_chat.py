@@ -9,7 +9,7 @@ from herald.llm.accumulate import StreamAccumulator
 from herald.llm.fields import plain
 from herald.llm import plain as plain_requests
 from herald.llm.history import PROVIDER_DATA_KEY
-from herald.llm.wire import PlainSteps, SendPlain
+from herald.llm.wire import OnHeaders, PlainSteps, SendPlain
 from herald.llm.sink import DeltaSink
 from herald.llm.stream_loop import closing_events
 from herald.llm.types import LLMResponse, usage_from
@@ -54,15 +54,16 @@ class ChatCompletionsWire:
     def open_objects(self, client: Any, kwargs: dict[str, Any]) -> ContextManager[Any]:
         return closing_events(client.chat.completions.create(**kwargs))
 
-    def send_plain(self, client: Any, kwargs: dict[str, Any]) -> Any:
-        """The SDK's plain `create`: a completion (a coroutine of one, on an async client)."""
-        return client.chat.completions.create(**kwargs)
+    def send_plain(self, client: Any, kwargs: dict[str, Any], *, raw: bool = False) -> Any:
+        """The SDK's plain `create`: a completion (a coroutine of one, on an async client); `raw`: its raw response."""
+        completions = client.chat.completions
+        return (completions.with_raw_response if raw else completions).create(**kwargs)
 
     def request_steps(self, kwargs: dict[str, Any]) -> PlainSteps:
         return response_from_completion((yield SendPlain(kwargs)))
 
-    def request(self, client: Any, kwargs: dict[str, Any]) -> LLMResponse:
-        return plain_requests.request(self, client, kwargs)
+    def request(self, client: Any, kwargs: dict[str, Any], *, on_headers: OnHeaders | None = None) -> LLMResponse:
+        return plain_requests.request(self, client, kwargs, on_headers=on_headers)
 
 
 def open_chat_stream(client: Any, kwargs: dict[str, Any]) -> Any:

@@ -18,17 +18,28 @@ from typing import Any, Callable
 
 from herald.llm.steps import run_steps
 from herald.llm.types import LLMResponse
-from herald.llm.wire import PlainStep, SendPlain, Wire
+from herald.llm.stream_loop import is_sdk_client
+from herald.llm.wire import OnHeaders, PlainStep, SendPlain, Wire
 
 
 def request(
-    wire: Wire, client: Any, kwargs: dict[str, Any], *, read_buffered: Callable[[Any, dict[str, Any]], LLMResponse] | None = None
+    wire: Wire,
+    client: Any,
+    kwargs: dict[str, Any],
+    *,
+    read_buffered: Callable[[Any, dict[str, Any]], LLMResponse] | None = None,
+    on_headers: OnHeaders | None = None,
 ) -> LLMResponse:
     """The wire's plain request on a sync client (`kwargs` are `plain_kwargs`); `read_buffered`
-    performs a `ReadBuffered` step (the Responses wire's, the only one that asks for it)."""
+    performs a `ReadBuffered` step (the Responses wire's, the only one that asks for it);
+    `on_headers` receives a real SDK client's response headers."""
 
     def perform(step: PlainStep) -> Any:
         if isinstance(step, SendPlain):
+            if on_headers is not None and is_sdk_client(client):
+                raw = wire.send_plain(client, step.kwargs, raw=True)
+                on_headers(raw.headers)
+                return raw.parse()
             return wire.send_plain(client, step.kwargs)
         if read_buffered is None:
             raise TypeError(f"{type(wire).__name__} asked for a buffered read and gave no reader")

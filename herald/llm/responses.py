@@ -27,7 +27,7 @@ from herald.llm.guard import RequestGuard
 from herald.llm.history import to_responses_input, to_responses_tools
 from herald.llm import plain as plain_requests
 from herald.llm.openai_chat import error_text
-from herald.llm.wire import PlainSteps, ReadBuffered, SendPlain
+from herald.llm.wire import OnHeaders, PlainSteps, ReadBuffered, SendPlain
 from herald.llm.responses_output import settle_final
 from herald.llm.sdk_errors import status_error
 from herald.llm.sink import DeltaSink
@@ -90,9 +90,9 @@ class ResponsesWire:
         with client.responses.stream(**kwargs) as stream:
             yield _with_final_response(stream)
 
-    def send_plain(self, client: Any, kwargs: dict[str, Any]) -> Any:
-        """The SDK's `stream: false` `create`: a Response (a coroutine of one, on an async client)."""
-        return client.responses.create(**kwargs)
+    def send_plain(self, client: Any, kwargs: dict[str, Any], *, raw: bool = False) -> Any:
+        """The SDK's `stream: false` `create`: a Response (a coroutine of one, on an async client); `raw`: its raw response."""
+        return (client.responses.with_raw_response if raw else client.responses).create(**kwargs)
 
     def request_steps(self, kwargs: dict[str, Any]) -> PlainSteps:
         """The fallback: a buffered stream, or a plain request (see the module docstring)."""
@@ -105,8 +105,8 @@ class ResponsesWire:
                     raise
         return response_from_responses((yield SendPlain(kwargs)))
 
-    def request(self, client: Any, kwargs: dict[str, Any]) -> LLMResponse:
-        return plain_requests.request(self, client, kwargs, read_buffered=buffered_request)
+    def request(self, client: Any, kwargs: dict[str, Any], *, on_headers: OnHeaders | None = None) -> LLMResponse:
+        return plain_requests.request(self, client, kwargs, read_buffered=buffered_request, on_headers=on_headers)
 
 
 def open_responses_stream(client: Any, kwargs: dict[str, Any]) -> Any:

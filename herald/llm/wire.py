@@ -6,7 +6,7 @@ Everything above the wires (the planner, the callers, the clients) knows a wire 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ContextManager, Generator, Iterable, Protocol
+from typing import TYPE_CHECKING, Any, Callable, ContextManager, Generator, Iterable, Mapping, Protocol
 
 if TYPE_CHECKING:
     from herald.llm.accumulate import StreamAccumulator
@@ -42,6 +42,10 @@ def add_body_fields(kwargs: dict[str, Any], fields: dict[str, Any]) -> dict[str,
     return kwargs
 
 
+OnHeaders = Callable[[Mapping[str, str]], object]
+"""Receives a response's headers (the owner learns which server answers: `herald.llm.continuation`)."""
+
+
 class Wire(Protocol):
     """How one API family is spoken. See `openai_chat.ChatCompletionsWire`."""
 
@@ -72,17 +76,18 @@ class Wire(Protocol):
         """The object path, for clients that are not SDK clients: a context manager over event objects."""
         ...
 
-    def send_plain(self, client: Any, kwargs: dict[str, Any]) -> Any:
-        """The SDK's plain `create` call: its answer, or a coroutine of it on an async client."""
+    def send_plain(self, client: Any, kwargs: dict[str, Any], *, raw: bool = False) -> Any:
+        """The SDK's plain `create` call: its answer, or a coroutine of it on an async client. With
+        `raw`, the SDK's raw response instead (`with_raw_response`: its `headers`, and `parse()`)."""
         ...
 
     def request_steps(self, kwargs: dict[str, Any]) -> PlainSteps:
         """This wire's plain request as sans-IO steps (see `herald.llm.plain`)."""
         ...
 
-    def request(self, client: Any, kwargs: dict[str, Any]) -> LLMResponse:
-        """The plain request on a sync client (`plain.request`)."""
+    def request(self, client: Any, kwargs: dict[str, Any], *, on_headers: OnHeaders | None = None) -> LLMResponse:
+        """The plain request on a sync client (`plain.request`); `on_headers` receives its response headers."""
         ...
 
 
-__all__ = ["PlainStep", "PlainSteps", "ReadBuffered", "SendPlain", "Wire", "add_body_fields"]
+__all__ = ["OnHeaders", "PlainStep", "PlainSteps", "ReadBuffered", "SendPlain", "Wire", "add_body_fields"]

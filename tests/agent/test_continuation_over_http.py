@@ -427,3 +427,15 @@ def test_interrupting_a_plain_length_continuation_keeps_the_answer_it_continued(
     assert result["interrupted"] and not posts(fake)[1].stream
     assert result["final_response"] == TEXT[:30]
     assert result["messages"][-1] == {"role": "assistant", "content": TEXT[:30], "interrupted": True}
+
+
+def test_a_plain_answer_teaches_the_server_too(fake: FakeProvider, run: Run) -> None:
+    # No stream consumers: plain requests. Their headers name the server as a stream's do, so an
+    # answer the length limit cut is continued from its text on a llama.cpp server.
+    fake.server_header = "llama.cpp"
+    fake.enqueue(Reply(TEXT[:30], finish_reason="length"), Reply(TEXT))
+    seen = run(fake, stream_delta_callback=None, stream_reset_callback=None, stream_continued_callback=None)
+    assert seen.result["final_response"] == TEXT and seen.result["continuations"] == 1
+    first, second = posts(fake)
+    assert not first.stream and not second.stream
+    assert second.body["messages"][-1] == {"role": "assistant", "content": TEXT[:30], "prefix": True}

@@ -176,13 +176,15 @@ def test_a_cut_answer_continues_on_the_local_model(local_provider: LocalProvider
     assert [a["mode"] for a in result["attempts"]] == ["stream", "continue"]
 
 
+@pytest.mark.parametrize("streaming", [True, False], ids=["streamed", "plain"])
 @pytest.mark.parametrize("kind", ["AIAgent", "AsyncAIAgent"])
-def test_an_answer_cut_by_max_tokens_is_continued_from_its_text(local_provider: LocalProvider, kind: str, tmp_path: Path) -> None:
+def test_an_answer_cut_by_max_tokens_is_continued_from_its_text(local_provider: LocalProvider, kind: str, streaming: bool, tmp_path: Path) -> None:
+    # Plain requests learn the server from their headers as streams do.
     deltas: list[str] = []
     settings: dict[str, Any] = dict(
         model=local_provider.model, base_url=local_provider.base_url, quiet_mode=True, skip_context_files=True,
         skip_memory=True, persist_session=False, enabled_toolsets=[], max_retries=0, cwd=tmp_path, max_tokens=2,
-        max_continuations=8, temperature=0, stream_delta_callback=deltas.append,
+        max_continuations=8, temperature=0, stream_delta_callback=deltas.append if streaming else None,
     )  # continuation: "auto"; the server says it is Herald's local one
     if kind == "AIAgent":
         with AIAgent(**settings) as agent:
@@ -191,9 +193,9 @@ def test_an_answer_cut_by_max_tokens_is_continued_from_its_text(local_provider: 
         result = asyncio.run(AsyncAIAgent(**settings).run_conversation(QUESTION))
     assert result["completed"], result["error"]
     modes = [a["mode"] for a in result["attempts"]]
-    assert modes[0] == "stream" and modes[1:] and set(modes[1:]) == {"continue"}, modes
+    assert modes[0] == ("stream" if streaming else "plain") and modes[1:] and set(modes[1:]) == {"continue"}, modes
     assert result["continuations"] == len(modes) - 1 and result["api_calls"] == 1
     final = result["final_response"]
-    assert "".join(deltas) == final and [m["role"] for m in result["messages"]] == ["user", "assistant"]
+    assert "".join(deltas) == (final if streaming else "") and [m["role"] for m in result["messages"]] == ["user", "assistant"]
     assert "\n" not in final.strip() and "  " not in final, final
     assert result["usage"]["output_tokens"] > 2, "usage sums every answer"
