@@ -75,13 +75,18 @@ class CallContinuation(ContinuationState):
         self.answered = response
         return True
 
-    def worth_listing(self, provider: int, error: BaseException) -> bool:
-        """A stream broke with answer text shown, on a provider that would continue it if its server
-        were known to, whose server its listing may name, not read yet."""
-        cut, could = self.cut, self.could_continue
-        if cut is None or not cut.text.strip() or cut.tool_call or could is None or not could(provider):
+    def worth_listing(self, provider: int, *, error: BaseException | None = None, response: LLMResponse | None = None) -> bool:
+        """A stream broke (`error`) with answer text shown, or an answer (`response`) stopped at the
+        length limit, on a provider that would continue it if its server were known to, whose server
+        its listing may name, not read yet."""
+        if response is not None:
+            if not self.length_cut(response, self.length) or not (response.message.content or "").strip():
+                return False
+        elif error is None or classify(error, streaming=True) not in ("stream_failed", "stalled"):
             return False
-        if classify(error, streaming=True) not in ("stream_failed", "stalled") or self.request(provider) is not None:
+        elif self.cut is None or not self.cut.text.strip() or self.cut.tool_call:
+            return False
+        if self.could_continue is None or not self.could_continue(provider) or self.request(provider) is not None:
             return False
         return self.memory.wants_listing(self.base_url(provider))
 

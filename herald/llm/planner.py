@@ -245,9 +245,8 @@ class _Plan:
                         send.sink.abandon()
                         self.void = send.sink.owes_reset or send.sink.delivered or send.continuing
                         self.cont.shown(send.sink.cut, continued=send.continuing)
-                        if self.cont.worth_listing(send.attempt.provider, error):
-                            base_url = self.chain.providers[send.attempt.provider].base_url
-                            self.s.memory.learn_listing(base_url, (yield ListModels(send.attempt)))
+                        if self.cont.worth_listing(send.attempt.provider, error=error):
+                            self.s.memory.learn_listing(self.cont.base_url(send.attempt.provider), (yield ListModels(send.attempt)))
                     try:
                         wait = self._failed(send, error, started, wall)
                     except Exception:
@@ -263,9 +262,12 @@ class _Plan:
                         yield Wait(wait)
                     continue
                 response = self._answered(send, outcome, started, wall)
-                if not self.cont.after_answer(send.attempt.provider, response, replayed=send.mode == "plain" and send.sink is not None):
+                p, replayed = send.attempt.provider, send.mode == "plain" and send.sink is not None
+                if not replayed and self.cont.worth_listing(p, response=response):
+                    self.s.memory.learn_listing(self.cont.base_url(p), (yield ListModels(send.attempt)))
+                if not self.cont.after_answer(p, response, replayed=replayed):
                     return response
-                log.info("the answer from %s reached the length limit; continuing it", self.chain.providers[send.attempt.provider].host)
+                log.info("the answer from %s reached the length limit; continuing it", self.chain.providers[p].host)
         finally:
             for provider in self.claimed:
                 self.chain.release(provider)

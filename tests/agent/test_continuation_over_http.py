@@ -439,3 +439,12 @@ def test_a_plain_answer_teaches_the_server_too(fake: FakeProvider, run: Run) -> 
     first, second = posts(fake)
     assert not first.stream and not second.stream
     assert second.body["messages"][-1] == {"role": "assistant", "content": TEXT[:30], "prefix": True}
+
+
+def test_a_length_cut_answer_on_a_uvicorn_server_reads_the_listing_once(fake: FakeProvider, run: Run) -> None:
+    fake.server_header, fake.owned_by, fake.known_models = "uvicorn", "vllm", {"m"}
+    fake.enqueue(Reply(TEXT[:30], finish_reason="length"), Reply(TEXT))
+    seen = run(fake, continuation=None)
+    assert seen.result["final_response"] == TEXT and seen.result["continuations"] == 1
+    assert [r.method for r in fake.requests] == ["POST", "GET", "POST"]
+    assert posts(fake)[1].body["messages"][-1]["prefix"] is True
