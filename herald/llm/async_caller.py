@@ -67,11 +67,12 @@ class AsyncLLMCaller:
         kwargs = wire.stream_kwargs(api_kwargs, stream_options=stream_options and wire.supports_stream_options)
         acc = StreamAccumulator()
         reader = wire.reader(acc, sink)
-        watch = StallWatch(timeouts or self.timeouts)
+        limits = timeouts or self.timeouts
+        watch = StallWatch(limits)
         try:
             async with watch:
                 with translate_errors(where=self.endpoint()[1], secrets=self.secrets()):
-                    async with open_stream(client, wire.stream_path, kwargs) as response:
+                    async with open_stream(client, wire.stream_path, kwargs, timeout=limits.socket_timeout(self.request_timeout)) as response:
                         self.on_headers(response.headers)
                         return await read_sse_async(response, reader, watch)
         except ProviderUnreachable as exc:

@@ -28,8 +28,10 @@ from herald.llm.types import LLMResponse
 
 
 @asynccontextmanager
-async def open_stream(client: Any, path: str, kwargs: dict[str, Any]) -> AsyncIterator[httpx2.Response]:
+async def open_stream(client: Any, path: str, kwargs: dict[str, Any], *, timeout: float | None = None) -> AsyncIterator[httpx2.Response]:
     """The streamed response to a `stream: true` request of `kwargs` to `path`, on an async SDK client.
+
+    `timeout` replaces the client's own (see `StreamTimeouts.socket_timeout`); None keeps it.
 
     The request goes out on entry; a status error is the SDK's (`APIStatusError`), raised there.
     The response is closed on exit, however the block ends: a body not read to its end closes
@@ -38,7 +40,9 @@ async def open_stream(client: Any, path: str, kwargs: dict[str, Any]) -> AsyncIt
     body = {k: v for k, v in kwargs.items() if k not in ("extra_body", "extra_headers")}
     body.update(kwargs.get("extra_body") or {})  # what `create()` would merge: temperature, continuation flags, …
     body["stream"] = True
-    options = {"headers": kwargs["extra_headers"]} if kwargs.get("extra_headers") else {}
+    options: dict[str, Any] = {"headers": kwargs["extra_headers"]} if kwargs.get("extra_headers") else {}
+    if timeout is not None:
+        options["timeout"] = timeout
     response = await client.post(path, body=body, options=options, cast_to=httpx2.Response, stream=True)
     try:
         yield response

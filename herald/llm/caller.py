@@ -141,6 +141,7 @@ class LLMCaller:
         where = hooks.endpoint()[1]
         acc = StreamAccumulator()
         kept, dead = hooks.client_was_kept(client), False
+        socket_timeout = limits.socket_timeout(self.request_timeout)
 
         def abandon() -> None:
             sink.abandon()
@@ -150,7 +151,7 @@ class LLMCaller:
             with translate_errors(where=where, secrets=hooks.secrets()):
                 reader = wire.reader(acc, sink)
                 if is_sdk_client(client):
-                    with wire.open_raw(client, kwargs) as response:
+                    with wire.open_raw(client, {**kwargs, "timeout": socket_timeout}) as response:
                         hooks.on_headers(response.headers)
                         return read_sse(response, reader, guard)
                 with wire.open_objects(client, kwargs) as events:

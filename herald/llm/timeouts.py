@@ -16,6 +16,10 @@ _ENV = {
 }
 
 
+SOCKET_BACKSTOP_MARGIN = 1.0
+"""Seconds a stream's socket timeout lies past its longest limit, so the limit always decides."""
+
+
 @dataclass(frozen=True)
 class StreamTimeouts:
     """How long a stream may stay quiet before Herald gives up on it and falls back.
@@ -72,6 +76,17 @@ class StreamTimeouts:
         elif self.idle is not None:
             deadlines.append((last_content_at + self.idle, "idle", self.idle))
         return min(deadlines) if deadlines else None
+
+    def socket_timeout(self, request_timeout: float | None) -> float | None:
+        """The HTTP library's own timeout for a stream held to these limits: a backstop that
+        never decides before them. These limits are what a stream is held to (and what its
+        failure says); `request_timeout` bounds plain requests, and only backs a stream up
+        when no limit is set.
+        """
+        limits = [s for s in (self.first_byte, self.idle, self.total, self.first_token) if s is not None]
+        if not limits:
+            return request_timeout
+        return max(limits + ([request_timeout] if request_timeout is not None else [])) + SOCKET_BACKSTOP_MARGIN
 
     @staticmethod
     def set_in_env(name: str, environ: Mapping[str, str] | None = None) -> bool:

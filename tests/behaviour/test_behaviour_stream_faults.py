@@ -112,6 +112,16 @@ def test_no_late_delta_of_a_stalled_stream_follows_its_replacement(harness: Harn
     assert subject.screen.shown == ANSWER and subject.screen.resets == 1
 
 
+@pytest.mark.parametrize("mode", WIRES)
+def test_a_stream_is_held_to_its_own_limits_not_to_the_plain_request_timeout(harness: Harness, fake: FakeProvider, mode: str) -> None:
+    # Pauses of 0.4 s between chunks: longer than the plain request's bound, well inside the stream's
+    # idle limit. The stream is what its limits allow; the HTTP library's own timeout only backs them up.
+    fake.enqueue(Reply(text="slow but healthy", chunk_chars=8, delay=0.4))
+    result = harness.make(fake, mode, continuation="off", request_timeout=0.2, stream_idle_timeout=5, stream_first_byte_timeout=5).run("hi")
+    assert result["final_response"] == "slow but healthy" and not result["fallback_reason"]
+    assert outcomes(result) == [("stream", "ok")] and streamed(fake) == [True]
+
+
 def test_total_time_limit_replaces_a_stream_that_is_too_slow(harness: Harness, fake: FakeProvider) -> None:
     fake.enqueue(Reply(text=ANSWER, chunk_chars=2, delay=0.05, repeat=2))
     result = harness.make(fake, continuation="off", stream_total_timeout=0.3).run("hi")

@@ -48,6 +48,13 @@ def test_timeouts_from_env_and_validation():
         StreamTimeouts(idle=-1)
 
 
+def test_a_streams_socket_timeout_lies_past_its_longest_limit_and_falls_back_to_the_request_timeout() -> None:
+    assert StreamTimeouts(first_byte=0.5, idle=2, total=None).socket_timeout(0.2) == 3.0
+    assert StreamTimeouts(first_byte=0.5, idle=None, total=None).socket_timeout(10) == 11.0
+    assert StreamTimeouts(first_byte=None, idle=None, total=None).socket_timeout(7) == 7
+    assert StreamTimeouts(first_byte=None, idle=None, total=None).socket_timeout(None) is None
+
+
 def test_endpoint_resolution_order():
     env = {"HERALD_API_KEY": "k1", "OPENROUTER_API_KEY": "k2", "HERALD_BASE_URL": "http://127.0.0.1:9/v1"}
     endpoint = resolve_endpoint(model="m", environ=env)
