@@ -123,10 +123,11 @@ def test_openai_sdk_gets_an_error_where_the_answer_cannot_continue(fake: FakePro
     else:
         _cut_without_continuation(fake)
     shown = ""
-    with pytest.raises(openai.APIError) as caught:
-        for chunk in _openai(gateway).chat.completions.create(model=model, messages=QUESTION, stream=True):  # type: ignore[arg-type]
-            assert chunk.choices[0].finish_reason is None  # the stream never ends like a complete answer
-            shown += chunk.choices[0].delta.content or ""
+    with pytest.raises(openai.APIError) as caught, _openai(gateway) as client:  # closed however it ends
+        with client.chat.completions.create(model=model, messages=QUESTION, stream=True) as stream:  # type: ignore[arg-type]
+            for chunk in stream:
+                assert chunk.choices[0].finish_reason is None  # the stream never ends like a complete answer
+                shown += chunk.choices[0].delta.content or ""
     assert ANSWER.startswith(shown) and shown != ANSWER
     assert "incomplete" in caught.value.message
     assert "prefill" not in caught.value.message and "continue_final_message" not in caught.value.message  # not the refusal
@@ -137,8 +138,8 @@ def test_openai_sdk_gets_an_error_where_the_answer_cannot_continue(fake: FakePro
 def test_anthropic_sdk_gets_an_error_where_the_answer_cannot_continue(fake: FakeProvider, gateway: Running, model: str) -> None:
     _cut_without_continuation(fake)
     shown = ""
-    with pytest.raises(anthropic.APIError) as caught:
-        with _anthropic(gateway).messages.stream(model=model, max_tokens=500, messages=QUESTION) as stream:  # type: ignore[arg-type]
+    with pytest.raises(anthropic.APIError) as caught, _anthropic(gateway) as client:
+        with client.messages.stream(model=model, max_tokens=500, messages=QUESTION) as stream:  # type: ignore[arg-type]
             for piece in stream.text_stream:
                 shown += piece
     assert ANSWER.startswith(shown) and shown != ANSWER
@@ -151,6 +152,7 @@ def test_a_cut_inside_a_tool_call_is_never_continued(fake: FakeProvider, gateway
     call = ToolCallSpec("weather", '{"city": "Oslo, Norway, the capital"}', id="call_w")
     fake.enqueue(Reply("Looking it up.", tool_calls=[call], fault="cut", fault_after=6, chunk_chars=4))
     fake.default = Reply("Looking it up.", tool_calls=[call])
-    with pytest.raises(openai.APIError, match="incomplete"):
-        list(_openai(gateway).chat.completions.create(model="chat-continues", messages=QUESTION, stream=True))  # type: ignore[arg-type]
+    with pytest.raises(openai.APIError, match="incomplete"), _openai(gateway) as client:
+        with client.chat.completions.create(model="chat-continues", messages=QUESTION, stream=True) as stream:  # type: ignore[arg-type]
+            list(stream)
     assert all(r.body["messages"][-1]["role"] == "user" for r in fake.requests)  # no prefix was ever sent
