@@ -74,7 +74,9 @@ class AsyncLLMCaller:
                 with translate_errors(where=self.endpoint()[1], secrets=self.secrets()):
                     async with open_stream(client, wire.stream_path, kwargs, timeout=limits.socket_timeout(self.request_timeout)) as response:
                         self.on_headers(response.headers)
-                        return await read_sse_async(response, reader, watch)
+                        answer = await read_sse_async(response, reader, watch)
+            answer.extras["first_chunk_s"] = watch.first_chunk_s
+            return answer
         except ProviderUnreachable as exc:
             raise cut_stream(exc) if watch.got_a_byte and not exc.timed_out else exc
         except asyncio.CancelledError:
@@ -82,7 +84,6 @@ class AsyncLLMCaller:
             if on_cancel is not None:
                 on_cancel(partial_answer(acc, sink))
             raise
-        raise AssertionError("unreachable")  # mypy: `async with` may swallow, these do not
 
     async def request_once(self, client: Any, api_kwargs: dict[str, Any], *, timeout: float | None = None) -> LLMResponse:
         """One plain request: its answer or its error; cancelling stops it."""

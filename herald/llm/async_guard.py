@@ -57,6 +57,11 @@ class StallWatch:
         """Whether any event arrived yet (a connection failing after that is a cut stream)."""
         return self._first_byte_at is not None
 
+    @property
+    def first_chunk_s(self) -> float | None:
+        """Seconds from sending the request to its first chunk (None: none arrived)."""
+        return None if self._first_byte_at is None else round(self._first_byte_at - self._started, 6)
+
     async def __aenter__(self) -> StallWatch:
         task = asyncio.current_task()
         if task is None:

@@ -162,7 +162,9 @@ class LLMCaller:
         )
         self._track(guard, True)
         try:
-            return guard.run(work)
+            answer = guard.run(work)
+            answer.extras["first_chunk_s"] = guard.first_chunk_s
+            return answer
         except Interrupted as exc:
             raise Interrupted(partial=partial_answer(acc, sink)) from exc
         except ProviderUnreachable as exc:

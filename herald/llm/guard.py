@@ -64,6 +64,11 @@ class RequestGuard(Generic[T]):
         """Whether the worker reported any chunk yet."""
         return self._first_byte_at is not None
 
+    @property
+    def first_chunk_s(self) -> float | None:
+        """Seconds from sending the request to its first chunk (None: none arrived)."""
+        return None if self._first_byte_at is None else round(self._first_byte_at - self._started, 6)
+
     def wake(self) -> None:
         """Make `run()` re-check its state now (called by `interrupt()` from any thread)."""
         self._wake.set()

@@ -122,6 +122,16 @@ def test_a_stream_is_held_to_its_own_limits_not_to_the_plain_request_timeout(har
     assert outcomes(result) == [("stream", "ok")] and streamed(fake) == [True]
 
 
+@pytest.mark.parametrize("mode", WIRES)
+def test_an_attempt_records_when_its_first_chunk_arrived(harness: Harness, fake: FakeProvider, mode: str) -> None:
+    # The provider is silent for 0.3 s before its first byte, then answers.
+    fake.enqueue(Reply(text="late but whole", fault="stall_first_byte", stall_seconds=0.3))
+    result = harness.make(fake, mode, continuation="off").run("hi")
+    assert result["final_response"] == "late but whole"
+    (attempt,) = result["attempts"]
+    assert 0.25 <= attempt["first_chunk_s"] <= attempt["duration_s"]
+
+
 def test_total_time_limit_replaces_a_stream_that_is_too_slow(harness: Harness, fake: FakeProvider) -> None:
     fake.enqueue(Reply(text=ANSWER, chunk_chars=2, delay=0.05, repeat=2))
     result = harness.make(fake, continuation="off", stream_total_timeout=0.3).run("hi")

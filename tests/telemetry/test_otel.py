@@ -39,7 +39,7 @@ def script(fake: FakeProvider) -> None:
     )
 
 
-def check_turn(receiver: Receiver) -> None:
+def check_turn(receiver: Receiver, *, streamed: bool = False) -> None:
     (turn,) = receiver.named("invoke_agent")
     assert turn.attributes["gen_ai.operation.name"] == "invoke_agent"
     assert turn.attributes["gen_ai.provider.name"] == "openai" and turn.attributes["gen_ai.request.model"] == "fake-model"
@@ -53,6 +53,10 @@ def check_turn(receiver: Receiver) -> None:
     assert answer.attributes["gen_ai.response.finish_reasons"] == ["stop"]
     assert answer.attributes["gen_ai.usage.input_tokens"] == 30 and answer.attributes["gen_ai.usage.output_tokens"] == 4
     assert answer.attributes["server.address"] == "127.0.0.1" and answer.attributes["gen_ai.response.model"] == "fake-model"
+    if streamed:  # a stream's span says when its first chunk came; a plain request's has no such moment
+        assert 0 < answer.attributes["gen_ai.response.time_to_first_chunk"] <= (answer.end_ns - answer.start_ns) / 1e9
+    else:
+        assert "gen_ai.response.time_to_first_chunk" not in answer.attributes
     assert all(s.kind == 3 and s.parent_id == turn.span_id and s.trace_id == turn.trace_id for s in chats)  # CLIENT
     assert turn.start_ns <= failed.start_ns and answer.end_ns <= turn.end_ns
     (tool,) = receiver.named("execute_tool")
@@ -70,7 +74,7 @@ def test_the_sync_agent_traces_a_turn(receiver: Receiver, fake: FakeProvider, tm
     with AIAgent(**options(fake, tmp_path, stream_delta_callback=lambda text: None)) as agent:
         assert agent.run_turn("What do my notes say?").completed
     telemetry.shutdown()  # flush
-    check_turn(receiver)
+    check_turn(receiver, streamed=True)
 
 
 def test_the_async_agent_traces_a_turn(receiver: Receiver, fake: FakeProvider, tmp_path: Path) -> None:
