@@ -52,7 +52,7 @@ from herald.llm.providers import ProviderSettings, fallback_settings, local_prov
 from herald.llm.records import AttemptRecord
 from herald.llm.relay import relay
 from herald.llm.sink import DeltaSink
-from herald.llm.steps import arun_steps, run_steps
+from herald.llm.steps import Stepper, arun_steps, run_steps
 from herald.llm.timeouts import StreamTimeouts
 from herald.llm.types import LLMResponse
 from herald.llm.wire import Wire, add_body_fields
@@ -641,11 +641,27 @@ class AsyncClient(ClientCore):
             if step.mode == "stream":
                 assert step.sink is not None
                 return await caller.stream_once(
-                    client, step.api_kwargs, step.sink, stream_options=step.stream_options, timeouts=step.timeouts, on_cancel=on_cancel
+                    client, step.api_kwargs, step.sink, stream_options=step.stream_options, timeouts=step.timeouts, on_cancel=received.append
                 )
             return await caller.request_once(client, step.api_kwargs, timeout=step.timeouts.total)
 
-        return await arun_steps(plan_call(setup), perform)
+        def cancelled(stepper: Stepper[Step, LLMResponse]) -> None:
+            # The plan says what a cancelled call leaves, as it does for the blocking driver's
+            # interrupt: the stream's partial, or the answer a plain continuation was continuing.
+            if on_cancel is None:
+                return
+            partial = received[-1] if received else None
+            try:
+                stepper.throw(Interrupted(partial=partial))
+            except Interrupted as stopped:
+                partial = stopped.partial
+            except Exception:  # noqa: BLE001  # the plan's own failure is not this call's outcome: it was cancelled
+                pass
+            if partial is not None:
+                on_cancel(partial)
+
+        received: list[LLMResponse] = []
+        return await arun_steps(plan_call(setup), perform, cancelled=cancelled)
 
     def _make_caller(self, index: int) -> AsyncLLMCaller:
         endpoint = self.providers[index].endpoint

@@ -20,6 +20,8 @@ the driver at once, and the generator is closed.
 
 from __future__ import annotations
 
+import asyncio
+
 from typing import Any, Awaitable, Callable, Generator, Generic, TypeVar
 
 S = TypeVar("S")
@@ -73,13 +75,26 @@ def run_steps(steps: Generator[S, Any, R], perform: Callable[[S], Any]) -> R:
         stepper.close()
 
 
-async def arun_steps(steps: Generator[S, Any, R], perform: Callable[[S], Awaitable[Any]]) -> R:
-    """Drive `steps` to its end, awaiting each step's `perform`."""
+async def arun_steps(
+    steps: Generator[S, Any, R],
+    perform: Callable[[S], Awaitable[Any]],
+    *,
+    cancelled: Callable[[Stepper[S, R]], object] | None = None,
+) -> R:
+    """Drive `steps` to its end, awaiting each step's `perform`.
+
+    When the task is cancelled during a step, `cancelled(stepper)` may still ask the steps what
+    they leave behind (by throwing their own kind of stop in) before the cancellation goes on.
+    """
     stepper = Stepper(steps)
     try:
         while not stepper.done:
             try:
                 outcome = await perform(stepper.step)
+            except asyncio.CancelledError:
+                if cancelled is not None:
+                    cancelled(stepper)
+                raise
             except Exception as error:
                 stepper.throw(error)
             else:

@@ -15,6 +15,7 @@ import pytest
 
 from fakeprovider import FakeProvider, Reply, ToolCallSpec, cut_then_continue
 from herald import AIAgent, AsyncAIAgent
+from herald.sessions import SessionStore
 
 KEY = "herald-continuation-secret-77a1"
 TEXT = "Continuation keeps what was shown and adds only what is new, so nothing is paid for twice."
@@ -324,8 +325,6 @@ def test_interrupting_a_continuation_keeps_what_was_shown(fake: FakeProvider, tm
 
 
 def test_cancelling_an_async_continuation_keeps_what_was_shown(fake: FakeProvider, tmp_path: Any) -> None:
-    from herald.sessions import SessionStore
-
     fake.enqueue(Reply(LONG, fault="cut", fault_after=6), Reply(LONG, delay=0.05))
     store = SessionStore(tmp_path / "sessions.db")
     agent = AsyncAIAgent(
@@ -448,3 +447,29 @@ def test_a_length_cut_answer_on_a_uvicorn_server_reads_the_listing_once(fake: Fa
     assert seen.result["final_response"] == TEXT and seen.result["continuations"] == 1
     assert [r.method for r in fake.requests] == ["POST", "GET", "POST"]
     assert posts(fake)[1].body["messages"][-1]["prefix"] is True
+
+
+def test_cancelling_a_plain_length_continuation_keeps_the_answer_it_continued(fake: FakeProvider, tmp_path: Any) -> None:
+    # The awaited agent's interrupt is a cancelled task: what it leaves is the plan's to say, as above.
+    from herald.sessions import SessionStore
+
+    fake.enqueue(Reply(TEXT[:30], finish_reason="length"), Reply(TEXT, delay=0.1, pace_plain=True))
+    store = SessionStore(tmp_path / "sessions.db")
+
+    async def cancelled_while_continuing() -> None:
+        async with AsyncAIAgent(
+            model="m", base_url=fake.base_url, api_key=KEY, quiet_mode=True, skip_context_files=True, skip_memory=True,
+            cwd=tmp_path, session_store=store, enabled_toolsets=[], max_retries=0, continuation="prefill",
+        ) as agent:  # no stream consumers: plain requests
+            turn = asyncio.create_task(agent.run_conversation("q"))
+            while len(posts(fake)) < 2 and not turn.done():
+                await asyncio.sleep(0.01)
+            assert not turn.done(), "the turn ended before its continuation could be cancelled"
+            turn.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await turn
+
+    asyncio.run(cancelled_while_continuing())
+    assert not posts(fake)[1].stream
+    (session,) = store.list_sessions()
+    assert store.load_messages(session.id)[-1] == {"role": "assistant", "content": TEXT[:30], "interrupted": True}
