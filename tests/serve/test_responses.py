@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, Iterator
 
 import httpx
 import openai
 import pytest
 
 from fakeprovider import FakeProvider, Reply, ToolCallSpec
+
+from herald.serve.responses import input_history, parse_responses
 
 from .harness import GATEWAY_KEY, Running
 
@@ -29,8 +31,11 @@ WEATHER = {
 }
 
 
-def _openai(gateway: Running) -> openai.OpenAI:
-    return openai.OpenAI(base_url=gateway.base_url, api_key=GATEWAY_KEY, max_retries=0, timeout=30)
+@pytest.fixture
+def client(gateway: Running) -> Iterator[openai.OpenAI]:
+    """The openai SDK pointed at the gateway, closed after the test (with its pooled connections)."""
+    with openai.OpenAI(base_url=gateway.base_url, api_key=GATEWAY_KEY, max_retries=0, timeout=30) as sdk:
+        yield sdk
 
 
 def _post(gateway: Running, body: dict[str, Any], headers: dict[str, str] | None = None) -> httpx.Response:
@@ -62,9 +67,9 @@ def _sent_text(fake: FakeProvider) -> str:
 
 
 @pytest.mark.parametrize("model", ["chat", "claude", "responses"])
-def test_sdk_stream_sees_the_whole_event_sequence(fake: FakeProvider, gateway: Running, model: str) -> None:
+def test_sdk_stream_sees_the_whole_event_sequence(client: openai.OpenAI, fake: FakeProvider, gateway: Running, model: str) -> None:
     fake.enqueue(Reply(text=ANSWER, usage=(11, 4)))
-    events = list(_openai(gateway).responses.create(model=model, instructions="be brief", input="hi", stream=True))
+    events = list(client.responses.create(model=model, instructions="be brief", input="hi", stream=True))
     types = [e.type for e in events]
     assert types[:2] == ["response.created", "response.in_progress"]
     assert types[2:4] == ["response.output_item.added", "response.content_part.added"]
@@ -83,9 +88,9 @@ def test_sdk_stream_sees_the_whole_event_sequence(fake: FakeProvider, gateway: R
 
 
 @pytest.mark.parametrize("model", ["chat", "claude", "responses"])
-def test_sdk_plain_answer(fake: FakeProvider, gateway: Running, model: str) -> None:
+def test_sdk_plain_answer(client: openai.OpenAI, fake: FakeProvider, gateway: Running, model: str) -> None:
     fake.enqueue(Reply(text=ANSWER, usage=(7, 3)))
-    response = _openai(gateway).responses.create(
+    response = client.responses.create(
         model=model, input=[{"role": "developer", "content": "be brief"}, {"role": "user", "content": [{"type": "input_text", "text": "hi"}]}],
         temperature=0.3, max_output_tokens=50,
     )
@@ -98,9 +103,9 @@ def test_sdk_plain_answer(fake: FakeProvider, gateway: Running, model: str) -> N
     assert fake.requests[-1].body["temperature"] == 0.3
 
 
-def test_sdk_stream_helper_gives_the_final_response(fake: FakeProvider, gateway: Running) -> None:
+def test_sdk_stream_helper_gives_the_final_response(client: openai.OpenAI, fake: FakeProvider, gateway: Running) -> None:
     fake.enqueue(Reply(text=ANSWER, reasoning="Foxes are quick.", usage=(20, 9)))
-    with _openai(gateway).responses.stream(model="claude", input="tell me") as stream:
+    with client.responses.stream(model="claude", input="tell me") as stream:
         pieces = [e.delta for e in stream if e.type == "response.output_text.delta"]
         final = stream.get_final_response()
     assert "".join(pieces) == ANSWER
@@ -110,9 +115,9 @@ def test_sdk_stream_helper_gives_the_final_response(fake: FakeProvider, gateway:
     assert final.output_text == ANSWER and final.status == "completed"
 
 
-def test_sdk_usage_details(fake: FakeProvider, gateway: Running) -> None:
+def test_sdk_usage_details(client: openai.OpenAI, fake: FakeProvider, gateway: Running) -> None:
     fake.enqueue(Reply(text=ANSWER, usage=(100, 20), cached_tokens=60, reasoning_tokens=8))
-    events = list(_openai(gateway).responses.create(model="responses", input="hi", stream=True))
+    events = list(client.responses.create(model="responses", input="hi", stream=True))
     usage = events[-1].response.usage  # type: ignore[union-attr]
     assert usage is not None
     assert (usage.input_tokens, usage.output_tokens, usage.total_tokens) == (100, 20, 120)
@@ -121,8 +126,7 @@ def test_sdk_usage_details(fake: FakeProvider, gateway: Running) -> None:
 
 
 @pytest.mark.parametrize("model", ["chat", "claude", "responses"])
-def test_sdk_tool_round_trip(fake: FakeProvider, gateway: Running, model: str) -> None:
-    client = _openai(gateway)
+def test_sdk_tool_round_trip(client: openai.OpenAI, fake: FakeProvider, gateway: Running, model: str) -> None:
     fake.enqueue(Reply(text="Looking.", tool_calls=[ToolCallSpec("weather", '{"city": "Oslo"}', id="call_w")]))
     with client.responses.stream(model=model, input="weather in Oslo?", tools=[WEATHER]) as stream:  # type: ignore[list-item]
         arguments = "".join(e.delta for e in stream if e.type == "response.function_call_arguments.delta")
@@ -142,9 +146,9 @@ def test_sdk_tool_round_trip(fake: FakeProvider, gateway: Running, model: str) -
     assert "call_w" in sent  # the call and its result are paired on whichever wire the provider speaks
 
 
-def test_length_ends_as_incomplete(fake: FakeProvider, gateway: Running) -> None:
+def test_length_ends_as_incomplete(client: openai.OpenAI, fake: FakeProvider, gateway: Running) -> None:
     fake.enqueue(Reply(text="cut sh", finish_reason="length"))
-    events = list(_openai(gateway).responses.create(model="chat", input="x", max_output_tokens=3, stream=True))
+    events = list(client.responses.create(model="chat", input="x", max_output_tokens=3, stream=True))
     assert events[-1].type == "response.incomplete"
     assert all(e.type != "response.completed" for e in events)
     final = events[-1].response  # type: ignore[union-attr]
@@ -152,7 +156,7 @@ def test_length_ends_as_incomplete(fake: FakeProvider, gateway: Running) -> None
     assert final.incomplete_details.reason == "max_output_tokens"
     assert fake.requests[-1].body.get("max_completion_tokens", fake.requests[-1].body.get("max_tokens")) == 3
     fake.enqueue(Reply(text="cut sh", finish_reason="max_tokens"))
-    plain = _openai(gateway).responses.create(model="claude", input="x", max_output_tokens=3)
+    plain = client.responses.create(model="claude", input="x", max_output_tokens=3)
     assert plain.status == "incomplete" and plain.incomplete_details is not None
     assert plain.incomplete_details.reason == "max_output_tokens" and plain.output_text == "cut sh"
 
@@ -188,9 +192,9 @@ def test_a_bad_request_is_a_one_line_400(gateway: Running, body: dict[str, Any],
     assert "\n" not in error["message"] and "Traceback" not in response.text
 
 
-def test_an_unknown_model_is_404(gateway: Running) -> None:
+def test_an_unknown_model_is_404(client: openai.OpenAI, gateway: Running) -> None:
     with pytest.raises(openai.NotFoundError, match="not served here"):
-        _openai(gateway).responses.create(model="nope", input="x")
+        client.responses.create(model="nope", input="x")
 
 
 def test_hosted_tools_are_dropped_and_function_tools_kept(fake: FakeProvider, gateway: Running) -> None:
@@ -245,20 +249,20 @@ def test_a_cut_after_content_that_cannot_continue_fails_in_band(fake: FakeProvid
     assert all(e["type"] != "response.completed" for e in events)
 
 
-def test_sdk_raises_where_the_answer_cannot_continue(fake: FakeProvider, gateway: Running) -> None:
+def test_sdk_raises_where_the_answer_cannot_continue(client: openai.OpenAI, fake: FakeProvider, gateway: Running) -> None:
     fake.enqueue(Reply(text=ANSWER, fault="cut", fault_after=3))
     fake.default = Reply(text=ANSWER)
     seen: list[str] = []
     with pytest.raises(openai.APIError, match="incomplete"):
-        for event in _openai(gateway).responses.create(model="claude", input="q", stream=True):
+        for event in client.responses.create(model="claude", input="q", stream=True):
             seen.append(event.type)
     assert "response.completed" not in seen and "response.output_text.delta" in seen
 
 
 @pytest.mark.parametrize("model", ["chat-continues", "claude-continues"])
-def test_a_cut_after_content_is_continued_in_place(fake: FakeProvider, gateway: Running, model: str) -> None:
+def test_a_cut_after_content_is_continued_in_place(client: openai.OpenAI, fake: FakeProvider, gateway: Running, model: str) -> None:
     fake.enqueue(Reply(text=ANSWER, fault="cut", fault_after=3), Reply(text=ANSWER))
-    with _openai(gateway).responses.stream(model=model, input="q") as stream:
+    with client.responses.stream(model=model, input="q") as stream:
         types = [e.type for e in stream]
         final = stream.get_final_response()
     assert final.output_text == ANSWER and final.status == "completed"
@@ -271,3 +275,67 @@ def test_requests_are_counted_under_their_endpoint(fake: FakeProvider, gateway: 
     assert _post(gateway, {"model": "chat", "input": "q"}).status_code == 200
     metrics = httpx.get(f"{gateway.url}/metrics", headers=HEADERS, timeout=30).text
     assert re.search(r'herald_serve_requests_total\{endpoint="/v1/responses",model="chat",status="200"\} 1\.0', metrics), metrics
+
+
+def test_a_codex_shaped_request_is_served(fake: FakeProvider, gateway: Running) -> None:
+    # The fields Codex CLI sends with wire_api = "responses": the ones that do not carry across
+    # wires are ignored, reasoning items it sends back are dropped, hosted tools are dropped.
+    fake.enqueue(Reply(tool_calls=[ToolCallSpec("shell", '{"command": ["ls"]}', id="call_s")]))
+    shell = {"type": "function", "name": "shell", "description": "run", "strict": False,
+             "parameters": {"type": "object", "properties": {"command": {"type": "array", "items": {"type": "string"}}}}}
+    body = {
+        "model": "chat", "instructions": "You are Codex.", "stream": True, "store": False, "tool_choice": "auto",
+        "parallel_tool_calls": False, "reasoning": {"effort": "medium", "summary": "auto"}, "include": ["reasoning.encrypted_content"],
+        "prompt_cache_key": "0b5c", "text": {"verbosity": "medium"}, "tools": [shell, {"type": "web_search"}],
+        "input": [
+            {"type": "message", "role": "developer", "content": [{"type": "input_text", "text": "sandbox: workspace-write"}]},
+            {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "list the files"}]},
+            {"type": "reasoning", "id": "rs_1", "summary": [{"type": "summary_text", "text": "earlier"}], "encrypted_content": None},
+        ],
+    }
+    response = _post(gateway, body)
+    assert response.status_code == 200, response.text
+    events = _events(response.text)
+    assert [e["type"] for e in events] == [
+        "response.created", "response.in_progress", "response.output_item.added", "response.function_call_arguments.delta",
+        "response.function_call_arguments.done", "response.output_item.done", "response.completed",
+    ]  # an answer of tool calls only: no message item
+    assert events[-2]["item"]["call_id"] == "call_s" and events[-2]["item"]["arguments"] == '{"command": ["ls"]}'
+    sent = fake.requests[-1].body
+    assert sent["messages"][0]["role"] == "system" and "You are Codex." in sent["messages"][0]["content"]
+    assert [m["role"] for m in sent["messages"]] == ["system", "system", "user"]
+    assert [t["function"]["name"] for t in sent["tools"]] == ["shell"]
+    assert not {"reasoning", "store", "include", "tool_choice", "prompt_cache_key", "text"} & set(sent)
+
+
+def test_input_items_become_chat_history() -> None:
+    history = input_history([
+        {"role": "user", "content": [{"type": "input_text", "text": "look "}, {"type": "input_image", "image_url": "data:image/png;base64,AAAA"}]},
+        {"type": "reasoning", "id": "rs_1", "summary": []},
+        {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "Looking."}]},
+        {"type": "function_call", "call_id": "c1", "name": "f", "arguments": '{"a": 1}'},
+        {"type": "function_call", "call_id": "c2", "name": "g", "arguments": {"b": 2}},
+        {"type": "function_call_output", "call_id": "c1", "output": "one"},
+        {"type": "function_call_output", "call_id": "c2", "output": [{"type": "input_text", "text": "two"}]},
+        {"type": "function_call", "call_id": "c3", "name": "f", "arguments": "{}"},
+    ])
+    assert history == [
+        {"role": "user", "content": [{"type": "text", "text": "look "}, {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}]},
+        {"role": "assistant", "content": "Looking.", "tool_calls": [
+            {"id": "c1", "type": "function", "function": {"name": "f", "arguments": '{"a": 1}'}},
+            {"id": "c2", "type": "function", "function": {"name": "g", "arguments": '{"b": 2}'}},
+        ]},
+        {"role": "tool", "tool_call_id": "c1", "content": "one"},
+        {"role": "tool", "tool_call_id": "c2", "content": "two"},
+        {"role": "assistant", "content": None, "tool_calls": [{"id": "c3", "type": "function", "function": {"name": "f", "arguments": "{}"}}]},
+    ]
+
+
+def test_a_request_maps_to_call_arguments() -> None:
+    call = parse_responses({
+        "model": "fast", "instructions": "sys", "input": "hi", "max_output_tokens": 64, "temperature": 0.2, "top_p": 0.9,
+        "stream": True, "tools": [WEATHER],
+    })
+    assert call.messages == [{"role": "system", "content": "sys"}, {"role": "user", "content": "hi"}]
+    assert (call.max_tokens, call.temperature, call.options, call.stream) == (64, 0.2, {"top_p": 0.9}, True)
+    assert call.tools == [{"type": "function", "function": {"name": "weather", "parameters": WEATHER["parameters"], "description": "the weather in a city"}}]
