@@ -71,7 +71,9 @@ def parse_responses(body: Any) -> CallRequest:
 def input_history(value: str | list[Any]) -> list[dict[str, Any]]:
     """Responses `input` (a string or a list of items) → chat-format history: the inverse of
     `herald.llm.history.to_responses_input`. A `function_call` joins the assistant message before
-    it (or starts one), as the chat wire wants a turn's calls on one assistant message.
+    it (or starts one), as the chat wire wants a turn's calls on one assistant message. Images in
+    a `function_call_output` follow the turn's tool results as a user message (tool messages
+    carry text only on the chat wire).
 
     Raises:
         BadRequest: an item of a kind the gateway cannot carry, or malformed, named by its index.
@@ -81,24 +83,34 @@ def input_history(value: str | list[Any]) -> list[dict[str, Any]]:
     if not value:
         raise BadRequest("input: must not be empty")
     history: list[dict[str, Any]] = []
+    images: list[dict[str, Any]] = []  # from the tool results of this turn, sent once they end
     for number, item in enumerate(value):
         where = f"input[{number}]"
         if not isinstance(item, Mapping):
             raise BadRequest(f"{where}: must be an object")
         kind = item.get("type", "message" if "role" in item else None)
+        if images and kind != "function_call_output":
+            history.append({"role": "user", "content": images})
+            images = []
         if kind == "message":
             history.append(_message(item, where))
         elif kind == "function_call":
             _add_call(history, item, where)
         elif kind == "function_call_output":
             call_id = _string(item, "call_id", where)
-            history.append({"role": "tool", "tool_call_id": call_id, "content": _output_text(item.get("output"), where)})
+            text, pictures = _output(item.get("output"), where)
+            history.append({"role": "tool", "tool_call_id": call_id, "content": text})
+            images.extend(pictures)
         elif kind == "reasoning":
             continue
         elif kind == "item_reference":
             raise BadRequest(f"{where}: item_reference is not supported: {_STATELESS}")
         else:
             raise BadRequest(f"{where}: unsupported item type {kind!r} (supported: message, function_call, function_call_output, reasoning)")
+    if images:
+        history.append({"role": "user", "content": images})
+    if not history:
+        raise BadRequest("input: holds no message (reasoning items are dropped)")
     return history
 
 
@@ -124,7 +136,7 @@ def _part(part: Any, role: str, where: str) -> dict[str, Any]:
         return {"type": "text", "text": str(part.get("text") or "")}
     if kind == "refusal" and role == "assistant":
         return {"type": "text", "text": str(part.get("refusal") or "")}
-    if kind == "input_image" and role == "user":
+    if kind == "input_image" and role in ("user", "tool"):
         url = part.get("image_url")
         if not isinstance(url, str) or not url:
             raise BadRequest(f"{where}: an input_image needs an image_url (a URL or a data: URL; file_id needs stored files)")
@@ -144,13 +156,14 @@ def _add_call(history: list[dict[str, Any]], item: Mapping[str, Any], where: str
         history.append({"role": "assistant", "content": None, "tool_calls": [call]})
 
 
-def _output_text(output: Any, where: str) -> str:
+def _output(output: Any, where: str) -> tuple[str, list[dict[str, Any]]]:
+    """A tool result's text, and its images as chat image parts."""
     if isinstance(output, str):
-        return output
+        return output, []
     if isinstance(output, list):
         parts = [_part(part, "tool", f"{where}.output[{index}]") for index, part in enumerate(output)]
-        return "".join(part["text"] for part in parts)
-    raise BadRequest(f"{where}.output: must be a string or an array of text parts")
+        return "".join(part["text"] for part in parts if part["type"] == "text"), [part for part in parts if part["type"] != "text"]
+    raise BadRequest(f"{where}.output: must be a string or an array of parts")
 
 
 def _string(item: Mapping[str, Any], key: str, where: str) -> str:

@@ -18,7 +18,9 @@ import pytest
 
 from fakeprovider import FakeProvider, Reply, ToolCallSpec
 
-from herald.serve.responses import input_history, parse_responses
+from herald.llm.types import Choice, FunctionCall, LLMResponse, Message, ToolCall, Usage
+from herald.serve.call import BadRequest, Failure
+from herald.serve.responses import ResponsesWriter, input_history, parse_responses
 
 from .harness import GATEWAY_KEY, Running
 
@@ -331,6 +333,22 @@ def test_input_items_become_chat_history() -> None:
     ]
 
 
+def test_images_in_tool_results_follow_the_turns_results() -> None:
+    image = {"type": "input_image", "image_url": "data:image/png;base64,AAAA"}
+    history = input_history([
+        {"type": "function_call", "call_id": "c1", "name": "view_image", "arguments": "{}"},
+        {"type": "function_call", "call_id": "c2", "name": "f", "arguments": "{}"},
+        {"type": "function_call_output", "call_id": "c1", "output": [{"type": "input_text", "text": "the image:"}, image]},
+        {"type": "function_call_output", "call_id": "c2", "output": "ok"},
+        {"role": "user", "content": "what is in it?"},
+    ])
+    assert [m["role"] for m in history] == ["assistant", "tool", "tool", "user", "user"]  # no user turn between results
+    assert history[1]["content"] == "the image:"
+    assert history[3]["content"] == [{"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}]
+    with pytest.raises(BadRequest, match=r"^input: holds no message"):
+        input_history([{"type": "reasoning", "summary": []}])
+
+
 def test_a_request_maps_to_call_arguments() -> None:
     call = parse_responses({
         "model": "fast", "instructions": "sys", "input": "hi", "max_output_tokens": 64, "temperature": 0.2, "top_p": 0.9,
@@ -339,3 +357,38 @@ def test_a_request_maps_to_call_arguments() -> None:
     assert call.messages == [{"role": "system", "content": "sys"}, {"role": "user", "content": "hi"}]
     assert (call.max_tokens, call.temperature, call.options, call.stream) == (64, 0.2, {"top_p": 0.9}, True)
     assert call.tools == [{"type": "function", "function": {"name": "weather", "parameters": WEATHER["parameters"], "description": "the weather in a city"}}]
+
+
+def _written(data: bytes) -> list[dict[str, Any]]:
+    return _events(data.decode())
+
+
+def test_writer_items_have_their_own_output_index() -> None:
+    writer = ResponsesWriter("primary")
+    calls = [ToolCall("call_1", FunctionCall("f", '{"a": 1}'))]
+    answer = LLMResponse(choices=[Choice(Message("Hi", tool_calls=calls, reasoning_content="hm"), "tool_calls")], model="answered", usage=Usage(5, 2, 7))
+    events = _written(writer.preamble() + writer.reasoning("hm") + writer.text("H") + writer.text("i") + writer.finish(answer))
+    added = [(e["output_index"], e["item"]["type"]) for e in events if e["type"] == "response.output_item.added"]
+    assert added == [(0, "reasoning"), (1, "message"), (2, "function_call")]
+    done = [(e["output_index"], e["item"]["type"]) for e in events if e["type"] == "response.output_item.done"]
+    assert done == added
+    assert [e["sequence_number"] for e in events] == list(range(len(events)))
+    final = events[-1]
+    assert final["type"] == "response.completed" and final["response"]["model"] == "answered"
+    assert [item["type"] for item in final["response"]["output"]] == ["reasoning", "message", "function_call"]
+    assert final["response"]["output"][1]["content"][0]["text"] == "Hi"
+    assert final["response"]["usage"]["total_tokens"] == 7
+
+
+def test_writer_ends_a_length_limited_answer_as_incomplete_and_a_failure_as_failed() -> None:
+    writer = ResponsesWriter("m")
+    cut = LLMResponse(choices=[Choice(Message("Hal"), "length")], model="m", usage=Usage(1, 1, 2))
+    events = _written(writer.preamble() + writer.text("Hal") + writer.finish(cut))
+    assert events[-1]["type"] == "response.incomplete"
+    assert events[-1]["response"]["incomplete_details"] == {"reason": "max_output_tokens"}
+    assert events[-1]["response"]["output"][0]["status"] == "incomplete"
+    writer = ResponsesWriter("m")
+    events = _written(writer.preamble() + writer.text("Hal") + writer.error(Failure(502, "api_error", "api_error", "cut")))
+    assert [e["type"] for e in events[-2:]] == ["error", "response.failed"]
+    assert events[-2]["error"] == {"type": "api_error", "code": "server_error", "message": "cut"}
+    assert all(e["type"] not in ("response.completed", "response.incomplete", "response.output_item.done") for e in events)
