@@ -20,7 +20,7 @@ import pytest
 from fakeprovider import FakeProvider, Reply, ToolCallSpec
 from fakeprovider.script import cut_then_continue
 
-from .harness import GATEWAY_KEY, Running, opened
+from .harness import GATEWAY_KEY, Running
 
 ANSWER = "The quick brown fox jumps over the lazy dog, and then it rests in the shade."
 QUESTION = [{"role": "user", "content": "tell me"}]
@@ -29,11 +29,11 @@ CONTINUING = [("chat-continues", "/chat/completions"), ("claude-continues", "/v1
 
 
 def _openai(gateway: Running) -> openai.OpenAI:
-    return opened(openai.OpenAI(base_url=gateway.base_url, api_key=GATEWAY_KEY, max_retries=0, timeout=60))
+    return openai.OpenAI(base_url=gateway.base_url, api_key=GATEWAY_KEY, max_retries=0, timeout=60)
 
 
 def _anthropic(gateway: Running) -> anthropic.Anthropic:
-    return opened(anthropic.Anthropic(base_url=gateway.url, api_key=GATEWAY_KEY, max_retries=0, timeout=60))
+    return anthropic.Anthropic(base_url=gateway.url, api_key=GATEWAY_KEY, max_retries=0, timeout=60)
 
 
 def _openai_stream(gateway: Running, model: str) -> tuple[str, list[Any]]:
