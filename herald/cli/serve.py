@@ -21,7 +21,7 @@ from herald.cli.errors import ERROR_PREFIX, EXIT_FAILED, EXIT_OK
 @click.option("--workers", type=click.IntRange(1, 256), default=1, show_default=True,
               help="Processes sharing the socket (each has its own circuit breaker and metrics).")
 def serve_command(config_file: Path, host: str | None, port: int | None, workers: int) -> int:
-    """An OpenAI- and Anthropic-compatible gateway: /v1/chat/completions, /v1/messages, /v1/models."""
+    """An OpenAI- and Anthropic-compatible gateway: /v1/chat/completions, /v1/messages, /v1/responses, /v1/models."""
     from herald.serve.config import load_config
     from herald.serve.metrics import require_extra
     from herald.serve.server import serve

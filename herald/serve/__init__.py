@@ -4,7 +4,7 @@
     serve(config, workers=2)              # until SIGTERM
     app = create_app(config)              # or mount the aiohttp application yourself
 
-Layout: `config` (the TOML file), `chat` / `messages` (the two wires, sans-IO), `call`
+Layout: `config` (the TOML file), `chat` / `messages` / `responses` (the three wires, sans-IO), `call`
 (what they share: the parsed call, statuses, finish reasons), `relay` (one stream, status
 held until content), `app` (routes, auth), `upstream` (the one seam to `AsyncClient`),
 `metrics` (Prometheus), `server` (socket, workers, SIGTERM). See docs/gateway.md.

@@ -2,11 +2,12 @@
 
     POST /v1/chat/completions   OpenAI chat (stream or not, tools, stream_options.include_usage)
     POST /v1/messages           Anthropic Messages (stream or not, tools)
+    POST /v1/responses          OpenAI Responses (stream or not, function tools; stateless)
     GET  /v1/models             the public model names
     GET  /health                no key needed
     GET  /metrics               Prometheus text format
 
-Requests are translated by `chat` / `messages` into `AsyncClient` calls (`upstream`); answers
+Requests are translated by `chat` / `messages` / `responses` into `AsyncClient` calls (`upstream`); answers
 are written from Herald's typed events (`relay`), never copied from a provider.
 """
 
@@ -28,13 +29,14 @@ from herald.serve.messages import MessagesWriter, parse_messages
 from herald.serve.messages import error_body as messages_error
 from herald.serve.metrics import Metrics
 from herald.serve.relay import relay
+from herald.serve.responses import ResponsesWriter, parse_responses
 from herald.serve.upstream import Upstreams
 
 log = logging.getLogger("herald.serve")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _OPEN_PATHS = ("/health",)
-_ROUTES = ("/v1/chat/completions", "/v1/messages", "/v1/models", "/health", "/metrics")
+_ROUTES = ("/v1/chat/completions", "/v1/messages", "/v1/responses", "/v1/models", "/health", "/metrics")
 UPSTREAMS = web.AppKey("herald.upstreams", Upstreams)  # the app's clients once started (leak checks: open_pools)
 CANCEL_WAIT = 5.0  # seconds a cancelled call may take to close its upstream request at shutdown
 
@@ -46,6 +48,7 @@ def create_app(config: ServeConfig, *, metrics: Metrics | None = None) -> web.Ap
     app = web.Application(middlewares=[_auth(config.keys, gateway)], client_max_size=64 * 1024**2)
     app.router.add_post("/v1/chat/completions", gateway.chat)
     app.router.add_post("/v1/messages", gateway.messages)
+    app.router.add_post("/v1/responses", gateway.responses)
     app.router.add_get("/v1/models", gateway.models)
     app.router.add_get("/health", gateway.health)
     app.router.add_get("/metrics", gateway.metrics_text)
@@ -117,6 +120,9 @@ class _Gateway:
 
     async def messages(self, request: web.Request) -> web.StreamResponse:
         return await self._call(request, parse_messages, lambda call: MessagesWriter(self._primary_model(call)))
+
+    async def responses(self, request: web.Request) -> web.StreamResponse:
+        return await self._call(request, parse_responses, lambda call: ResponsesWriter(self._primary_model(call), echo=call.echo))
 
     async def models(self, request: web.Request) -> web.StreamResponse:
         names = self.upstreams.names if self.upstreams is not None else [m.name for m in self.config.models]

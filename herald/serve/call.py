@@ -1,4 +1,4 @@
-"""What both endpoints share: one parsed call, request errors, and finish reasons across wires."""
+"""What the endpoints share: one parsed call, request errors, and finish reasons across wires."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ class CallRequest:
         options: other body fields passed on (e.g. top_p).
         stream: whether the client asked for SSE.
         include_usage: (chat) `stream_options.include_usage`.
+        echo: (responses) what the response object repeats of the request (tools, temperature, …).
     """
 
     model: str
@@ -37,6 +38,7 @@ class CallRequest:
     options: dict[str, Any] = field(default_factory=dict)
     stream: bool = False
     include_usage: bool = False
+    echo: dict[str, Any] = field(default_factory=dict)
 
     def arguments(self) -> dict[str, Any]:
         """Keyword arguments of `AsyncClient.complete` / `.stream`."""

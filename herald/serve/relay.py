@@ -32,7 +32,7 @@ REPLACED = Failure(
 
 
 class Writer(Protocol):
-    """What `ChatWriter` and `MessagesWriter` both offer."""
+    """What `ChatWriter`, `MessagesWriter` and `ResponsesWriter` offer."""
 
     media_type: str
 

@@ -21,7 +21,7 @@ if importlib.util.find_spec("prometheus_client") is None:
 from typing import Iterator  # noqa: E402
 
 from fakeprovider import FakeProvider  # noqa: E402
-from .harness import Running, config_for, gateway_thread  # noqa: E402
+from .harness import Running, close_sdk_clients, config_for, gateway_thread  # noqa: E402
 
 
 @pytest.fixture
@@ -29,3 +29,9 @@ def gateway(fake: FakeProvider) -> Iterator[Running]:
     """A gateway in front of the shared fake provider (keys required: `harness.GATEWAY_KEY`)."""
     with gateway_thread(config_for(fake)) as running:
         yield running
+
+
+@pytest.fixture(autouse=True)
+def _close_sdk_clients() -> Iterator[None]:
+    yield
+    close_sdk_clients()

@@ -13,7 +13,7 @@ import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, TypeVar
 
 from fakeprovider import FakeProvider
 from herald.serve.app import UPSTREAMS, create_app
@@ -26,6 +26,23 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # Short limits: a stalled provider is left within a second or two.
 LIMITS = {"stream_first_byte_timeout": 2.0, "stream_idle_timeout": 2.0, "request_timeout": 5.0, "max_retries": 1}
+
+
+_SDK = TypeVar("_SDK")
+_OPEN_SDKS: list[Any] = []
+
+
+def opened(client: _SDK) -> _SDK:
+    """`client` (an openai or anthropic SDK client), closed with its pooled connections when the
+    test ends (`conftest._close_sdk_clients`): a client left to the garbage collector leaves an
+    unclosed socket, which warnings-as-errors reports in whichever test runs then."""
+    _OPEN_SDKS.append(client)
+    return client
+
+
+def close_sdk_clients() -> None:
+    while _OPEN_SDKS:
+        _OPEN_SDKS.pop().close()
 
 
 def closed_port() -> int:

@@ -8,7 +8,7 @@ import pytest
 
 from fakeprovider import FakeProvider, Reply, ToolCallSpec
 
-from .harness import GATEWAY_KEY, Running
+from .harness import GATEWAY_KEY, Running, opened
 
 WEATHER_CHAT = {"type": "function", "function": {"name": "weather", "description": "d", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}
 WEATHER_ANTHROPIC = {"name": "weather", "description": "d", "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}}}
@@ -16,11 +16,11 @@ PROVIDER_MODELS = {"chat": "gpt-fake", "claude": "claude-fake", "responses": "gp
 
 
 def _openai(gateway: Running) -> openai.OpenAI:
-    return openai.OpenAI(base_url=gateway.base_url, api_key=GATEWAY_KEY, max_retries=0, timeout=20)
+    return opened(openai.OpenAI(base_url=gateway.base_url, api_key=GATEWAY_KEY, max_retries=0, timeout=20))
 
 
 def _anthropic(gateway: Running) -> anthropic.Anthropic:
-    return anthropic.Anthropic(base_url=gateway.url, api_key=GATEWAY_KEY, max_retries=0, timeout=20)
+    return opened(anthropic.Anthropic(base_url=gateway.url, api_key=GATEWAY_KEY, max_retries=0, timeout=20))
 
 
 @pytest.mark.parametrize("model", ["chat", "claude", "responses"])
