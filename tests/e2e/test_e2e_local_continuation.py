@@ -147,16 +147,16 @@ def test_a_cut_answer_continues_on_the_local_model(local_provider: LocalProvider
 
     settings: dict[str, Any] = dict(
         model=local_provider.model, base_url=proxy.base_url, quiet_mode=True, skip_context_files=True, skip_memory=True,
-        persist_session=False, enabled_toolsets=[], max_retries=0, max_tokens=60, cwd=tmp_path,
+        persist_session=False, enabled_toolsets=[], max_retries=0, max_tokens=60, cwd=tmp_path, temperature=0,
         stream_delta_callback=seen.deltas.append, stream_reset_callback=reset, stream_continued_callback=continued,
-    )  # continuation: "auto", the default
+    )  # continuation: "auto", the default; greedy, so the answer is long enough to cut every time
     if kind == "AIAgent":
         with AIAgent(**settings) as agent:
             result = agent.run_conversation(QUESTION)
     else:
         result = asyncio.run(AsyncAIAgent(**settings).run_conversation(QUESTION))
 
-    assert proxy.cut_text, "the proxy cut the first answer"
+    assert proxy.cut_text, f"the proxy cut the first answer: {result['final_response']!r}, {result['attempts']}"
     assert result["completed"], result["error"]
     final = result["final_response"]
     shown = "".join(seen.deltas)
