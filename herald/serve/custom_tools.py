@@ -21,8 +21,8 @@ PARAMETER = "input"
 """The one parameter of the function tool a custom tool becomes."""
 
 GRAMMAR_LIMIT = 8000
-"""Characters of a grammar definition kept in the description (Codex's apply_patch grammar is
-about 1,500); a longer one is cut there and marked, so one tool cannot flood the prompt."""
+"""Characters of a grammar definition kept in the description; a longer one is cut there and
+marked, so one tool cannot flood the prompt."""
 
 _SCHEMA = {
     "type": "object",
