@@ -2,7 +2,7 @@
 
     POST /v1/chat/completions   OpenAI chat (stream or not, tools, stream_options.include_usage)
     POST /v1/messages           Anthropic Messages (stream or not, tools)
-    POST /v1/responses          OpenAI Responses (stream or not, function tools; stateless)
+    POST /v1/responses          OpenAI Responses (stream or not, function and custom tools; stateless)
     GET  /v1/models             the public model names
     GET  /health                no key needed
     GET  /metrics               Prometheus text format

@@ -8,8 +8,10 @@ The gateway keeps nothing: `store` is ignored, and `previous_response_id`, `conv
 `item_reference` items are refused (send the whole conversation as `input`). Reasoning items a
 client sends back are dropped (they belong to one provider, as Anthropic's thinking blocks do on
 /v1/messages). Hosted tools (`web_search`, `file_search`, …, which OpenAI's own servers run) are
-dropped from `tools`: no provider behind the gateway runs them. Other tools a client runs itself
-but no wire carries (`custom`, `local_shell`, …) are refused with a 400 naming the type.
+dropped from `tools`: no provider behind the gateway runs them. `custom` (freeform) tools travel
+as function tools with one string parameter (`custom_tools`) and come back as `custom_tool_call`
+items. Other tools a client runs itself but no wire carries (`local_shell`, …) are refused with a
+400 naming the type.
 `tool_choice`, `parallel_tool_calls`, `reasoning`, `text`, `include` are not passed on: like the
 other endpoints' fields of that kind, they do not carry across wires yet.
 """
@@ -24,6 +26,7 @@ from typing import Any, Mapping
 import msgspec
 
 from herald.llm.types import LLMResponse, ToolCall, Usage
+from herald.serve import custom_tools
 from herald.serve.call import BadRequest, CallRequest, Failure, optional_number, require
 
 # Tools OpenAI's servers run (dated variants included: web_search_preview_2025_03_11, …).
@@ -31,6 +34,7 @@ HOSTED_TOOLS = ("web_search", "file_search", "code_interpreter", "computer_use",
 _STATELESS = "the gateway is stateless and keeps no responses; send the whole conversation in input"
 _ROLES = ("user", "assistant", "system", "developer")
 _TEXT_PARTS = ("input_text", "output_text", "text")
+_OUTPUTS = ("function_call_output", "custom_tool_call_output")
 
 
 def parse_responses(body: Any) -> CallRequest:
@@ -52,19 +56,19 @@ def parse_responses(body: Any) -> CallRequest:
     if instructions:
         history.append({"role": "system", "content": instructions})
     history.extend(input_history(require(body, "input", (str, list), "a string or an array of items")))
-    function_tools = _function_tools(body.get("tools"))
+    tools, chat_tools = _tools(body.get("tools"))
     max_tokens = optional_number(body, "max_output_tokens", whole=True)
     temperature = optional_number(body, "temperature")
     top_p = optional_number(body, "top_p")
     return CallRequest(
         model=model,
         messages=history,
-        tools=[_chat_tool(tool) for tool in function_tools] or None,
+        tools=chat_tools or None,
         max_tokens=max_tokens,
         temperature=temperature,
         options={"top_p": top_p} if top_p is not None else {},
         stream=bool(body.get("stream")),
-        echo={"tools": function_tools, "temperature": temperature, "top_p": top_p, "max_output_tokens": max_tokens},
+        echo={"tools": tools, "temperature": temperature, "top_p": top_p, "max_output_tokens": max_tokens},
     )
 
 
@@ -73,7 +77,8 @@ def input_history(value: str | list[Any]) -> list[dict[str, Any]]:
     `herald.llm.history.to_responses_input`. A `function_call` joins the assistant message before
     it (or starts one), as the chat wire wants a turn's calls on one assistant message. Images in
     a `function_call_output` follow the turn's tool results as a user message (tool messages
-    carry text only on the chat wire).
+    carry text only on the chat wire). A `custom_tool_call` is the function call its tool became
+    (arguments `{"input": ...}`), and its `custom_tool_call_output` a function call's result.
 
     Raises:
         BadRequest: an item of a kind the gateway cannot carry, or malformed, named by its index.
@@ -89,14 +94,19 @@ def input_history(value: str | list[Any]) -> list[dict[str, Any]]:
         if not isinstance(item, Mapping):
             raise BadRequest(f"{where}: must be an object")
         kind = item.get("type", "message" if "role" in item else None)
-        if images and kind != "function_call_output":
+        if images and kind not in _OUTPUTS:
             history.append({"role": "user", "content": images})
             images = []
         if kind == "message":
             history.append(_message(item, where))
         elif kind == "function_call":
             _add_call(history, item, where)
-        elif kind == "function_call_output":
+        elif kind == "custom_tool_call":
+            text = item.get("input")
+            if not isinstance(text, str):
+                raise BadRequest(f"{where}.input: required (a string)")
+            _add_call(history, {**item, "arguments": custom_tools.call_arguments(text)}, where)
+        elif kind in _OUTPUTS:
             call_id = _string(item, "call_id", where)
             text, pictures = _output(item.get("output"), where)
             history.append({"role": "tool", "tool_call_id": call_id, "content": text})
@@ -106,7 +116,10 @@ def input_history(value: str | list[Any]) -> list[dict[str, Any]]:
         elif kind == "item_reference":
             raise BadRequest(f"{where}: item_reference is not supported: {_STATELESS}")
         else:
-            raise BadRequest(f"{where}: unsupported item type {kind!r} (supported: message, function_call, function_call_output, reasoning)")
+            raise BadRequest(
+                f"{where}: unsupported item type {kind!r} (supported: message, function_call, function_call_output, "
+                "custom_tool_call, custom_tool_call_output, reasoning)"
+            )
     if images:
         history.append({"role": "user", "content": images})
     if not history:
@@ -173,31 +186,40 @@ def _string(item: Mapping[str, Any], key: str, where: str) -> str:
     return value
 
 
-def _function_tools(tools: Any) -> list[dict[str, Any]]:
-    """The request's function tools, as sent; hosted tools dropped, other kinds refused."""
+def _tools(tools: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The request's function and custom tools, as sent and as chat tools; hosted tools dropped,
+    other kinds refused."""
     if tools is None:
-        return []
+        return [], []
     if not isinstance(tools, list):
         raise BadRequest("tools: must be an array")
-    kept = []
+    kept, chat = [], []
     for number, tool in enumerate(tools):
         kind = tool.get("type") if isinstance(tool, Mapping) else None
-        if kind == "function":
+        if kind in ("function", "custom"):
             if not isinstance(tool.get("name"), str) or not tool["name"]:
-                raise BadRequest(f"tools[{number}]: a function tool needs a name")
+                raise BadRequest(f"tools[{number}]: a {kind} tool needs a name")
             kept.append(dict(tool))
+            chat.append(_chat_tool(tool, f"tools[{number}]"))
         elif isinstance(kind, str) and any(kind == hosted or kind.startswith(hosted + "_") for hosted in HOSTED_TOOLS):
             continue
         else:
             raise BadRequest(
-                f"tools[{number}]: unsupported tool type {kind!r}: the gateway passes on function tools "
+                f"tools[{number}]: unsupported tool type {kind!r}: the gateway passes on function and custom tools "
                 f"(and drops hosted ones: {', '.join(HOSTED_TOOLS)})"
             )
-    return kept
+    names = [tool["name"] for tool in kept]
+    for tool in kept:  # a call is told apart by its name alone
+        if tool["type"] == "custom" and names.count(tool["name"]) > 1:
+            raise BadRequest(f"tools: {tool['name']!r} names a custom tool and another tool")
+    return kept, chat
 
 
-def _chat_tool(tool: Mapping[str, Any]) -> dict[str, Any]:
-    """A flat Responses function tool → the chat wire's `{"type": "function", "function": {...}}`."""
+def _chat_tool(tool: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """A flat Responses function tool (or a custom one, as its function) → the chat wire's
+    `{"type": "function", "function": {...}}`."""
+    if tool.get("type") == "custom":
+        return custom_tools.function_tool(tool, where)
     function: dict[str, Any] = {"name": tool["name"], "parameters": tool.get("parameters") or {"type": "object", "properties": {}}}
     if tool.get("description"):
         function["description"] = tool["description"]
@@ -239,7 +261,18 @@ def _reasoning_item(item_id: str, text: str) -> dict[str, Any]:
     return {"id": item_id, "type": "reasoning", "summary": [{"type": "summary_text", "text": text}]}
 
 
-def _call_item(call: ToolCall) -> dict[str, Any]:
+def _call_item(call: ToolCall, custom: frozenset[str]) -> dict[str, Any]:
+    """A tool call as its output item: a `custom_tool_call` when it calls one of the request's
+    custom tools (its input unwrapped from the function arguments), else a `function_call`."""
+    if call.function.name in custom:
+        return {
+            "id": f"ctc_{uuid.uuid4().hex[:24]}",
+            "type": "custom_tool_call",
+            "status": "completed",
+            "call_id": call.id,
+            "name": call.function.name,
+            "input": custom_tools.call_input(call.function.arguments),
+        }
     return {
         "id": f"fc_{uuid.uuid4().hex[:24]}",
         "type": "function_call",
@@ -271,6 +304,7 @@ class ResponsesWriter:
         self.created_at = int(time.time())
         self.model = model
         self.echo = dict(echo or {})
+        self._custom = frozenset(tool["name"] for tool in self.echo.get("tools") or () if tool.get("type") == "custom")
         self._sequence = 0
         self._done: list[dict[str, Any]] = []  # output items finished and sent
         self._open: str | None = None  # "message" or "reasoning": the item being streamed
@@ -288,7 +322,7 @@ class ResponsesWriter:
             output.append(_reasoning_item(f"rs_{uuid.uuid4().hex[:24]}", message.reasoning_content))
         if message.content or not message.tool_calls:
             output.append(_message_item(f"msg_{uuid.uuid4().hex[:24]}", message.content or "", status))
-        output.extend(_call_item(call) for call in message.tool_calls or ())
+        output.extend(_call_item(call, self._custom) for call in message.tool_calls or ())
         return self._response(status, output, usage=usage_body(response.usage), incomplete_details=details)
 
     # ── SSE ─────────────────────────────────────────────────────────────
@@ -309,14 +343,14 @@ class ResponsesWriter:
         return opened + self._event("response.reasoning_summary_text.delta", **self._where(), summary_index=0, delta=text)
 
     def finish(self, response: LLMResponse) -> bytes:
-        """The open item closed, the function calls (known only once the answer is complete), and
+        """The open item closed, the tool calls (known only once the answer is complete), and
         `response.completed`, or `response.incomplete` for an answer the length limit stopped."""
         if response.model:
             self.model = response.model
         status, details = status_of(response.finish_reason)
         parts = [self._close(status)]
         for call in response.message.tool_calls or ():
-            parts.append(self._function_call(_call_item(call)))
+            parts.append(self._tool_call(_call_item(call, self._custom)))
         usage = usage_body(response.usage)
         terminal = "response.completed" if status == "completed" else "response.incomplete"
         parts.append(self._event(terminal, response=self._response(status, list(self._done), usage=usage, incomplete_details=details)))
@@ -382,16 +416,19 @@ class ResponsesWriter:
         self._open, self._pieces = None, []
         return events
 
-    def _function_call(self, item: dict[str, Any]) -> bytes:
+    def _tool_call(self, item: dict[str, Any]) -> bytes:
+        """A whole `function_call` or `custom_tool_call` item: added, its text in one delta, done."""
         index = len(self._done)
         where = {"item_id": item["id"], "output_index": index}
-        added = {**item, "status": "in_progress", "arguments": ""}
-        events = (
-            self._event("response.output_item.added", output_index=index, item=added)
-            + self._event("response.function_call_arguments.delta", **where, delta=item["arguments"])
-            + self._event("response.function_call_arguments.done", **where, name=item["name"], arguments=item["arguments"])
-            + self._event("response.output_item.done", output_index=index, item=item)
-        )
+        field = "input" if item["type"] == "custom_tool_call" else "arguments"
+        events = self._event("response.output_item.added", output_index=index, item={**item, "status": "in_progress", field: ""})
+        if field == "input":
+            events += self._event("response.custom_tool_call_input.delta", **where, delta=item["input"])
+            events += self._event("response.custom_tool_call_input.done", **where, input=item["input"])
+        else:
+            events += self._event("response.function_call_arguments.delta", **where, delta=item["arguments"])
+            events += self._event("response.function_call_arguments.done", **where, name=item["name"], arguments=item["arguments"])
+        events += self._event("response.output_item.done", output_index=index, item=item)
         self._done.append(item)
         return events
 

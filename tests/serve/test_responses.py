@@ -19,6 +19,7 @@ import pytest
 from fakeprovider import FakeProvider, Reply, ToolCallSpec
 
 from herald.llm.types import Choice, FunctionCall, LLMResponse, Message, ToolCall, Usage
+from herald.serve import custom_tools
 from herald.serve.call import BadRequest, Failure
 from herald.serve.responses import ResponsesWriter, input_history, parse_responses
 
@@ -178,11 +179,21 @@ def test_a_missing_key_is_401_in_openai_format(gateway: Running) -> None:
         ({"model": "chat", "input": "hi", "previous_response_id": "resp_1"}, "previous_response_id: not supported: the gateway is stateless"),
         ({"model": "chat"}, "input: required"),
         ({"model": "chat", "input": []}, "input: must not be empty"),
-        ({"model": "chat", "input": [{"type": "custom_tool_call", "call_id": "c", "input": "x"}]}, "input[0]: unsupported item type 'custom_tool_call'"),
+        ({"model": "chat", "input": [{"type": "computer_call", "call_id": "c"}]}, "input[0]: unsupported item type 'computer_call'"),
+        ({"model": "chat", "input": [{"type": "custom_tool_call", "call_id": "c", "name": "apply_patch"}]}, "input[0].input: required (a string)"),
+        ({"model": "chat", "input": [{"type": "custom_tool_call", "call_id": "c", "input": "x"}]}, "input[0].name: required"),
+        ({"model": "chat", "input": [{"type": "custom_tool_call_output", "output": "x"}]}, "input[0].call_id: required"),
         ({"model": "chat", "input": [{"type": "item_reference", "id": "msg_1"}]}, "input[0]: item_reference is not supported"),
         ({"model": "chat", "input": [{"role": "robot", "content": "x"}]}, "input[0]: a message needs a role"),
         ({"model": "chat", "input": [{"type": "function_call", "name": "f"}]}, "input[0].call_id: required"),
-        ({"model": "chat", "input": "hi", "tools": [{"type": "custom", "name": "apply_patch"}]}, "tools[0]: unsupported tool type 'custom'"),
+        ({"model": "chat", "input": "hi", "tools": [{"type": "local_shell"}]}, "tools[0]: unsupported tool type 'local_shell'"),
+        ({"model": "chat", "input": "hi", "tools": [{"type": "web_search"}, {"type": "custom"}]}, "tools[1]: a custom tool needs a name"),
+        (
+            {"model": "chat", "input": "hi", "tools": [{"type": "custom", "name": "p", "format": {"type": "grammar", "syntax": "lark"}}]},
+            "tools[0].format.definition: required",
+        ),
+        ({"model": "chat", "input": "hi", "tools": [{"type": "custom", "name": "p", "format": {"type": "json"}}]}, "tools[0].format: must be"),
+        ({"model": "chat", "input": "hi", "tools": [{"type": "custom", "name": "weather"}, WEATHER]}, "tools: 'weather' names a custom tool and another tool"),
         ({"model": "chat", "input": "hi", "max_output_tokens": "many"}, "max_output_tokens: must be a whole number"),
     ],
 )
@@ -392,3 +403,156 @@ def test_writer_ends_a_length_limited_answer_as_incomplete_and_a_failure_as_fail
     assert [e["type"] for e in events[-2:]] == ["error", "response.failed"]
     assert events[-2]["error"] == {"type": "api_error", "code": "server_error", "message": "cut"}
     assert all(e["type"] not in ("response.completed", "response.incomplete", "response.output_item.done") for e in events)
+
+
+# ── custom (freeform) tools, carried as function tools ──────────────────
+
+PATCH = '*** Begin Patch\n*** Add File: hello.txt\n+Hello, "wörld"\n*** End Patch'
+GRAMMAR = 'start: begin_patch hunk+ end_patch\nbegin_patch: "*** Begin Patch" LF\nend_patch: "*** End Patch" LF?'
+APPLY_PATCH = {
+    "type": "custom", "name": "apply_patch", "description": "Edit files with a patch.",
+    "format": {"type": "grammar", "syntax": "lark", "definition": GRAMMAR},
+}
+
+
+def _provider_tool(body: dict[str, Any], name: str) -> tuple[str, dict[str, Any]]:
+    """The description and parameter schema of the tool `name` in a provider request, whatever its wire."""
+    for tool in body["tools"]:
+        if tool.get("function", tool).get("name") == name:
+            declared = tool.get("function", tool)
+            return declared["description"], declared.get("parameters", declared.get("input_schema"))
+    raise AssertionError(f"no tool {name!r} in {body['tools']}")
+
+
+def _provider_turn(body: dict[str, Any]) -> tuple[tuple[str, str, Any], tuple[str, str]]:
+    """The (id, name, arguments) of the one tool call in a provider request's history, and the
+    (call id, text) of its result: the chat wire's assistant tool_calls and tool message, Anthropic's
+    tool_use and tool_result blocks, or the Responses wire's function_call and function_call_output."""
+    if "input" in body:
+        items = body["input"]
+        call = next(item for item in items if item.get("type") == "function_call")
+        output = next(item for item in items if item.get("type") == "function_call_output")
+        return (call["call_id"], call["name"], json.loads(call["arguments"])), (output["call_id"], output["output"])
+    messages = body["messages"]
+    if "system" in body or any(isinstance(m["content"], list) and m["content"] and "tool_use_id" in m["content"][0] for m in messages):
+        blocks = [block for m in messages if isinstance(m["content"], list) for block in m["content"]]
+        use = next(block for block in blocks if block["type"] == "tool_use")
+        result = next(block for block in blocks if block["type"] == "tool_result")
+        content = result["content"]
+        text = content if isinstance(content, str) else "".join(part["text"] for part in content)
+        return (use["id"], use["name"], use["input"]), (result["tool_use_id"], text)
+    assistant = next(m for m in messages if m.get("tool_calls"))
+    [call] = assistant["tool_calls"]
+    tool = next(m for m in messages if m["role"] == "tool")
+    return (call["id"], call["function"]["name"], json.loads(call["function"]["arguments"])), (tool["tool_call_id"], tool["content"])
+
+
+@pytest.mark.parametrize("model", ["chat", "claude", "responses"])
+def test_sdk_custom_tool_round_trip(client: openai.OpenAI, fake: FakeProvider, gateway: Running, model: str) -> None:
+    fake.enqueue(Reply(text="Patching.", tool_calls=[ToolCallSpec("apply_patch", json.dumps({"input": PATCH}), id="call_p")]))
+    events = list(client.responses.create(model=model, input="add hello.txt", tools=[APPLY_PATCH], stream=True))  # type: ignore[list-item]
+    # The provider was offered a function tool with one required string parameter, told it is freeform.
+    description, parameters = _provider_tool(fake.requests[-1].body, "apply_patch")
+    assert parameters["properties"] == {"input": {"type": "string", "description": parameters["properties"]["input"]["description"]}}
+    assert parameters["required"] == ["input"]
+    assert description.startswith("Edit files with a patch.") and "freeform" in description and GRAMMAR in description
+    # The client sees a custom tool call, streamed with its own events.
+    types = [e.type for e in events]
+    assert types[-6:] == [
+        "response.output_item.done",  # the message
+        "response.output_item.added", "response.custom_tool_call_input.delta", "response.custom_tool_call_input.done",
+        "response.output_item.done", "response.completed",
+    ]
+    assert "response.function_call_arguments.delta" not in types
+    added = events[-5]
+    assert added.type == "response.output_item.added" and added.item.type == "custom_tool_call" and added.item.input == ""
+    delta, done = events[-4], events[-3]
+    assert delta.type == "response.custom_tool_call_input.delta" and delta.delta == PATCH
+    assert done.type == "response.custom_tool_call_input.done" and done.input == PATCH and done.item_id == added.item.id
+    final = events[-1].response  # type: ignore[union-attr]
+    assert [item.type for item in final.output] == ["message", "custom_tool_call"]
+    call = final.output[1]
+    assert call.type == "custom_tool_call" and (call.call_id, call.name, call.input) == ("call_p", "apply_patch", PATCH)
+    assert call.id is not None and call.id.startswith("ctc_")
+    assert final.tools[0].type == "custom"  # the tool is echoed as the client declared it
+    # The client sends the call and its output back; the provider sees a tool call and its result.
+    fake.enqueue(Reply(text="Done."))
+    history: list[Any] = [{"role": "user", "content": "add hello.txt"}, *[item.model_dump(exclude_none=True) for item in final.output]]
+    history.append({"type": "custom_tool_call_output", "call_id": "call_p", "output": "Success. Updated: A hello.txt"})
+    second = client.responses.create(model=model, input=history, tools=[APPLY_PATCH])  # type: ignore[list-item]
+    assert second.output_text == "Done."
+    (call_id, name, arguments), (result_id, result) = _provider_turn(fake.requests[-1].body)
+    assert (call_id, name, arguments) == ("call_p", "apply_patch", {"input": PATCH})
+    assert (result_id, result) == ("call_p", "Success. Updated: A hello.txt")
+
+
+@pytest.mark.parametrize("model", ["chat", "claude"])
+def test_sdk_plain_custom_tool_call_beside_a_function_call(client: openai.OpenAI, fake: FakeProvider, gateway: Running, model: str) -> None:
+    fake.enqueue(Reply(tool_calls=[
+        ToolCallSpec("weather", '{"city": "Oslo"}', id="call_w"),
+        ToolCallSpec("apply_patch", json.dumps({"input": PATCH}), id="call_p"),
+    ]))
+    response = client.responses.create(model=model, input="go", tools=[WEATHER, {"type": "custom", "name": "apply_patch"}])  # type: ignore[list-item]
+    assert [item.type for item in response.output] == ["function_call", "custom_tool_call"]
+    weather, patch = response.output
+    assert weather.type == "function_call" and weather.arguments == '{"city": "Oslo"}'
+    assert patch.type == "custom_tool_call" and (patch.call_id, patch.name, patch.input) == ("call_p", "apply_patch", PATCH)
+    assert response.model_dump()["output"][1]["status"] == "completed"
+    description, parameters = _provider_tool(fake.requests[-1].body, "apply_patch")
+    assert "freeform" in description and "grammar" not in description  # no format: unconstrained text
+    assert parameters["required"] == ["input"]
+
+
+def test_arguments_that_are_not_an_input_string_pass_as_the_raw_input(fake: FakeProvider, gateway: Running) -> None:
+    fake.enqueue(Reply(tool_calls=[ToolCallSpec("apply_patch", PATCH, id="call_raw"), ToolCallSpec("apply_patch", '{"patch": "x"}', id="call_obj")]))
+    response = _post(gateway, {"model": "chat", "input": "go", "tools": [APPLY_PATCH], "stream": True})
+    assert response.status_code == 200, response.text
+    done = [e for e in _events(response.text) if e["type"] == "response.custom_tool_call_input.done"]
+    assert [e["input"] for e in done] == [PATCH, '{"patch": "x"}']
+    final = _events(response.text)[-1]["response"]
+    assert [(item["call_id"], item["input"]) for item in final["output"]] == [("call_raw", PATCH), ("call_obj", '{"patch": "x"}')]
+
+
+def test_custom_tools_map_both_ways() -> None:
+    call = parse_responses({"model": "m", "input": "hi", "tools": [{"type": "web_search"}, APPLY_PATCH, {"type": "custom", "name": "note", "format": {"type": "text"}}]})
+    assert call.tools is not None and [tool["function"]["name"] for tool in call.tools] == ["apply_patch", "note"]
+    schema = {
+        "type": "object", "properties": {"input": {"type": "string", "description": "The tool's whole freeform input, verbatim (not JSON)."}},
+        "required": ["input"], "additionalProperties": False,
+    }
+    freeform = "This tool takes freeform text, not JSON fields: pass the whole input, verbatim, as the string parameter `input`."
+    assert call.tools[0] == {"type": "function", "function": {
+        "name": "apply_patch", "parameters": schema,
+        "description": f"Edit files with a patch.\n\n{freeform}\n\nThe input must match this lark grammar:\n{GRAMMAR}",
+    }}
+    assert call.tools[1]["function"]["description"] == freeform
+    assert call.echo["tools"] == [APPLY_PATCH, {"type": "custom", "name": "note", "format": {"type": "text"}}]
+    # A huge grammar is cut, and says so.
+    huge = parse_responses({"model": "m", "input": "hi", "tools": [{**APPLY_PATCH, "format": {"type": "grammar", "syntax": "regex", "definition": "a" * 20000}}]})
+    assert huge.tools is not None
+    description = huge.tools[0]["function"]["description"]
+    assert "this regex grammar:\n" + "a" * custom_tools.GRAMMAR_LIMIT + "\n… (grammar cut at 8000 of 20000 characters)" in description
+    # The client's custom_tool_call and its output → an assistant tool call and a tool message.
+    assert input_history([
+        {"role": "user", "content": "go"},
+        {"type": "custom_tool_call", "id": "ctc_1", "status": "completed", "call_id": "c1", "name": "apply_patch", "input": PATCH},
+        {"type": "custom_tool_call_output", "call_id": "c1", "output": [{"type": "input_text", "text": "ok"}]},
+    ]) == [
+        {"role": "user", "content": "go"},
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"id": "c1", "type": "function", "function": {"name": "apply_patch", "arguments": json.dumps({"input": PATCH}, ensure_ascii=False)}},
+        ]},
+        {"role": "tool", "tool_call_id": "c1", "content": "ok"},
+    ]
+    # The model's call of it → a custom_tool_call item; another tool's call stays a function_call.
+    writer = ResponsesWriter("m", echo=call.echo)
+    calls = [ToolCall("c1", FunctionCall("apply_patch", custom_tools.call_arguments(PATCH))), ToolCall("c2", FunctionCall("other", '{"input": "x"}'))]
+    output = writer.completion(LLMResponse(choices=[Choice(Message(None, tool_calls=calls), "tool_calls")], model="m"))["output"]
+    assert [{k: v for k, v in item.items() if k != "id"} for item in output] == [
+        {"type": "custom_tool_call", "status": "completed", "call_id": "c1", "name": "apply_patch", "input": PATCH},
+        {"type": "function_call", "status": "completed", "call_id": "c2", "name": "other", "arguments": '{"input": "x"}'},
+    ]
+    # The argument text, both ways: the input string of a JSON object that has one, else the text as sent.
+    for text in (PATCH, "", '{"input": 1}', "[]"):
+        assert custom_tools.call_input(custom_tools.call_arguments(text)) == text
+    assert [custom_tools.call_input(raw) for raw in ('{"input": 1}', "not json", None, '{"input": "a", "x": 2}')] == ['{"input": 1}', "not json", "", "a"]
