@@ -20,14 +20,17 @@ ANSWER = "fine, without streaming"
 FAULTS = {"reject_stream": "rejects stream: true", "reject_stream_options": "rejects stream_options"}
 
 
-def _requests(fault: str, agent_for_turn: Callable[[str], AIAgent]) -> int:
+def _requests(fault: str, agent_for_turn: Callable[[str], AIAgent], *, close_each: bool) -> int:
     """Requests the provider received over `TURNS` streamed calls; each call must still answer."""
     with FakeProvider() as fake:
         fake.default = Reply(text=ANSWER, fault=fault)
         for _ in range(TURNS):
-            response = agent_for_turn(fake.base_url)._interruptible_streaming_api_call(
-                {"model": MODEL, "messages": MESSAGES}
-            )
+            agent = agent_for_turn(fake.base_url)
+            try:
+                response = agent._interruptible_streaming_api_call({"model": MODEL, "messages": MESSAGES})
+            finally:
+                if close_each:
+                    agent.close()
             if response.message.content != ANSWER:
                 raise AssertionError(f"{fault}: got {response.message.content!r}")
         return len(fake.requests)
@@ -44,7 +47,11 @@ def _measure(fault: str) -> tuple[int, int]:
     def fresh_agent(base_url: str) -> AIAgent:
         return make_agent(base_url, shown.append)
 
-    return _requests(fault, same_agent), _requests(fault, fresh_agent)
+    try:
+        return _requests(fault, same_agent, close_each=False), _requests(fault, fresh_agent, close_each=True)
+    finally:
+        for agent in kept.values():
+            agent.close()
 
 
 def run(quick: bool) -> list[Row]:

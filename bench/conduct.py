@@ -80,17 +80,17 @@ def _play(scenario: Scenario) -> tuple[str, int, int, float]:
         )
         if scenario.fallback:
             options["fallback"] = [{"model": "fallback-model", "base_url": fallback.base_url, "api_key": API_KEY}]
-        agent = AIAgent(
+        seconds = 0.0
+        with AIAgent(
             model=MODEL, base_url=primary.base_url, api_key=API_KEY, skip_context_files=True, skip_memory=True, quiet_mode=True,
             stream_delta_callback=lambda text: None, persist_session=False, enabled_toolsets=[], **options,
-        )
-        seconds = 0.0
-        for turn in range(scenario.turns):
-            if turn and scenario.between is not None:
-                scenario.between(primary)
-            started = time.perf_counter()
-            result = agent.run_conversation("a question " * 20)
-            seconds = time.perf_counter() - started
+        ) as agent:
+            for turn in range(scenario.turns):
+                if turn and scenario.between is not None:
+                    scenario.between(primary)
+                started = time.perf_counter()
+                result = agent.run_conversation("a question " * 20)
+                seconds = time.perf_counter() - started
         if result["failed"]:
             outcome = f"failed: {result['error_type']}"
         else:

@@ -88,6 +88,10 @@ class Herald:
         response = self.agent._interruptible_streaming_api_call(dict(self._kwargs))
         return response.message.content or ""
 
+    def close(self) -> None:
+        """Close the agent and the connections it keeps."""
+        self.agent.close()
+
     def time_to_first_delta(self) -> float:
         self.first_delta_at = None
         start = time.perf_counter()

@@ -44,14 +44,14 @@ def _turn(setting: str, text: str, tokens: int, pace: float) -> tuple[int, float
         fake.enqueue(Reply(text, fault="cut", fault_after=cut_after, chunk_chars=CHUNK, delay=pace, usage=(50, tokens)))
         fake.default = Reply(text, chunk_chars=CHUNK, delay=pace, usage=(50, tokens), pace_plain=True)
         shown: list[str] = []
-        agent = AIAgent(
+        with AIAgent(
             model=MODEL, base_url=fake.base_url, api_key=API_KEY, skip_context_files=True, skip_memory=True,
             quiet_mode=True, stream_delta_callback=shown.append, stream_reset_callback=lambda: None,
             persist_session=False, enabled_toolsets=[], max_retries=0, continuation=setting,
-        )
-        started = time.perf_counter()
-        result: dict[str, Any] = agent.run_conversation("write the long answer")
-        seconds = time.perf_counter() - started
+        ) as agent:
+            started = time.perf_counter()
+            result: dict[str, Any] = agent.run_conversation("write the long answer")
+            seconds = time.perf_counter() - started
     answer = result["final_response"] or ""
     cut_tokens = round(tokens * cut_after * CHUNK / len(text))
     answered_tokens = (result["usage"] or {}).get("output_tokens") or 0

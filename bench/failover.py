@@ -14,6 +14,7 @@ counts requests and waits, it does not time Herald's own code):
 from __future__ import annotations
 
 import time
+from contextlib import ExitStack
 from typing import Any, Callable
 
 from bench.contenders import API_KEY, MODEL
@@ -48,12 +49,13 @@ def _dead_primary(turns: int) -> tuple[int, float, int, float]:
     """(Herald's requests to the dead primary, its seconds, the forgetful client's requests, its seconds)."""
     results: list[tuple[int, float]] = []
     for forgetful in (False, True):
-        with FakeProvider() as primary, FakeProvider() as backup:
+        with FakeProvider() as primary, FakeProvider() as backup, ExitStack() as agents:  # every agent closed
             primary.default = Reply(fault="http_error", status=503)
             backup.default = Reply(text=ANSWER)
             options = dict(fallback=[{"model": "backup", "base_url": backup.base_url, "api_key": API_KEY}], max_retries=1)
-            kept = _agent(primary, **options)
-            seconds = _turns((lambda: _agent(primary, **options)) if forgetful else (lambda: kept), turns)
+            kept = agents.enter_context(_agent(primary, **options))
+            fresh = lambda: agents.enter_context(_agent(primary, **options))  # noqa: E731
+            seconds = _turns(fresh if forgetful else (lambda: kept), turns)
             results.append((len(primary.requests), seconds))
     (herald, herald_s), (baseline, baseline_s) = results
     return herald, herald_s, baseline, baseline_s
@@ -66,8 +68,8 @@ def _rate_limited_key(retry_after: float) -> tuple[float, float]:
         with FakeProvider() as provider:
             provider.enqueue(Reply(fault="http_error", status=429, retry_after=retry_after))
             provider.default = Reply(text=ANSWER)
-            agent = _agent(provider, max_retries=2, **({"api_keys": [API_KEY, SPARE_KEY]} if pool else {}))
-            seconds.append(_turns(lambda: agent, 1))
+            with _agent(provider, max_retries=2, **({"api_keys": [API_KEY, SPARE_KEY]} if pool else {})) as agent:
+                seconds.append(_turns(lambda: agent, 1))
     return seconds[0], seconds[1]
 
 

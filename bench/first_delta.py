@@ -46,7 +46,9 @@ def _run_wire(mode: str, base_url: str, runs: int) -> list[Row]:
             runs,
         )
     finally:
+        herald.close()
         sdk.close()
+        fresh.close()
     h, s, f = (median(results[name]) for name in ("herald", "sdk", "fresh"))
     added, wire = h - s, WIRE_NAMES[mode]
     # A fresh SDK client builds its own SSL context (loads the CA bundle); Herald's per-request

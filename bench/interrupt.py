@@ -91,6 +91,7 @@ def _mid_stream(runs: int, text: str) -> tuple[list[float], list[float]]:
                 sdk_times.append(_sdk_flag_latency(client, _offset(run_no)))
         finally:
             agent.clear_interrupt()
+            agent.close()
             client.close()
     return herald_times, sdk_times
 
@@ -133,6 +134,7 @@ def _silent(runs: int, streaming: bool) -> list[float]:
             agent.clear_interrupt()
             out.append(_latency(call, agent.interrupt, ready, _offset(run_no)))
         agent.clear_interrupt()
+        agent.close()
     return out
 
 

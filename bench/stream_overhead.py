@@ -36,6 +36,7 @@ def _run_wire(mode: str, base_url: str, expected: str, chunks: int, rounds: int)
                 raise AssertionError(f"{name} read a different answer on the {WIRE_NAMES[mode]} wire")
         results = interleaved({name: _timer(call) for name, call in calls.items()}, rounds)
     finally:
+        herald.close()
         sdk.close()
         raw.close()
     return _rows(mode, results, chunks, rounds)
