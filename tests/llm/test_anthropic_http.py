@@ -15,6 +15,7 @@ from herald.agent import AIAgent
 from herald.agent.messages import assistant_message
 from herald.errors import AuthenticationError, Interrupted
 from herald.llm.anthropic import AnthropicWire
+from text_deltas import Texts
 
 TOOLS = [{"type": "function", "function": {"name": "ls", "description": "List", "parameters": {"type": "object", "properties": {}}}}]
 HISTORY = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]
@@ -24,19 +25,6 @@ HISTORY = [{"role": "system", "content": "Be brief."}, {"role": "user", "content
 def fake() -> Iterator[FakeProvider]:
     with FakeProvider() as provider:
         yield provider
-
-
-class Texts(list):
-    """Text deltas; `under_way` is set once a few arrived."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.under_way = threading.Event()
-
-    def append(self, text: str) -> None:
-        super().append(text)
-        if len(self) >= 3:
-            self.under_way.set()
 
 
 class Seen:
